@@ -1,0 +1,1 @@
+"""Handwritten digit recognition: MNIST data, preprocessing, models and a Streamlit app."""

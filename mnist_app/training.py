@@ -1,0 +1,300 @@
+"""Train, evaluate and save the models: `run(config)` writes models/<name>.keras and <name>.json."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app import inference
+from mnist_app.augment import augment_batch
+from mnist_app.config import CONFIDENCE_THRESHOLD, ModelSpec, TrainConfig
+from mnist_app.data import load_mnist
+from mnist_app.models import BUILDERS
+
+import keras  # noqa: E402,I001  (inference sets TensorFlow's environment first)
+import tensorflow as tf  # noqa: E402
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or finish; the message says why."""
+
+
+def run(config: TrainConfig) -> list[dict]:
+    """Train every model named in `config`, write it and its card, and return the cards."""
+    unknown = [name for name in config.models if name not in BUILDERS]
+    if unknown:
+        raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
+    out_dir = _writable_dir(Path(config.out_dir))
+    if config.strategy == "mirrored":
+        use_two_logical_cpus()
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    data = prepare_data(config)
+    cards = []
+    for name in config.models:
+        cards.append(train_model(name, config, data, out_dir))
+    print(comparison_table(cards))
+    return cards
+
+
+def use_two_logical_cpus() -> None:
+    """Split the CPU into two logical devices, so MirroredStrategy has two replicas to mirror."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+        )
+    except RuntimeError:  # devices were initialised already (e.g. a second run in one process)
+        pass
+
+
+def _strategy(config: TrainConfig) -> tf.distribute.Strategy:
+    if config.strategy == "mirrored":
+        cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=cpus[:2])
+    if config.strategy == "default":
+        return tf.distribute.get_strategy()
+    raise TrainingError(f"unknown strategy {config.strategy!r}; use 'default' or 'mirrored'")
+
+
+def _writable_dir(path: Path) -> Path:
+    """The output directory, created if needed; fail early (before training) if it is not writable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise TrainingError(f"cannot write to the output directory {path}: {error}") from error
+    return path
+
+
+def prepare_data(config: TrainConfig) -> dict[str, np.ndarray]:
+    """Train/validation split of the 60,000 training images (seeded) and the test set, as uint8."""
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    checksum = hashlib.sha256()
+    for array in (x_train, y_train, x_test, y_test):
+        checksum.update(array.tobytes())
+    order = np.random.default_rng(config.seed).permutation(len(x_train))
+    validation, train = order[: config.validation_size], order[config.validation_size :]
+    if config.quick:
+        train, validation = train[: config.quick_train_size], validation[: config.quick_train_size // 4]
+        x_test, y_test = x_test[: config.quick_test_size], y_test[: config.quick_test_size]
+    return {
+        "x_train": x_train[train],
+        "y_train": y_train[train],
+        "x_val": x_train[validation],
+        "y_val": y_train[validation],
+        "x_test": x_test,
+        "y_test": y_test,
+        "checksum": np.array(checksum.hexdigest()),
+    }
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
+    return (images.astype(np.float32) / 255.0)[..., None]
+
+
+def _dataset(images: np.ndarray, labels: np.ndarray, spec: ModelSpec, seed: int, train: bool) -> tf.data.Dataset:
+    """Batches of (float images, labels); shuffled and augmented when training."""
+    ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
+    if train:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(spec.batch_size)
+    ds = ds.map(lambda x, y: (tf.cast(x, tf.float32)[..., None] / 255.0, y))
+    if train and spec.augment:
+        ds = ds.map(lambda x, y: (augment_batch(x), y))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+class _BestWeights(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the best validation accuracy (later epochs win ties)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best_accuracy, self.best_epoch, self.best_weights = -1.0, -1, None
+        self.epoch_seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_seconds.append(time.perf_counter() - self._started)
+        accuracy = float((logs or {}).get("val_accuracy", 0.0))
+        if accuracy >= self.best_accuracy:
+            self.best_accuracy, self.best_epoch = accuracy, epoch
+            self.best_weights = self.model.get_weights()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
+    """Adam with weight decay, one warm-up epoch, then cosine decay of the learning rate."""
+    total = max(1, spec.epochs * steps_per_epoch)
+    warmup = min(steps_per_epoch, total // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=spec.learning_rate / 10,
+        decay_steps=max(1, total - warmup),
+        alpha=0.01,
+        warmup_target=spec.learning_rate,
+        warmup_steps=warmup,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
+    """Train one model, evaluate it once on the test set, and write the model and its card."""
+    spec = config.spec(name)
+    print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment} ===", flush=True)
+    keras.utils.set_random_seed(config.seed)
+    train_ds = _dataset(data["x_train"], data["y_train"], spec, config.seed, train=True)
+    val_ds = _dataset(data["x_val"], data["y_val"], spec, config.seed, train=False)
+    steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
+    with _strategy(config).scope():
+        model = BUILDERS[name]()
+        _compile(model, spec, steps)
+    best = _BestWeights()
+    started = time.perf_counter()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
+    train_seconds = time.perf_counter() - started
+    print(
+        f"{name}: trained in {train_seconds:.0f} s, best validation accuracy "
+        f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
+        flush=True,
+    )
+    # Save a fresh, uncompiled copy: no optimizer state in the file, so it stays small.
+    shipped = BUILDERS[name]()
+    shipped.set_weights(model.get_weights())
+    path = out_dir / f"{name}.keras"
+    with _atomic_path(path) as tmp:
+        shipped.save(tmp)
+    predictor = inference.Predictor(name, shipped, path=path)
+    card = {
+        "name": name,
+        "architecture": _summary(shipped),
+        "parameters": shipped.count_params(),
+        "file_bytes": path.stat().st_size,
+        "hyperparameters": {**asdict(spec), "optimizer": "AdamW, weight decay 1e-4, cosine schedule"},
+        "seed": config.seed,
+        "quick": config.quick,
+        "strategy": config.strategy,
+        "data": {
+            "sha256": str(data["checksum"]),
+            "train_images": len(data["x_train"]),
+            "validation_images": len(data["x_val"]),
+            "test_images": len(data["x_test"]),
+        },
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "epoch_seconds": best.epoch_seconds,
+        "best_epoch": best.best_epoch + 1,
+        "train_seconds": train_seconds,
+        **evaluate(predictor, data["x_test"], data["y_test"]),
+        "latency_ms": measure_latency_ms(predictor),
+    }
+    write_json_atomic(path.with_suffix(".json"), card)
+    return card
+
+
+def evaluate(predictor: inference.Predictor, images: np.ndarray, labels: np.ndarray) -> dict:
+    """Test accuracy and loss, per-class metrics, confusion matrix, mistakes, confidence statistics."""
+    probabilities = predictor.predict_batch(to_model_input(images))
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    true_positive = np.diag(confusion).astype(float)
+    precision = true_positive / np.maximum(confusion.sum(axis=0), 1)
+    recall = true_positive / np.maximum(confusion.sum(axis=1), 1)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities.max(axis=1)
+    loss = -np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12)))
+    right_confidence, wrong_confidence = confidence[predicted == labels], confidence[wrong]
+    return {
+        "test_accuracy": float(np.mean(predicted == labels)),
+        "test_loss": float(loss),
+        "per_class": {
+            "precision": precision.round(5).tolist(),
+            "recall": recall.round(5).tolist(),
+            "f1": f1.round(5).tolist(),
+        },
+        "confusion_matrix": confusion.tolist(),
+        "misclassified": {"index": wrong.tolist(), "predicted": predicted[wrong].tolist()},
+        "confidence": {
+            "threshold": CONFIDENCE_THRESHOLD,
+            "right_below_threshold": float(np.mean(right_confidence < CONFIDENCE_THRESHOLD)),
+            "wrong_below_threshold": float(np.mean(wrong_confidence < CONFIDENCE_THRESHOLD)) if len(wrong) else 0.0,
+            "wrong_median": float(np.median(wrong_confidence)) if len(wrong) else None,
+            "right_p01": float(np.quantile(right_confidence, 0.01)) if len(right_confidence) else None,
+        },
+    }
+
+
+def measure_latency_ms(predictor: inference.Predictor, repeats: int = 200) -> float:
+    """Median milliseconds of one single-image prediction on the fast path, after warm-up."""
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    for _ in range(20):
+        predictor.predict(image)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predictor.predict(image)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times) * 1000)
+
+
+def _summary(model: keras.Model) -> str:
+    lines: list[str] = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        model.summary(print_fn=lambda line, **_: lines.append(line))
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it only if the block finishes."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    os.unlink(tmp)  # Keras wants to create the file itself
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json_atomic(path: Path, content: dict) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of one."""
+    with _atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=1) + "\n")
+
+
+def comparison_table(cards: list[dict]) -> str:
+    """A plain-text table of the trained models, for the terminal."""
+    header = f"{'model':<8} {'test acc':>9} {'params':>10} {'size MB':>8} {'train s':>8} {'latency ms':>11}"
+    rows = [
+        f"{c['name']:<8} {c['test_accuracy'] * 100:>8.2f}% {c['parameters']:>10,} "
+        f"{c['file_bytes'] / 1e6:>8.2f} {c['train_seconds']:>8.0f} {c['latency_ms']:>11.2f}"
+        for c in cards
+    ]
+    return "\n".join(["", header, "-" * len(header), *rows])

@@ -1,0 +1,58 @@
+"""Train the models the app shows and write them to models/: `python train.py --help`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR, TrainConfig
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    parser = argparse.ArgumentParser(description="Train the MNIST models and write them to models/.")
+    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated: " + ", ".join(MODEL_NAMES))
+    parser.add_argument("--epochs", type=int, help="override every model's epoch count")
+    parser.add_argument("--batch-size", type=int, help="override every model's batch size")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output directory (default: models/)")
+    parser.add_argument("--quick", action="store_true", help="small subset, 1 epoch: a smoke test")
+    parser.add_argument("--strategy", choices=["default", "mirrored"], default="default")
+    args = parser.parse_args(argv)
+    models = tuple(name.strip() for name in args.models.split(",") if name.strip())
+    unknown = sorted(set(models) - set(MODEL_NAMES))
+    if not models or unknown:
+        parser.error(f"--models takes names from {', '.join(MODEL_NAMES)}; got {args.models!r}")
+    for option in ("epochs", "batch_size"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    return TrainConfig(
+        models=models,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        out_dir=args.out,
+        quick=args.quick,
+        strategy=args.strategy,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    from mnist_app.data import MnistUnavailableError
+    from mnist_app.training import TrainingError, run  # imports TensorFlow: after argument checks
+
+    try:
+        run(config)
+    except (TrainingError, MnistUnavailableError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: models/ keeps the files it had before this model", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
