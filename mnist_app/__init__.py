@@ -1,1 +1,6 @@
 """Handwritten digit recognition: MNIST data, preprocessing, models and a Streamlit app."""
+
+import os
+
+# Before anything imports TensorFlow: keep its start-up chatter out of the terminal and server log.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, MODELS_DIR, NUM_CLASSES
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter quiet
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
-import keras  # noqa: E402  (after the environment above)
-import tensorflow as tf  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -14,16 +14,15 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from mnist_app import inference
 from mnist_app.augment import augment_batch
 from mnist_app.config import CONFIDENCE_THRESHOLD, ModelSpec, TrainConfig
 from mnist_app.data import load_mnist
 from mnist_app.models import BUILDERS
-
-import keras  # noqa: E402,I001  (inference sets TensorFlow's environment first)
-import tensorflow as tf  # noqa: E402
 
 
 class TrainingError(RuntimeError):
@@ -51,12 +50,11 @@ def run(config: TrainConfig) -> list[dict]:
 def use_two_logical_cpus() -> None:
     """Split the CPU into two logical devices, so MirroredStrategy has two replicas to mirror."""
     cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
+    # RuntimeError: devices were initialised already (a second run in one process); keep them.
+    with contextlib.suppress(RuntimeError):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
         )
-    except RuntimeError:  # devices were initialised already (e.g. a second run in one process)
-        pass
 
 
 def _strategy(config: TrainConfig) -> tf.distribute.Strategy:
@@ -202,7 +200,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
             "test_images": len(data["x_test"]),
         },
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
-        "trained_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "epoch_seconds": best.epoch_seconds,
         "best_epoch": best.best_epoch + 1,
