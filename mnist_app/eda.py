@@ -1,0 +1,53 @@
+"""Statistics of the MNIST data set for the "Explore the data" tab (pure NumPy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def class_counts(labels: np.ndarray) -> np.ndarray:
+    """How many images of each digit 0-9."""
+    return np.bincount(labels, minlength=10)
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """A mosaic: one row per digit 0-9, `per_class` random examples each, 1-px dark gaps."""
+    rng = np.random.default_rng(seed)
+    side = images.shape[1] + 1
+    mosaic = np.zeros((10 * side, per_class * side), dtype=np.uint8)
+    for digit in range(10):
+        picks = rng.choice(np.flatnonzero(labels == digit), size=per_class, replace=False)
+        for column, index in enumerate(picks):
+            mosaic[digit * side : digit * side + side - 1, column * side : column * side + side - 1] = images[index]
+    return mosaic
+
+
+def mean_and_std_per_class(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The average image of each digit and each pixel's standard deviation, both (10, 28, 28) in [0, 1]."""
+    means = np.zeros((10, *images.shape[1:]), dtype=np.float32)
+    stds = np.zeros_like(means)
+    for digit in range(10):
+        group = images[labels == digit].astype(np.float32) / 255.0
+        means[digit], stds[digit] = group.mean(axis=0), group.std(axis=0)
+    return means, stds
+
+
+def pixel_histogram(images: np.ndarray) -> np.ndarray:
+    """How often each grey level 0-255 occurs."""
+    return np.bincount(images.ravel(), minlength=256)
+
+
+def ink_per_image(images: np.ndarray) -> np.ndarray:
+    """Total ink of each image, in full-intensity pixel equivalents."""
+    return images.reshape(len(images), -1).sum(axis=1, dtype=np.int64) / 255.0
+
+
+def pca_2d(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First two principal components of `count` random images: (indices, coordinates (n, 2), explained ratio)."""
+    rng = np.random.default_rng(seed)
+    indices = rng.choice(len(images), size=min(count, len(images)), replace=False)
+    x = images[indices].reshape(len(indices), -1).astype(np.float32) / 255.0
+    x -= x.mean(axis=0)
+    _, singular, components = np.linalg.svd(x, full_matrices=False)
+    variance = singular**2
+    return indices, x @ components[:2].T, variance[:2] / variance.sum()

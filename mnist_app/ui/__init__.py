@@ -1,0 +1,1 @@
+"""Everything Streamlit: the three tabs and the widgets they share."""

@@ -1,0 +1,232 @@
+"""Plotly figures, built from plain arrays (no Streamlit here, so they are easy to test)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+HIGHLIGHT = "#ff4b4b"
+MUTED = "#8c9bb0"
+DIGITS = [str(d) for d in range(10)]
+DIGIT_COLOURS = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+]  # fmt: skip
+
+
+def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        title=title,
+        showlegend=False,
+    )
+    return fig
+
+
+def probability_bars(probabilities: np.ndarray, title: str | None = None) -> go.Figure:
+    """All ten class probabilities, the winner highlighted, exact values on hover."""
+    winner = int(np.argmax(probabilities))
+    colours = [HIGHLIGHT if digit == winner else MUTED for digit in range(10)]
+    fig = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=probabilities,
+            marker_color=colours,
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+            text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title=None)
+    fig.update_xaxes(type="category", title=None)
+    return _compact(fig, 230, title)
+
+
+def pixel_grid(image: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
+    """A small image as a heatmap of visible pixels (value on hover), top row first."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=image,
+            colorscale="gray",
+            zmin=0,
+            zmax=1,
+            xgap=1,
+            ygap=1,
+            showscale=False,
+            hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>",
+        )
+    )
+    _square_image_axes(fig)
+    return _compact(fig, height, title)
+
+
+def saliency_map(saliency: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
+    """Gradient x input: red pixels pushed towards the answer, blue pixels against it."""
+    limit = float(np.abs(saliency).max()) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=saliency / limit,
+            colorscale="RdBu_r",
+            zmin=-1,
+            zmax=1,
+            xgap=1,
+            ygap=1,
+            showscale=False,
+            hovertemplate="row %{y}, column %{x}: %{z:+.2f}<extra></extra>",
+        )
+    )
+    _square_image_axes(fig)
+    return _compact(fig, height, title)
+
+
+def _square_image_axes(fig: go.Figure) -> None:
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
+
+
+def mosaic(image: np.ndarray, height: int, title: str | None = None) -> go.Figure:
+    """A grey image shown at a fixed height (e.g. a grid of samples)."""
+    fig = go.Figure(go.Heatmap(z=image, colorscale="gray", showscale=False, hoverinfo="skip"))
+    _square_image_axes(fig)
+    return _compact(fig, height, title)
+
+
+def class_bars(train: np.ndarray, test: np.ndarray) -> go.Figure:
+    """Images per digit, train and test side by side."""
+    fig = go.Figure(
+        [
+            go.Bar(name="train", x=DIGITS, y=train, marker_color="#1f77b4"),
+            go.Bar(name="test", x=DIGITS, y=test, marker_color="#ff7f0e"),
+        ]
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category", title="digit")
+    fig.update_yaxes(title="images")
+    fig = _compact(fig, 320, "Images per digit")
+    fig.update_layout(showlegend=True)
+    return fig
+
+
+def class_pie(counts: np.ndarray, title: str) -> go.Figure:
+    fig = go.Figure(go.Pie(labels=DIGITS, values=counts, sort=False, marker_colors=DIGIT_COLOURS, hole=0.35))
+    fig.update_traces(textinfo="label+percent", hovertemplate="digit %{label}: %{value} images<extra></extra>")
+    return _compact(fig, 300, title)
+
+
+def image_row(images: np.ndarray, labels: Sequence[str], title: str, colorscale: str = "gray") -> go.Figure:
+    """Several same-size images next to each other, each with a caption."""
+    count, side = len(images), images.shape[1]
+    gap = 2
+    row = np.full((side, count * (side + gap) - gap), np.nan, dtype=np.float32)
+    for index, image in enumerate(images):
+        row[:, index * (side + gap) : index * (side + gap) + side] = image
+    fig = go.Figure(go.Heatmap(z=row, colorscale=colorscale, showscale=False, hoverinfo="skip"))
+    _square_image_axes(fig)
+    for index, label in enumerate(labels):
+        fig.add_annotation(
+            x=index * (side + gap) + side / 2, y=-2, text=label, showarrow=False, yanchor="bottom", font_size=12
+        )
+    fig.update_yaxes(range=[side, -6], autorange=False)
+    return _compact(fig, 170, title)
+
+
+def pixel_histogram(counts: np.ndarray) -> go.Figure:
+    fig = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color="#1f77b4", hovertemplate="level %{x}: %{y}<extra></extra>"))
+    fig.update_yaxes(type="log", title="pixels (log scale)")
+    fig.update_xaxes(title="grey level (0 = background, 255 = full ink)")
+    return _compact(fig, 320, "Pixel intensities, training set")
+
+
+def ink_boxes(ink: np.ndarray, labels: np.ndarray) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Box(y=ink[labels == digit], name=str(digit), marker_color=DIGIT_COLOURS[digit], boxpoints=False)
+            for digit in range(10)
+        ]
+    )
+    fig.update_yaxes(title="ink per image (full-ink pixels)")
+    fig.update_xaxes(title="digit")
+    return _compact(fig, 320, "Ink per image, by digit")
+
+
+def pca_scatter(coordinates: np.ndarray, labels: np.ndarray, explained: np.ndarray) -> go.Figure:
+    fig = go.Figure()
+    for digit in range(10):
+        points = coordinates[labels == digit]
+        fig.add_trace(
+            go.Scattergl(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                name=str(digit),
+                marker={"size": 4, "color": DIGIT_COLOURS[digit], "opacity": 0.7},
+                hovertemplate=f"digit {digit}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title=f"PC 1 ({explained[0]:.1%} of variance)")
+    fig.update_yaxes(title=f"PC 2 ({explained[1]:.1%} of variance)")
+    fig = _compact(fig, 480, "Digits on their first two principal components")
+    fig.update_layout(showlegend=True, legend_title_text="digit")
+    return fig
+
+
+def metric_bars(names: Sequence[str], values: Sequence[float], title: str, axis: str, fmt: str) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=list(names),
+            y=list(values),
+            marker_color=DIGIT_COLOURS[: len(names)],
+            text=[format(v, fmt) for v in values],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    fig.update_yaxes(title=axis)
+    return _compact(fig, 300, title)
+
+
+def training_curves(history: dict[str, list[float]], title: str) -> go.Figure:
+    """Loss and accuracy per epoch, training vs validation."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    epochs = list(range(1, len(history.get("loss", [])) + 1))
+    for column, metric in enumerate(("loss", "accuracy"), start=1):
+        for prefix, colour, label in (("", "#1f77b4", "train"), ("val_", "#ff7f0e", "validation")):
+            values = history.get(prefix + metric)
+            if values:
+                fig.add_trace(
+                    go.Scatter(x=epochs, y=values, name=label, line_color=colour, showlegend=column == 1),
+                    row=1,
+                    col=column,
+                )
+    fig.update_xaxes(title="epoch")
+    fig = _compact(fig, 320, title)
+    fig.update_layout(showlegend=True)
+    return fig
+
+
+def confusion_heatmap(matrix: np.ndarray, title: str) -> go.Figure:
+    """Counts of true (rows) vs predicted (columns) digits; the diagonal is dimmed to show mistakes."""
+    off_diagonal = matrix.astype(float).copy()
+    np.fill_diagonal(off_diagonal, np.nan)
+    fig = go.Figure(
+        go.Heatmap(
+            z=off_diagonal,
+            x=DIGITS,
+            y=DIGITS,
+            colorscale="Reds",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+            showscale=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title="true digit", type="category")
+    fig.update_xaxes(title="predicted digit", type="category", side="top")
+    return _compact(fig, 420, title)

@@ -1,0 +1,102 @@
+"""Tab 4: compare every trained model, from the model cards in models/."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_app.config import MODEL_TITLES
+from mnist_app.ui import charts, resources
+
+GALLERY_SIZE = 24
+
+
+def render() -> None:
+    cards = resources.model_cards()
+    if not cards:
+        st.warning("No trained models found in models/. Train them with `make train`.", icon="⚠️")
+        return
+    st.subheader("Which model is best, and at what cost")
+    st.dataframe(comparison_table(cards), hide_index=True, width="stretch")
+    names = [MODEL_TITLES[name] for name in cards]
+    left, right = st.columns(2)
+    with left:
+        accuracy = [card["test_accuracy"] * 100 for card in cards.values()]
+        st.plotly_chart(
+            charts.metric_bars(names, accuracy, "Test accuracy", "% of 10,000 test images", ".2f"),
+            width="stretch",
+            key="models-accuracy",
+        )
+    with right:
+        minutes = [card["train_seconds"] / 60 for card in cards.values()]
+        st.plotly_chart(
+            charts.metric_bars(names, minutes, "Training time (2-core CPU)", "minutes", ".1f"),
+            width="stretch",
+            key="models-time",
+        )
+
+    st.subheader("One model in detail")
+    name = st.selectbox("Model", list(cards), format_func=MODEL_TITLES.get, key="models-choice")
+    card = cards[name]
+    st.plotly_chart(
+        charts.training_curves(card.get("history", {}), f"{MODEL_TITLES[name]}: training curves"),
+        width="stretch",
+        key="models-curves",
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(
+            charts.confusion_heatmap(np.array(card["confusion_matrix"]), "Confusion matrix (diagonal: correct)"),
+            width="stretch",
+            key="models-confusion",
+        )
+    with right:
+        st.markdown("**Per digit**")
+        st.dataframe(per_class_table(card), hide_index=True, width="stretch")
+    show_mistakes(card)
+    with st.expander("Architecture"):
+        st.code(card.get("architecture", ""), language=None)
+
+
+def comparison_table(cards: dict[str, dict]) -> pd.DataFrame:
+    rows = [
+        {
+            "model": MODEL_TITLES[name],
+            "test accuracy": f"{card['test_accuracy']:.2%}",
+            "errors (of 10,000)": len(card["misclassified"]["index"]),
+            "parameters": f"{card['parameters']:,}",
+            "file size": f"{card['file_bytes'] / 1e6:.2f} MB",
+            "training time": f"{card['train_seconds'] / 60:.1f} min",
+            "latency per image": f"{card['latency_ms']:.2f} ms",
+        }
+        for name, card in cards.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def per_class_table(card: dict) -> pd.DataFrame:
+    per_class = card["per_class"]
+    return pd.DataFrame(
+        {
+            "digit": [str(d) for d in range(10)],
+            "precision": [f"{v:.2%}" for v in per_class["precision"]],
+            "recall": [f"{v:.2%}" for v in per_class["recall"]],
+            "F1": [f"{v:.2%}" for v in per_class["f1"]],
+        }
+    )
+
+
+def show_mistakes(card: dict) -> None:
+    st.markdown(f"**Test digits it got wrong** ({len(card['misclassified']['index'])} in all)")
+    images = resources.test_images()
+    if images is None:
+        st.info("The gallery needs the MNIST test images: run `make data`.")
+        return
+    mistakes = card["misclassified"]
+    (_, _), (_, labels) = resources.mnist()
+    shown = list(zip(mistakes["index"], mistakes["predicted"], strict=True))[:GALLERY_SIZE]
+    columns = st.columns(8)
+    for position, (index, predicted) in enumerate(shown):
+        with columns[position % 8]:
+            st.image(images[index], caption=f"true {labels[index]}, said {predicted}", width=72)

@@ -1,0 +1,59 @@
+"""Heavy objects, loaded once per server process and shared by every session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.data import Mnist, MnistUnavailableError, load_mnist
+
+
+@st.cache_resource(show_spinner="Loading the models…")
+def predictors(models_dir: str = str(MODELS_DIR)) -> tuple[dict, list[str]]:
+    """Every model that loads (traced and warmed up), and a message for each that does not."""
+    from mnist_app.inference import load_predictors  # TensorFlow: imported on first use only
+
+    return load_predictors(Path(models_dir))
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def mnist() -> Mnist | None:
+    """The verified data set, or None when it cannot be had (the UI then says how to fix it)."""
+    try:
+        return load_mnist()
+    except MnistUnavailableError:
+        return None
+
+
+def mnist_problem() -> str:
+    """Why MNIST is unavailable, for the UI (called only when `mnist()` gave None)."""
+    try:
+        load_mnist()
+    except MnistUnavailableError as error:
+        return str(error)
+    return ""
+
+
+@st.cache_data(show_spinner=False)
+def model_cards(models_dir: str = str(MODELS_DIR)) -> dict[str, dict]:
+    """The model cards found in models/, by model name (unreadable cards are left out)."""
+    cards = {}
+    for name in MODEL_NAMES:
+        path = Path(models_dir) / f"{name}.json"
+        try:
+            card = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(card, dict) and "test_accuracy" in card:
+            cards[name] = card
+    return cards
+
+
+def test_images() -> np.ndarray | None:
+    """The 10,000 MNIST test images, or None."""
+    data = mnist()
+    return None if data is None else data[1][0]
