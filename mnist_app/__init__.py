@@ -3,4 +3,4 @@
 import os
 
 # Before anything imports TensorFlow: keep its start-up chatter out of the terminal and server log.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -170,3 +170,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
         return super().find_class(module, name)
+
+
+if __name__ == "__main__":
+    (train_images, _), (test_images, _) = load_mnist()
+    print(f"MNIST ready: {len(train_images):,} training and {len(test_images):,} test images (verified).")

@@ -38,7 +38,11 @@ def decode_image(data: bytes, max_pixels: int = MAX_UPLOAD_PIXELS, max_bytes: in
             image = ImageOps.exif_transpose(image)
     except ImageDecodeError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageDecodeError(
+            f"the image has too many pixels; the limit is {max_pixels / 1e6:.0f} million pixels"
+        ) from error
+    except UnidentifiedImageError as error:
         raise ImageDecodeError(f"this is not an image we can read ({SUPPORTED} expected)") from error
     except (OSError, ValueError, SyntaxError, EOFError) as error:  # truncated or damaged files
         raise ImageDecodeError(f"the image file is damaged or truncated ({error})") from error

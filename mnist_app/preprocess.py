@@ -109,7 +109,7 @@ def _to_unit_float(array: np.ndarray) -> np.ndarray:
         info = np.iinfo(array.dtype)
         return (np.clip(array, 0, None).astype(np.float32) / float(info.max)).astype(np.float32)
     if np.issubdtype(array.dtype, np.floating):
-        return np.clip(np.nan_to_num(array.astype(np.float32), nan=0.0), 0.0, 1.0)
+        return np.clip(np.nan_to_num(array, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0).astype(np.float32)
     raise ValueError(f"unsupported image dtype {array.dtype}")
 
 

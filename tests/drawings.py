@@ -1,0 +1,84 @@
+"""Synthetic hand drawings, made independently of MNIST: pen strokes for each digit.
+
+Each digit is a few polylines in a unit square (x right, y down), smoothed like a hand's stroke.
+`render` paints them like the app's canvas (white pen on black, any width, size, place and
+slant); `canvas_points` gives the same strokes in canvas pixels for a browser's mouse.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+Stroke = list[tuple[float, float]]
+
+
+def _ellipse(cx: float, cy: float, rx: float, ry: float, points: int = 18) -> Stroke:
+    angles = np.linspace(-np.pi / 2, 3 * np.pi / 2 + 0.3, points)
+    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
+
+
+DIGIT_STROKES: dict[int, list[Stroke]] = {
+    0: [_ellipse(0.5, 0.5, 0.3, 0.45)],
+    1: [[(0.35, 0.22), (0.56, 0.05), (0.56, 0.95)]],
+    2: [[(0.2, 0.25), (0.35, 0.08), (0.6, 0.05), (0.78, 0.2), (0.75, 0.4), (0.2, 0.95), (0.85, 0.95)]],
+    3: [[(0.2, 0.12), (0.45, 0.04), (0.72, 0.14), (0.7, 0.32), (0.45, 0.46), (0.75, 0.6), (0.72, 0.85), (0.45, 0.97), (0.18, 0.87)]],
+    4: [[(0.6, 0.05), (0.15, 0.65), (0.85, 0.65)], [(0.65, 0.35), (0.65, 0.97)]],
+    5: [[(0.8, 0.05), (0.3, 0.05), (0.25, 0.45), (0.55, 0.38), (0.78, 0.55), (0.75, 0.8), (0.5, 0.95), (0.2, 0.85)]],
+    6: [[(0.7, 0.05), (0.4, 0.25), (0.25, 0.55), (0.28, 0.85), (0.5, 0.95), (0.72, 0.8), (0.7, 0.58), (0.5, 0.5), (0.28, 0.62)]],
+    7: [[(0.15, 0.08), (0.85, 0.08), (0.4, 0.95)]],
+    8: [[(0.7, 0.15), (0.5, 0.04), (0.3, 0.15), (0.35, 0.35), (0.65, 0.6), (0.7, 0.85), (0.5, 0.96), (0.3, 0.85), (0.35, 0.6), (0.65, 0.35), (0.7, 0.15)]],
+    9: [[(0.75, 0.3), (0.6, 0.08), (0.35, 0.1), (0.25, 0.3), (0.4, 0.45), (0.65, 0.4), (0.75, 0.28), (0.7, 0.6), (0.6, 0.95)]],
+}  # fmt: skip
+
+
+def smooth(stroke: Stroke, samples: int = 8) -> Stroke:
+    """Catmull-Rom spline through the points: a hand's curve rather than a polygon."""
+    if len(stroke) < 3:
+        return stroke
+    p = np.array([stroke[0], *stroke, stroke[-1]], dtype=float)
+    out = []
+    for i in range(1, len(p) - 2):
+        for t in np.linspace(0, 1, samples, endpoint=False):
+            t2, t3 = t * t, t * t * t
+            point = 0.5 * (
+                2 * p[i]
+                + (-p[i - 1] + p[i + 1]) * t
+                + (2 * p[i - 1] - 5 * p[i] + 4 * p[i + 1] - p[i + 2]) * t2
+                + (-p[i - 1] + 3 * p[i] - 3 * p[i + 1] + p[i + 2]) * t3
+            )
+            out.append((float(point[0]), float(point[1])))
+    out.append(stroke[-1])
+    return out
+
+
+def canvas_points(
+    digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0
+) -> list[list[tuple[float, float]]]:
+    """The digit's strokes in canvas pixels: a box of `size` at (left, top), sheared by `slant`."""
+    strokes = []
+    for stroke in DIGIT_STROKES[digit]:
+        # Digits are taller than wide: draw in a box 0.75 as wide as it is high.
+        points = [(left + size * (0.125 + 0.75 * x + slant * (0.5 - y)), top + size * y) for x, y in smooth(stroke)]
+        strokes.append(points)
+    return strokes
+
+
+def render(
+    digit: int,
+    pen: float = 20,
+    size: float = 200,
+    left: float = 40,
+    top: float = 40,
+    slant: float = 0.0,
+    canvas: int = 280,
+) -> np.ndarray:
+    """An RGBA canvas image (white pen on opaque black), like the app's canvas sends."""
+    image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    for stroke in canvas_points(digit, size, left, top, slant):
+        draw.line(stroke, fill=(255, 255, 255, 255), width=max(1, round(pen)), joint="curve")
+        for x, y in (stroke[0], stroke[-1]):  # round pen ends
+            r = pen / 2
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 255))
+    return np.asarray(image)
