@@ -8,13 +8,17 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app import config
 from mnist_app.data import Mnist, MnistUnavailableError, load_mnist
 
 
+def predictors() -> tuple[dict, list[str]]:
+    """Every model in models/ that loads (traced and warmed up), and a message for each that does not."""
+    return _predictors(str(config.MODELS_DIR))
+
+
 @st.cache_resource(show_spinner="Loading the models…")
-def predictors(models_dir: str = str(MODELS_DIR)) -> tuple[dict, list[str]]:
-    """Every model that loads (traced and warmed up), and a message for each that does not."""
+def _predictors(models_dir: str) -> tuple[dict, list[str]]:
     from mnist_app.inference import load_predictors  # TensorFlow: imported on first use only
 
     return load_predictors(Path(models_dir))
@@ -38,11 +42,15 @@ def mnist_problem() -> str:
     return ""
 
 
-@st.cache_data(show_spinner=False)
-def model_cards(models_dir: str = str(MODELS_DIR)) -> dict[str, dict]:
+def model_cards() -> dict[str, dict]:
     """The model cards found in models/, by model name (unreadable cards are left out)."""
+    return _model_cards(str(config.MODELS_DIR))
+
+
+@st.cache_data(show_spinner=False)
+def _model_cards(models_dir: str) -> dict[str, dict]:
     cards = {}
-    for name in MODEL_NAMES:
+    for name in config.MODEL_NAMES:
         path = Path(models_dir) / f"{name}.json"
         try:
             card = json.loads(path.read_text())

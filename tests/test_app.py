@@ -1,0 +1,138 @@
+"""The app's script, run headless with Streamlit's AppTest: every tab, every state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_app.config import ROOT
+
+TIMEOUT = 120  # the first run loads TensorFlow and the models
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_opens_on_the_draw_tab_with_an_empty_canvas():
+    at = app().run()
+    assert not at.exception
+    assert [tab.label for tab in at.tabs][0] == "✏️ Draw"
+    assert any("Draw a digit" in info.value for info in at.info)
+    assert not at.metric  # no answer before a drawing
+
+
+def reading_script(image, polarity: str, models_dir: str | None = None) -> None:
+    """Runs inside AppTest: the result panel for a given input, as the Draw tab shows it."""
+    from pathlib import Path
+
+    from mnist_app import config
+    from mnist_app.ui.reading import show_reading
+
+    original = config.MODELS_DIR
+    config.MODELS_DIR = Path(models_dir) if models_dir else original
+    try:
+        show_reading(image, polarity, "Draw a digit", key="test")
+    finally:
+        config.MODELS_DIR = original
+
+
+def reading(image, polarity="light", models_dir=None) -> AppTest:
+    return AppTest.from_function(reading_script, args=(image, polarity, models_dir), default_timeout=TIMEOUT).run()
+
+
+def test_a_drawn_seven_is_read_by_both_models():
+    from tests.drawings import render
+
+    at = reading(render(7, pen=20))
+    assert not at.exception
+    assert metrics(at) == {"ANN": "7", "CNN": "7"}
+    assert any("agree" in md.value and "7" in md.value for md in at.markdown)
+    assert len(at.get("plotly_chart")) >= 4  # two bar charts, the 28x28 input, the saliency map
+    assert any(expander.label == "All models" for expander in at.expander)
+
+
+def test_empty_canvas_shows_the_prompt():
+    at = reading(np.zeros((280, 280, 4), np.uint8))
+    assert not at.exception and not at.metric
+    assert at.info[0].value == "Draw a digit"
+
+
+def test_scribble_is_not_a_confident_digit():
+    rng = np.random.default_rng(0)
+    scribble = (rng.random((280, 280)) > 0.5).astype(np.uint8) * 255
+    at = reading(scribble)
+    assert not at.exception
+    values = metrics(at)
+    # Either the models say they are not sure, or they disagree and the page says so.
+    assert "not sure" in values.values() or any("disagree" in md.value for md in at.markdown)
+
+
+def test_missing_models_say_how_to_train(tmp_path):
+    from tests.drawings import render
+
+    at = reading(render(3), models_dir=str(tmp_path))
+    assert not at.exception
+    assert any("make train" in error.value for error in at.error)
+    assert any("make train" in warning.value for warning in at.warning)
+
+
+@pytest.mark.parametrize("tab", ["data_tab", "models_tab", "upload_tab"])
+def test_other_tabs_render(tab):
+    def script(module: str) -> None:
+        import importlib
+
+        importlib.import_module(f"mnist_app.ui.{module}").render()
+
+    at = AppTest.from_function(script, args=(tab,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert not at.error
+    if tab != "upload_tab":
+        assert len(at.get("plotly_chart")) >= 3
+
+
+def test_data_tab_shuffle_changes_the_samples():
+    def script() -> None:
+        from mnist_app.ui import data_tab
+
+        data_tab.render()
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    before = at.session_state["sample_seed"]
+    at.button(key="shuffle").click().run()
+    assert not at.exception and at.session_state["sample_seed"] == before + 1
+
+
+def test_data_tab_without_data_explains_the_fix(monkeypatch):
+    def script() -> None:
+        from mnist_app.data import MnistUnavailableError
+        from mnist_app.ui import data_tab, resources
+
+        def unavailable():
+            raise MnistUnavailableError("MNIST is not available. Tried: nothing. Fix: run `make data`")
+
+        resources.mnist = lambda: None
+        resources.load_mnist = unavailable
+        data_tab.render()
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "make data" in at.error[0].value
+
+
+def test_models_tab_switches_model():
+    def script() -> None:
+        from mnist_app.ui import models_tab
+
+        models_tab.render()
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    at.selectbox(key="models-choice").select("cnn").run()
+    assert not at.exception
+    assert at.dataframe[0].value.shape[0] == 4  # all four models in the comparison table

@@ -1,0 +1,117 @@
+"""Loading models safely, and the fast single-image path agreeing with Keras."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_app.config import MODELS_DIR
+from mnist_app.inference import ModelLoadError, Predictor, load_predictor, load_predictors
+from mnist_app.training import to_model_input
+
+
+@pytest.mark.parametrize("name", ["ann", "cnn", "rnn", "logreg"])
+def test_fast_path_matches_model_predict(shipped, test_set, name):
+    x_test, _ = test_set
+    predictor = shipped[name]
+    images = to_model_input(x_test[:64])
+    reference = predictor.model.predict(images, verbose=0)
+    single = np.stack([predictor.predict(image[:, :, 0]).probabilities for image in images])
+    batch = predictor.predict_batch(images)
+    assert np.allclose(single, reference, atol=1e-5)
+    assert np.allclose(batch, reference, atol=1e-5)
+
+
+def test_saliency_comes_with_the_same_probabilities(shipped, test_set):
+    image = test_set[0][0].astype(np.float32) / 255
+    plain = shipped["cnn"].predict(image)
+    explained = shipped["cnn"].predict(image, saliency=True)
+    assert np.allclose(plain.probabilities, explained.probabilities, atol=1e-6)
+    assert explained.saliency.shape == (28, 28)
+    assert np.all(explained.saliency[image == 0] == 0)  # gradient x input: no ink, no credit
+    assert explained.saliency.sum() > 0
+
+
+def test_top_three_is_sorted(shipped, test_set):
+    prediction = shipped["ann"].predict(test_set[0][1].astype(np.float32) / 255)
+    top = prediction.top(3)
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    assert top[0] == (prediction.digit, pytest.approx(prediction.confidence))
+
+
+def copy_model(tmp_path, name="logreg"):
+    for suffix in (".keras", ".json"):
+        shutil.copy(MODELS_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    return tmp_path / f"{name}.keras"
+
+
+def test_missing_model_is_skipped_with_a_message(tmp_path):
+    copy_model(tmp_path, "logreg")
+    predictors, problems = load_predictors(tmp_path, ("logreg", "cnn"))
+    assert list(predictors) == ["logreg"]
+    assert len(problems) == 1 and "cnn.keras is missing" in problems[0] and "make train" in problems[0]
+
+
+def test_truncated_model_file_names_the_file_and_the_fix(tmp_path):
+    path = copy_model(tmp_path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(ModelLoadError) as error:
+        load_predictor("logreg", tmp_path)
+    assert str(path) in str(error.value) and "make train" in str(error.value)
+
+
+def test_garbage_model_file(tmp_path):
+    (tmp_path / "logreg.keras").write_text("not a model")
+    predictors, problems = load_predictors(tmp_path, ("logreg",))
+    assert not predictors and "logreg.keras could not be loaded" in problems[0]
+
+
+def test_card_that_does_not_match_its_model(tmp_path):
+    copy_model(tmp_path)
+    card_path = tmp_path / "logreg.json"
+    card = json.loads(card_path.read_text())
+    card["parameters"] = 12345
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="12345 parameters"):
+        load_predictor("logreg", tmp_path)
+
+
+def test_unreadable_card(tmp_path):
+    copy_model(tmp_path)
+    (tmp_path / "logreg.json").write_text("{ not json")
+    with pytest.raises(ModelLoadError, match="not a valid model card"):
+        load_predictor("logreg", tmp_path)
+
+
+def test_model_with_the_wrong_input_shape(tmp_path):
+    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "logreg.keras")
+    with pytest.raises(ModelLoadError, match="expected"):
+        load_predictor("logreg", tmp_path)
+
+
+def test_model_with_code_inside_is_refused(tmp_path):
+    """safe_mode: a Lambda layer's stored bytecode is never run."""
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Lambda(lambda x: x * 2), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    model.save(tmp_path / "logreg.keras")
+    with pytest.raises(ModelLoadError, match="could not be loaded"):
+        load_predictor("logreg", tmp_path)
+
+
+def test_predict_rejects_wrong_shapes(shipped):
+    with pytest.raises(ValueError, match="28x28"):
+        shipped["logreg"].predict(np.zeros((27, 28), np.float32))
+
+
+def test_predictor_warms_up_on_creation():
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    predictor = Predictor("logreg", model)
+    assert predictor.predict(np.ones((28, 28), np.float32)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)

@@ -1,0 +1,51 @@
+"""The shipped models: targets met on the full MNIST test set, and cards that tell the truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mnist_app.config import MODELS_DIR
+from mnist_app.training import to_model_input
+
+TARGETS = {"cnn": 0.9960, "ann": 0.9860, "rnn": 0.9880, "logreg": 0.92}
+CARD_FIELDS = {
+    "architecture", "parameters", "file_bytes", "hyperparameters", "seed", "data", "versions", "trained_at",
+    "history", "train_seconds", "test_accuracy", "test_loss", "per_class", "confusion_matrix", "latency_ms",
+    "misclassified", "epoch_seconds",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def measured(shipped, test_set):
+    x_test, y_test = test_set
+    images = to_model_input(x_test)
+    return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_accuracy_target_on_the_full_test_set(measured, test_set, name):
+    accuracy = np.mean(measured[name].argmax(1) == test_set[1])
+    print(f"{name}: {accuracy:.2%} on the 10,000 MNIST test images")
+    assert accuracy >= TARGETS[name]
+
+
+@pytest.mark.parametrize("name", list(TARGETS))
+def test_card_agrees_with_what_is_measured(measured, test_set, shipped, name):
+    card = json.loads((MODELS_DIR / f"{name}.json").read_text())
+    assert set(card) >= CARD_FIELDS
+    assert not card["quick"]
+    predicted = measured[name].argmax(1)
+    labels = test_set[1]
+    assert card["test_accuracy"] == pytest.approx(np.mean(predicted == labels), abs=1e-4)
+    wrong = np.flatnonzero(predicted != labels)
+    assert len(card["misclassified"]["index"]) == pytest.approx(len(wrong), abs=1)
+    confusion = np.array(card["confusion_matrix"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 10000
+    assert np.array_equal(confusion.sum(axis=1), np.bincount(labels, minlength=10))
+    assert card["parameters"] == shipped[name].model.count_params()
+    path = MODELS_DIR / f"{name}.keras"
+    assert card["file_bytes"] == path.stat().st_size < 5_000_000
+    assert len(card["history"]["val_accuracy"]) == card["hyperparameters"]["epochs"]

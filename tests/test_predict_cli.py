@@ -1,0 +1,65 @@
+"""`python -m mnist_app.predict`: good files classified, bad ones reported, never a crash."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from tests.drawings import render
+
+PREDICT = [sys.executable, "-m", "mnist_app.predict"]
+
+
+def make_files(folder):
+    """Three readable digits (drawing, paper scan, JPEG photo) and three bad files."""
+    Image.fromarray(render(7, pen=20)).save(folder / "seven.png")
+    Image.fromarray(255 - render(2, pen=12)[:, :, 0]).save(folder / "two-on-paper.bmp")
+    Image.fromarray(255 - render(4, pen=30)[:, :, 0]).convert("RGB").save(folder / "four.jpg", quality=85)
+    Image.fromarray(np.full((60, 60), 255, np.uint8)).save(folder / "blank.png")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "broken.png").write_bytes((folder / "seven.png").read_bytes()[:200])
+    return {"seven.png": 7, "two-on-paper.bmp": 2, "four.jpg": 4}, [
+        "blank.png",
+        "notes.txt",
+        "broken.png",
+        "missing.png",
+    ]
+
+
+def test_json_output_for_a_mix_of_good_and_bad_files(tmp_path):
+    good, bad = make_files(tmp_path)
+    files = [str(tmp_path / name) for name in [*good, *bad]]
+    result = subprocess.run([*PREDICT, "--json", *files], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1  # some files failed
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == files
+    by_name = {line["file"].rsplit("/", 1)[-1]: line for line in lines}
+    for name, digit in good.items():
+        predictions = by_name[name]["predictions"]
+        assert set(predictions) == {"ann", "cnn", "rnn", "logreg"}
+        assert predictions["cnn"]["digit"] == digit and predictions["ann"]["digit"] == digit
+        assert len(predictions["cnn"]["probabilities"]) == 10
+        assert abs(sum(predictions["cnn"]["probabilities"]) - 1) < 1e-4
+    assert "no ink" in by_name["blank.png"]["error"]
+    assert "not an image" in by_name["notes.txt"]["error"]
+    assert "damaged or truncated" in by_name["broken.png"]["error"]
+    assert "cannot read the file" in by_name["missing.png"]["error"]
+
+
+def test_text_output_and_model_choice(tmp_path):
+    good, _ = make_files(tmp_path)
+    files = [str(tmp_path / name) for name in good]
+    result = subprocess.run([*PREDICT, "--models", "cnn,ann", *files], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(files[0]) and "cnn 7 (" in lines[0] and "ann 7 (" in lines[0] and "rnn" not in lines[0]
+
+
+def test_unknown_model_name_is_refused():
+    result = subprocess.run([*PREDICT, "--models", "svm", "x.png"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--models takes names" in result.stderr

@@ -1,0 +1,111 @@
+"""train.py: a quick run writes loadable models and honest cards; runs are reproducible; bad input is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_app.config import ROOT, TrainConfig
+from mnist_app.inference import load_predictor
+from mnist_app.training import run
+
+TRAIN = [sys.executable, str(ROOT / "train.py")]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick")
+    cards = run(TrainConfig(models=("logreg", "cnn"), quick=True, out_dir=out))
+    return out, cards
+
+
+def test_quick_run_writes_loadable_models_and_valid_cards(quick_run, test_set):
+    out, cards = quick_run
+    assert sorted(p.name for p in out.iterdir()) == ["cnn.json", "cnn.keras", "logreg.json", "logreg.keras"]
+    for card in cards:
+        saved = json.loads((out / f"{card['name']}.json").read_text())
+        assert saved["quick"] is True
+        assert saved["data"]["test_images"] == 1000
+        assert 0 <= saved["test_accuracy"] <= 1
+        assert len(saved["history"]["loss"]) == 1
+    # Reloading from disk gives the same predictions as the card measured.
+    predictor = load_predictor("cnn", out)
+    x_test, y_test = test_set
+    accuracy = np.mean(
+        predictor.predict_batch(x_test[:1000].astype(np.float32)[..., None] / 255).argmax(1) == y_test[:1000]
+    )
+    assert accuracy == pytest.approx(cards[1]["test_accuracy"], abs=1e-9)
+
+
+def test_same_seed_same_weights(tmp_path):
+    first = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "a", seed=7))
+    second = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "b", seed=7))
+    weights_a = load_predictor("ann", tmp_path / "a").model.get_weights()
+    weights_b = load_predictor("ann", tmp_path / "b").model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b, strict=True))
+    assert first[0]["history"] == second[0]["history"]
+
+
+def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
+    result = subprocess.run(
+        [*TRAIN, "--quick", "--models", "logreg", "--strategy", "mirrored", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "logreg.json").read_text())["strategy"] == "mirrored"
+    assert "Using MirroredStrategy with devices" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--models", "svm"], "--models takes names"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--batch-size", "-3"], "--batch-size must be at least 1"),
+        (["--strategy", "tpu"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(args, message):
+    result = subprocess.run([*TRAIN, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_unwritable_output_directory(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+    result = subprocess.run(
+        [*TRAIN, "--quick", "--out", str(blocker / "models")], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2 and "cannot write to the output directory" in result.stderr
+
+
+def test_interrupted_training_leaves_no_half_written_model(tmp_path):
+    out = tmp_path / "models"
+    process = subprocess.Popen(
+        [*TRAIN, "--models", "cnn", "--epochs", "3", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 120
+    for line in process.stdout:  # wait until training is under way
+        if "=== cnn" in line or time.monotonic() > deadline:
+            break
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output[-2000:]
+    assert "interrupted" in output
+    leftovers = [p.name for p in Path(out).iterdir()] if out.exists() else []
+    assert leftovers == []
