@@ -1,0 +1,126 @@
+"""Helpers for driving the real app in headless Chromium (Debian's, via Playwright)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from mnist_app.config import ROOT
+from tests.drawings import canvas_points
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+# Lines a healthy server may print: Streamlit's banner and TensorFlow's start-up notices.
+HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", "Uvicorn server started",
+                "Did not auto detect", "Please go to", "absl::InitializeLog", "oneDNN custom operations",
+                "cudart_stub", "Could not find cuda drivers")  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) -> Iterator[str]:
+    """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it afterwards."""
+    port = free_port()
+    log = open(log_path, "w")  # noqa: SIM115  (closed below, after the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, timeout)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with status {process.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+            if response.status == 200:
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"the app did not answer within {timeout} s")
+
+
+def log_problems(log_path: Path) -> list[str]:
+    """Server log lines that are not known-harmless: tracebacks, errors, warnings."""
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    return [line for line in lines if not any(ok in line for ok in HARMLESS_LOG)]
+
+
+def launch(playwright):  # noqa: ANN201
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def canvas(page):  # noqa: ANN201
+    """The drawing surface: fabric.js's upper canvas inside the component."""
+    surface = page.locator("canvas.upper-canvas").first
+    surface.wait_for(timeout=60_000)
+    return surface
+
+
+def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0) -> None:
+    """Draw a digit with real mouse strokes (press, move in small steps, release)."""
+    surface = canvas(page)
+    surface.scroll_into_view_if_needed()
+    box = surface.bounding_box()
+    for stroke in canvas_points(digit, size, left, top, slant):
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        page.mouse.up()
+
+
+def metrics(page) -> dict[str, str]:  # noqa: ANN201
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
+
+
+def wait_for_metrics(page, expected: dict[str, str], timeout: float = 60) -> dict[str, str]:
+    """Poll until the shown metrics equal `expected` (or time out and return what is shown)."""
+    deadline = time.monotonic() + timeout
+    shown = {}
+    while time.monotonic() < deadline:
+        shown = metrics(page)
+        if shown == expected:
+            return shown
+        page.wait_for_timeout(100)
+    return shown
+
+
+def open_tab(page, label: str) -> None:
+    page.get_by_role("tab", name=label).click()
