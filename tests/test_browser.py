@@ -8,10 +8,10 @@ import shutil
 import pytest
 from PIL import Image
 
-from tests.browser import (
+from mnist_app.browser import (
     ARTIFACTS,
     canvas,
-    draw_digit,
+    draw_strokes,
     launch,
     log_problems,
     metrics,
@@ -19,7 +19,12 @@ from tests.browser import (
     running_app,
     wait_for_metrics,
 )
-from tests.drawings import render
+from tests.drawings import canvas_points, render
+
+
+def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0) -> None:
+    draw_strokes(page, canvas_points(digit, size, left, top, slant))
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright

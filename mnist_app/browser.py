@@ -1,4 +1,7 @@
-"""Helpers for driving the real app in headless Chromium (Debian's, via Playwright)."""
+"""Drive the real app in headless Chromium (Debian's, via Playwright): for browser tests and the benchmark.
+
+Development tooling: needs the dev requirements (playwright) and `/usr/bin/chromium`.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnist_app.config import ROOT
-from tests.drawings import canvas_points
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -79,23 +85,23 @@ def log_problems(log_path: Path) -> list[str]:
     return [line for line in lines if not any(ok in line for ok in HARMLESS_LOG)]
 
 
-def launch(playwright):  # noqa: ANN201
+def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-def canvas(page):  # noqa: ANN201
+def canvas(page: Page) -> Locator:
     """The drawing surface: fabric.js's upper canvas inside the component."""
     surface = page.locator("canvas.upper-canvas").first
     surface.wait_for(timeout=60_000)
     return surface
 
 
-def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0) -> None:
-    """Draw a digit with real mouse strokes (press, move in small steps, release)."""
+def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw with real mouse strokes (press, move in small steps, release); points in canvas pixels."""
     surface = canvas(page)
     surface.scroll_into_view_if_needed()
     box = surface.bounding_box()
-    for stroke in canvas_points(digit, size, left, top, slant):
+    for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x, box["y"] + y)
         page.mouse.down()
@@ -104,13 +110,13 @@ def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float
         page.mouse.up()
 
 
-def metrics(page) -> dict[str, str]:  # noqa: ANN201
+def metrics(page: Page) -> dict[str, str]:
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
 
 
-def wait_for_metrics(page, expected: dict[str, str], timeout: float = 60) -> dict[str, str]:
+def wait_for_metrics(page: Page, expected: dict[str, str], timeout: float = 60) -> dict[str, str]:
     """Poll until the shown metrics equal `expected` (or time out and return what is shown)."""
     deadline = time.monotonic() + timeout
     shown = {}
@@ -122,5 +128,5 @@ def wait_for_metrics(page, expected: dict[str, str], timeout: float = 60) -> dic
     return shown
 
 
-def open_tab(page, label: str) -> None:
+def open_tab(page: Page, label: str) -> None:
     page.get_by_role("tab", name=label).click()
