@@ -1,9 +1,14 @@
 """Handwritten digit recognition: `streamlit run app.py` (or `make run`)."""
 
+import os
+import sys
+import time
+
 import streamlit as st
 
 from mnist_app.ui import data_tab, draw_tab, models_tab, upload_tab
 
+started = time.perf_counter()
 st.set_page_config(page_title="Digit reader: ANN vs CNN", page_icon="✏️", layout="wide")
 st.title("✏️ Digit reader")
 st.caption("Draw a digit and watch a dense network (ANN) and a convolutional network (CNN) read it, side by side.")
@@ -19,3 +24,6 @@ for tab, render in zip(st.tabs(list(TABS), key="tab", on_change="rerun"), TABS.v
     if tab.open:
         with tab:
             render()
+
+if os.environ.get("MNIST_APP_TIMING"):  # for the benchmark: server time of each rerun
+    print(f"rerun_ms={(time.perf_counter() - started) * 1000:.1f}", file=sys.stderr, flush=True)

@@ -128,5 +128,16 @@ def wait_for_metrics(page: Page, expected: dict[str, str], timeout: float = 60) 
     return shown
 
 
+def wait_for_any_metric(page: Page, timeout: float = 60) -> dict[str, str]:
+    """Poll until some answer is shown; return the metrics (empty if none came in time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = metrics(page)
+        if shown:
+            return shown
+        page.wait_for_timeout(50)
+    return {}
+
+
 def open_tab(page: Page, label: str) -> None:
     page.get_by_role("tab", name=label).click()

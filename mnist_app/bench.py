@@ -1,0 +1,288 @@
+"""Benchmark the hot path, throughput, start-up and memory: `python -m mnist_app.bench` (or `make bench`).
+
+Writes benchmarks/results.json and benchmarks/results.md, and refreshes the table in README.md.
+Every figure is the median (and p95) of several repetitions after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR, ROOT, SHOWN_MODELS
+from mnist_app.data import load_mnist
+from mnist_app.preprocess import preprocess, preprocess_steps
+
+OUT_DIR = ROOT / "benchmarks"
+README = ROOT / "README.md"
+TARGETS = {  # from the performance issue, for the table
+    "preprocess": "≤ 3 ms",
+    "inference": "≤ 2 ms",
+    "rerun_model_work": "≤ 25 ms",
+    "rerun_server": "≤ 150 ms",
+    "first_prediction": "≤ 15 s",
+    "rss": "≤ 1,500 MB",
+}
+
+
+def timed(function: Callable[[], object], repeats: int, warmup: int = 5) -> dict[str, float]:
+    """Median and p95 milliseconds of `function()`, after a warm-up."""
+    for _ in range(warmup):
+        function()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"median": round(statistics.median(samples), 3), "p95": round(float(np.percentile(samples, 95)), 3)}
+
+
+def canvas_like(digit: np.ndarray, side: int = 280) -> np.ndarray:
+    """An MNIST digit drawn large on a black RGBA canvas, like the app receives."""
+    big = Image.fromarray(digit).resize((200, 200), Image.Resampling.BILINEAR).filter(ImageFilter.MaxFilter(5))
+    canvas = np.zeros((side, side, 4), np.uint8)
+    canvas[:, :, 3] = 255
+    canvas[40:240, 40:240, :3] = np.asarray(big)[:, :, None]
+    return canvas
+
+
+def machine() -> dict:
+    import keras
+    import streamlit
+    import tensorflow as tf
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "streamlit": streamlit.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int) -> dict:
+    """Single-image latency (fast path vs model.predict), rerun work, and batch throughput."""
+    canvases = [canvas_like(x_test[i]) for i in range(20)]
+    cycle = iter(range(10**9))
+
+    def next_canvas() -> np.ndarray:
+        return canvases[next(cycle) % len(canvases)]
+
+    image = preprocess(canvases[0])
+    inference, throughput = {}, {}
+    for name, predictor in predictors.items():
+        fast = timed(lambda p=predictor: p.predict(image), repeats)
+        keras_predict = timed(
+            lambda p=predictor: p.model.predict(image[None, :, :, None], verbose=0), max(5, repeats // 10)
+        )
+        inference[name] = {**fast, "predict_median": keras_predict["median"]}
+        batch = x_test.astype(np.float32)[..., None] / 255
+        predictor.predict_batch(batch[:1000])
+        started = time.perf_counter()
+        predictor.predict_batch(batch)
+        throughput[name] = round(len(batch) / (time.perf_counter() - started))
+
+    def rerun_work() -> None:
+        steps = preprocess_steps(next_canvas(), "light")
+        for name in SHOWN_MODELS:
+            if name in predictors:
+                predictors[name].predict(steps.final, saliency=name == "cnn")
+
+    return {
+        "preprocess_ms": timed(lambda: preprocess(next_canvas(), "light"), repeats),
+        "inference_ms": inference,
+        "rerun_model_work_ms": timed(rerun_work, repeats),
+        "throughput_images_per_s": throughput,
+    }
+
+
+def browser_session(drawings: int) -> dict:
+    """Drive the real server in headless Chromium: cold start, stroke-to-answer latency, rerun time, memory."""
+    from playwright.sync_api import sync_playwright
+
+    from mnist_app import browser
+
+    one = [[(140.0, 40.0 + 10 * i) for i in range(21)]]  # a vertical stroke: a "1"
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "server.log"
+        started = time.monotonic()
+        with browser.running_app(log, env={"MNIST_APP_TIMING": "1"}) as url:
+            page_s = time.monotonic() - started
+            with sync_playwright() as playwright:
+                chromium = browser.launch(playwright)
+                page = chromium.new_page()
+                page.goto(url)
+                browser.draw_strokes(page, one)
+                first = browser.wait_for_any_metric(page, timeout=120)
+                first_s = time.monotonic() - started
+                reruns_before = len(_rerun_times(log))
+                latencies = []
+                for _ in range(drawings):
+                    page.get_by_role("button", name="Clear").click()
+                    page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
+                    browser.draw_strokes(page, one)
+                    lifted = time.monotonic()
+                    if browser.wait_for_any_metric(page, timeout=30):
+                        latencies.append((time.monotonic() - lifted) * 1000)
+                chromium.close()
+            rss = _server_peak_rss_mb(url)
+        # Reruns after a stroke: those that produced an answer (every other one is a Clear).
+        reruns = _rerun_times(log)[reruns_before:]
+    return {
+        "cold_start_s": {"page": round(page_s, 2), "first_prediction": round(first_s, 2) if first else None},
+        "stroke_to_answer_ms": _summary(latencies),
+        "rerun_server_ms": _summary(reruns),
+        "rss_mb": rss,
+    }
+
+
+def _rerun_times(log: Path) -> list[float]:
+    return [float(line.split("=", 1)[1]) for line in log.read_text().splitlines() if line.startswith("rerun_ms=")]
+
+
+def _summary(samples: list[float]) -> dict[str, float | None]:
+    if not samples:
+        return {"median": None, "p95": None}
+    return {"median": round(statistics.median(samples), 2), "p95": round(float(np.percentile(samples, 95)), 2)}
+
+
+def _server_peak_rss_mb(url: str) -> float | None:
+    """Peak resident memory of the process listening on the app's port (Linux /proc)."""
+    port = url.rsplit(":", 1)[1]
+    try:
+        pids = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def training_epoch_seconds(models_dir: Path) -> dict[str, float]:
+    seconds = {}
+    for name in MODEL_NAMES:
+        path = models_dir / f"{name}.json"
+        if path.is_file():
+            card = json.loads(path.read_text())
+            if card.get("epoch_seconds"):
+                seconds[name] = round(statistics.median(card["epoch_seconds"]), 1)
+    return seconds
+
+
+def markdown(results: dict) -> str:
+    """The README's performance table."""
+    m = results["machine"]
+    lines = [
+        f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, TensorFlow {m['tensorflow']}, "
+        f"Keras {m['keras']}, Streamlit {m['streamlit']}, on {m['date']}. Milliseconds unless named; median (p95).",
+        "",
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| preprocessing, one 280x280 canvas | {_pair(results['preprocess_ms'])} | {TARGETS['preprocess']} |",
+    ]
+    for name, figures in results["inference_ms"].items():
+        ratio = figures["predict_median"] / max(figures["median"], 1e-9)
+        lines.append(
+            f"| {name}: one image, fast path (`model.predict`: {figures['predict_median']:.1f}, {ratio:.0f}x slower) "
+            f"| {_pair(figures)} | {TARGETS['inference']} |"
+        )
+    lines += [
+        f"| one rerun's model work: preprocess + ANN + CNN + saliency | {_pair(results['rerun_model_work_ms'])} "
+        f"| {TARGETS['rerun_model_work']} |",
+        f"| server time of one Streamlit rerun after a stroke | {_pair(results['rerun_server_ms'])} "
+        f"| {TARGETS['rerun_server']} |",
+        f"| stroke to answer in the browser (pen lifted to digits shown) | {_pair(results['stroke_to_answer_ms'])} | |",
+    ]
+    cold = results.get("cold_start_s") or {}
+    if cold:
+        lines.append(f"| cold start: page answers | {cold.get('page')} s | |")
+        lines.append(
+            f"| cold start: first prediction after a drawing | {cold.get('first_prediction')} s | {TARGETS['first_prediction']} |"
+        )
+    if results.get("rss_mb"):
+        lines.append(
+            f"| app server peak memory (RSS), all models loaded | {results['rss_mb']:,.0f} MB | {TARGETS['rss']} |"
+        )
+    throughput = ", ".join(f"{n} {v:,}" for n, v in results["throughput_images_per_s"].items())
+    lines.append(f"| batch throughput, 10,000 test images (images/s) | {throughput} | |")
+    epochs = ", ".join(f"{n} {v} s" for n, v in results["train_epoch_s"].items())
+    lines.append(f"| training, seconds per epoch | {epochs} | |")
+    return "\n".join(lines) + "\n"
+
+
+def _pair(figures: dict) -> str:
+    if figures.get("median") is None:
+        return "not measured"
+    return f"{figures['median']:.2f} ({figures['p95']:.2f})"
+
+
+def replace_section(text: str, name: str, content: str) -> str:
+    """Replace what stands between `<!-- name:start -->` and `<!-- name:end -->`."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content}{end}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_app.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200, help="timed repetitions per figure")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
+    parser.add_argument("--drawings", type=int, default=20, help="drawings timed in the browser")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser-driven figures")
+    parser.add_argument("--no-readme", action="store_true", help="do not refresh README.md")
+    args = parser.parse_args(argv)
+
+    from mnist_app.inference import load_predictors
+
+    predictors, problems = load_predictors(MODELS_DIR)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    (_, _), (x_test, _) = load_mnist()
+    results: dict = {"machine": machine()}
+    print("timing preprocessing and models…", flush=True)
+    results.update(model_benchmarks(predictors, x_test, args.repeats))
+    empty = {"median": None, "p95": None}
+    results.update(cold_start_s={}, stroke_to_answer_ms=empty, rerun_server_ms=empty, rss_mb=None)
+    if not args.no_browser:
+        print("driving the app in headless Chromium…", flush=True)
+        results.update(browser_session(args.drawings))
+    results["train_epoch_s"] = training_epoch_seconds(MODELS_DIR)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    if not args.no_readme and README.is_file():
+        README.write_text(replace_section(README.read_text(), "bench", table))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
