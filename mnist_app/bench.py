@@ -24,9 +24,9 @@ from PIL import Image, ImageFilter
 from mnist_app.config import MODEL_NAMES, MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.data import load_mnist
 from mnist_app.preprocess import preprocess, preprocess_steps
+from mnist_app.report import README, replace_section
 
 OUT_DIR = ROOT / "benchmarks"
-README = ROOT / "README.md"
 TARGETS = {  # from the performance issue, for the table
     "preprocess": "≤ 3 ms",
     "inference": "≤ 2 ms",
@@ -237,16 +237,6 @@ def _pair(figures: dict) -> str:
     if figures.get("median") is None:
         return "not measured"
     return f"{figures['median']:.2f} ({figures['p95']:.2f})"
-
-
-def replace_section(text: str, name: str, content: str) -> str:
-    """Replace what stands between `<!-- name:start -->` and `<!-- name:end -->`."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if start not in text or end not in text:
-        return text
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{content}{end}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
