@@ -1,0 +1,36 @@
+"""The benchmark runs on a tiny setting and writes results in the documented shape."""
+
+from __future__ import annotations
+
+import json
+
+from mnist_app import bench, report
+
+
+def test_benchmark_writes_valid_results(tmp_path):
+    assert bench.main(["--repeats", "3", "--no-browser", "--no-readme", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
+            "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s"} <= set(results)  # fmt: skip
+    assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg"}
+    for figures in results["inference_ms"].values():
+        assert 0 < figures["median"] <= figures["p95"] and figures["predict_median"] > 0
+    assert results["preprocess_ms"]["median"] > 0
+    assert all(value > 0 for value in results["throughput_images_per_s"].values())
+    table = (tmp_path / "results.md").read_text()
+    assert "| preprocessing, one 280x280 canvas |" in table
+
+
+def test_readme_sections_are_replaced_in_place():
+    text = "intro\n<!-- models:start -->\nold\n<!-- models:end -->\noutro\n"
+    assert (
+        report.replace_section(text, "models", "new\n")
+        == "intro\n<!-- models:start -->\nnew\n<!-- models:end -->\noutro\n"
+    )
+    assert report.replace_section("no markers", "models", "new") == "no markers"
+
+
+def test_results_table_lists_every_shipped_model():
+    table = report.results_table()
+    for title in ("ANN", "CNN", "RNN (LSTM)", "Logistic regression"):
+        assert f"| {title} (" in table
