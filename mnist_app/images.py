@@ -66,3 +66,12 @@ def _to_array(image: Image.Image) -> np.ndarray:
         return np.asarray(image.convert("L"))
     has_alpha = mode in ("PA", "RGBa", "La") or "transparency" in image.info
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+
+
+def preview(data: bytes, side: int = 480) -> Image.Image:
+    """A small, upright copy of an image that `decode_image` accepted, for display."""
+    image = Image.open(io.BytesIO(data))
+    image.seek(0)
+    image.thumbnail((side, side))
+    image = ImageOps.exif_transpose(image)
+    return image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGBA")

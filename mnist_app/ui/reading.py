@@ -14,13 +14,13 @@ from mnist_app.ui import charts, resources
 
 def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str, key: str) -> None:
     """Preprocess `image`, run the models, and show answers, probabilities and the models' view."""
+    loaded, problems = resources.predictors()  # first view: loads while the user starts drawing
+    for problem in problems:
+        st.warning(problem, icon="⚠️")
     steps = preprocess_steps(image, polarity) if image is not None else None
     if steps is None:
         st.info(empty_prompt, icon="✏️")
         return
-    loaded, problems = resources.predictors()
-    for problem in problems:
-        st.warning(problem, icon="⚠️")
     shown = [name for name in SHOWN_MODELS if name in loaded]
     if not shown:
         st.error("No trained model is available. Train them with `make train` (about 35 minutes).")

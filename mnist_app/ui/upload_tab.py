@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.images import SUPPORTED, ImageDecodeError, decode_image
+from mnist_app.images import SUPPORTED, ImageDecodeError, decode_image, preview
 from mnist_app.ui.reading import show_reading
 
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -23,7 +23,7 @@ def render() -> None:
             except ImageDecodeError as error:
                 st.error(f"Cannot read {uploaded.name}: {error}.", icon="🚫")
             else:
-                st.image(uploaded.getvalue(), caption=uploaded.name, width=240)
+                st.image(preview(uploaded.getvalue()), caption=uploaded.name, width=240)
     with result_column:
         if uploaded is not None and image is None:
             return
