@@ -74,4 +74,10 @@ def preview(data: bytes, side: int = 480) -> Image.Image:
     image.seek(0)
     image.thumbnail((side, side))
     image = ImageOps.exif_transpose(image)
-    return image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGBA")
+    if image.mode in ("L", "RGB", "RGBA"):
+        return image
+    if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit: scale to 8 bits for display
+        pixels = _to_array(image).astype(np.float32)
+        top = max(float(pixels.max()), 1e-6)
+        return Image.fromarray((pixels / top * 255).astype(np.uint8))
+    return image.convert("RGBA")

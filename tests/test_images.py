@@ -141,3 +141,14 @@ def test_corrupted_png_bytes_never_crash(position, noise):
     except ImageDecodeError:
         return
     preprocess(image)
+
+
+def test_preview_is_small_and_displayable():
+    from mnist_app.images import preview
+
+    big = paper_digit(1).resize((2000, 1500))
+    sixteen = Image.fromarray(np.asarray(paper_digit(1).convert("L"), np.uint16) * 257)
+    for data in (encode(big, "JPEG"), encode(sixteen, "PNG"), encode(paper_digit(1).convert("CMYK"), "JPEG")):
+        shown = preview(data)
+        assert max(shown.size) <= 480 and shown.mode in ("L", "RGB", "RGBA")
+        assert np.asarray(shown).std() > 10  # not washed out
