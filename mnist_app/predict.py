@@ -7,12 +7,13 @@ import json
 import sys
 from pathlib import Path
 
+from mnist_app import typicality
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.images import ImageDecodeError, decode_image
 from mnist_app.preprocess import preprocess
 
 
-def classify_file(path: Path, predictors: dict) -> dict:
+def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -> dict:
     """One file's result: every model's digit, confidence and probabilities, or an error."""
     result: dict = {"file": str(path)}
     try:
@@ -24,6 +25,9 @@ def classify_file(path: Path, predictors: dict) -> dict:
     digit_image = preprocess(image)
     if digit_image is None:
         return {**result, "error": "no ink found: the image is blank or has no contrast"}
+    space = typicality.load(models_dir)
+    if space is not None:
+        result["looks_like_a_digit"] = space.is_typical(digit_image)
     result["predictions"] = {}
     for name, predictor in predictors.items():
         prediction = predictor.predict(digit_image)
@@ -42,7 +46,8 @@ def format_line(result: dict) -> str:
     answers = ", ".join(
         f"{name} {p['digit']} ({p['confidence'] * 100:.1f} %)" for name, p in result["predictions"].items()
     )
-    return f"{result['file']}: {answers}"
+    note = "" if result.get("looks_like_a_digit", True) else " (does not look like a digit)"
+    return f"{result['file']}: {answers}{note}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = 0
     for path in args.images:
-        result = classify_file(path, predictors)
+        result = classify_file(path, predictors, args.models_dir)
         failed += "error" in result
         print(json.dumps(result) if args.json else format_line(result), flush=True)
     return 1 if failed else 0

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app import inference
+from mnist_app import inference, typicality
 from mnist_app.augment import augment_batch
 from mnist_app.config import CONFIDENCE_THRESHOLD, ModelSpec, TrainConfig
 from mnist_app.data import load_mnist
@@ -40,6 +40,8 @@ def run(config: TrainConfig) -> list[dict]:
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     data = prepare_data(config)
+    space = typicality.fit(data["x_train"], data["x_val"], seed=config.seed)
+    print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
     for name in config.models:
         cards.append(train_model(name, config, data, out_dir))

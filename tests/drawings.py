@@ -82,3 +82,38 @@ def render(
             r = pen / 2
             draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 255))
     return np.asarray(image)
+
+
+# Things people draw that are not digits.
+NOT_DIGITS: dict[str, list[Stroke]] = {
+    "smiley": [
+        _ellipse(0.5, 0.5, 0.45, 0.45, 24),
+        [(0.35, 0.35), (0.36, 0.38)],
+        [(0.65, 0.35), (0.66, 0.38)],
+        [(0.28, 0.62), (0.4, 0.75), (0.6, 0.75), (0.72, 0.62)],
+    ],
+    "letter A": [[(0.15, 0.95), (0.5, 0.05), (0.85, 0.95)], [(0.3, 0.6), (0.7, 0.6)]],
+    "letter W": [[(0.05, 0.1), (0.25, 0.9), (0.5, 0.35), (0.75, 0.9), (0.95, 0.1)]],
+    "hash": [
+        [(0.35, 0.05), (0.3, 0.95)],
+        [(0.7, 0.05), (0.65, 0.95)],
+        [(0.1, 0.35), (0.9, 0.35)],
+        [(0.1, 0.65), (0.9, 0.65)],
+    ],
+    "star": [[(0.5, 0.02), (0.2, 0.95), (0.95, 0.35), (0.05, 0.35), (0.8, 0.95), (0.5, 0.02)]],
+    "box": [[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9), (0.1, 0.1)]],
+}
+
+
+def render_strokes(
+    strokes: list[Stroke], pen: float = 20, size: float = 220, left: float = 30, top: float = 30
+) -> np.ndarray:
+    """Any strokes, painted like `render` paints a digit (square box, no slant)."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        points = [(left + size * x, top + size * y) for x, y in smooth(stroke)]
+        draw.line(points, fill=(255, 255, 255, 255), width=round(pen), joint="curve")
+        for x, y in (points[0], points[-1]):
+            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(255, 255, 255, 255))
+    return np.asarray(image)

@@ -69,8 +69,20 @@ def test_scribble_is_not_a_confident_digit():
     at = reading(scribble)
     assert not at.exception
     values = metrics(at)
-    # Either the models say they are not sure, or they disagree and the page says so.
-    assert "not sure" in values.values() or any("disagree" in md.value for md in at.markdown)
+    # The models say they are not sure, or they disagree, or the page says it is no digit.
+    assert "not sure" in values.values() or any(
+        "disagree" in md.value or "does not look" in md.value for md in at.markdown
+    )
+
+
+@pytest.mark.parametrize("thing", ["smiley", "letter W", "hash", "box"])
+def test_things_that_are_not_digits_are_flagged(thing):
+    from tests.drawings import NOT_DIGITS, render_strokes
+
+    at = reading(render_strokes(NOT_DIGITS[thing], pen=16))
+    assert not at.exception
+    assert any("does not look much like" in md.value for md in at.markdown)
+    assert not any("Both models agree" in md.value for md in at.markdown)
 
 
 def test_missing_models_say_how_to_train(tmp_path):

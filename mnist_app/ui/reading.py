@@ -30,7 +30,9 @@ def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str
     for column, name in zip(st.columns(len(shown)), shown, strict=True):
         with column:
             show_answer(predictions[name], key)
-    st.markdown(agreement_line(list(predictions.values())))
+    space = resources.digit_space()
+    typical = space is None or space.is_typical(steps.final)
+    st.markdown(agreement_line(list(predictions.values()), typical))
     show_model_view(steps, predictions.get("cnn"), key)
     others = {name: loaded[name].predict(steps.final) for name in MODEL_NAMES if name in loaded and name not in shown}
     if others:
@@ -60,8 +62,13 @@ def show_answer(prediction: Prediction, key: str) -> None:
     )
 
 
-def agreement_line(predictions: list[Prediction]) -> str:
-    """One sentence on whether the models agree, and how sure they are."""
+def agreement_line(predictions: list[Prediction], typical: bool = True) -> str:
+    """One sentence on whether the models agree, how sure they are, and whether it looks like a digit."""
+    if not typical:
+        return (
+            "🧐 This does not look much like the handwritten digits the models learned from, so take their "
+            "answers with a pinch of salt: they can only ever answer 0-9."
+        )
     if len(predictions) < 2:
         return ""
     digits = {p.digit for p in predictions}

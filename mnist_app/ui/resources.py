@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_app import config
+from mnist_app import config, typicality
 from mnist_app.data import Mnist, MnistUnavailableError, load_mnist
+from mnist_app.typicality import DigitSpace
 
 
 def predictors() -> tuple[dict, list[str]]:
@@ -40,6 +41,16 @@ def mnist_problem() -> str:
     except MnistUnavailableError as error:
         return str(error)
     return ""
+
+
+@st.cache_resource(show_spinner=False)
+def _digit_space(models_dir: str) -> DigitSpace | None:
+    return typicality.load(Path(models_dir))
+
+
+def digit_space() -> DigitSpace | None:
+    """What MNIST digits look like, for flagging drawings that are no digit at all (None if missing)."""
+    return _digit_space(str(config.MODELS_DIR))
 
 
 def model_cards() -> dict[str, dict]:

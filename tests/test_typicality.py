@@ -1,0 +1,63 @@
+"""The "is this a digit at all?" check: quiet on real digits and drawings, loud on smileys and letters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_app import typicality
+from mnist_app.config import MODELS_DIR
+from mnist_app.preprocess import preprocess
+from tests.drawings import NOT_DIGITS, render, render_strokes
+
+
+@pytest.fixture(scope="module")
+def space():
+    loaded = typicality.load(MODELS_DIR)
+    assert loaded is not None, "models/digit_space.npz is missing: run `make train`"
+    return loaded
+
+
+def test_about_one_percent_of_mnist_test_digits_are_unusual(space, test_set):
+    x_test, _ = test_set
+    flagged = np.mean([not space.is_typical(image.astype(np.float32) / 255) for image in x_test])
+    print(f"{flagged:.2%} of the 10,000 MNIST test digits look unusual")
+    assert 0.003 <= flagged <= 0.03
+
+
+def test_drawn_digits_are_not_flagged(space):
+    flagged = []
+    for digit in range(10):
+        for pen in (4, 12, 24, 40):
+            for size in (80, 160, 250):
+                if pen > size / 5:
+                    continue
+                x = preprocess(render(digit, pen=pen, size=size, left=15, top=15), "light")
+                if not space.is_typical(x):
+                    flagged.append((digit, pen, size))
+    assert len(flagged) <= 2, flagged
+
+
+def test_most_things_that_are_not_digits_are_flagged(space):
+    flagged = [
+        name
+        for name, strokes in NOT_DIGITS.items()
+        if not space.is_typical(preprocess(render_strokes(strokes), "light"))
+    ]
+    print(f"flagged as not digit-like: {flagged} of {list(NOT_DIGITS)}")
+    assert len(flagged) >= 4
+
+
+def test_save_and_load_round_trip(tmp_path, mnist):
+    (x_train, _), (x_test, _) = mnist
+    fitted = typicality.fit(x_train[:3000], x_test[:500])
+    typicality.save(fitted, tmp_path)
+    loaded = typicality.load(tmp_path)
+    assert loaded.threshold == pytest.approx(fitted.threshold)
+    assert np.allclose(loaded.basis, fitted.basis)
+
+
+def test_missing_or_broken_file_means_no_check(tmp_path):
+    assert typicality.load(tmp_path) is None
+    (tmp_path / typicality.FILE_NAME).write_bytes(b"garbage")
+    assert typicality.load(tmp_path) is None
