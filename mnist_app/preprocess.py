@@ -153,8 +153,9 @@ def _remove_background(ink: np.ndarray) -> np.ndarray:
     # Opening (min then max) wipes out strokes narrower than the window and keeps the lighting.
     window = 2 * (small_side // 8) + 1
     background = small.filter(ImageFilter.MinFilter(window)).filter(ImageFilter.MaxFilter(window))
-    background = background.filter(ImageFilter.GaussianBlur(small_side / 16))
-    background = np.asarray(background.resize(ink.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
+    # Smooth it: shrink to a quarter (box average) and grow back to full size (bilinear).
+    coarse = background.resize((max(1, small_size[0] // 4), max(1, small_size[1] // 4)), Image.Resampling.BOX)
+    background = np.asarray(coarse.resize(ink.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
     foreground = np.clip(ink - background, 0.0, None)
     threshold = _otsu_threshold(foreground)
     # Keep anti-aliased stroke edges: fade in from half the threshold instead of a hard cut.
