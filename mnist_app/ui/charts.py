@@ -48,35 +48,28 @@ def probability_bars(probabilities: np.ndarray, title: str | None = None) -> go.
 
 def pixel_grid(image: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
     """A small image as a heatmap of visible pixels (value on hover), top row first."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=image,
-            colorscale="gray",
-            zmin=0,
-            zmax=1,
-            xgap=1,
-            ygap=1,
-            showscale=False,
-            hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>",
-        )
-    )
-    _square_image_axes(fig)
-    return _compact(fig, height, title)
+    return _pixel_heatmap(image, "gray", 0, 1, "%{z:.2f}", title, height)
 
 
 def saliency_map(saliency: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
     """Gradient x input: red pixels pushed towards the answer, blue pixels against it."""
     limit = float(np.abs(saliency).max()) or 1.0
+    return _pixel_heatmap(saliency / limit, "RdBu_r", -1, 1, "%{z:+.2f}", title, height)
+
+
+def _pixel_heatmap(
+    z: np.ndarray, colorscale: str, zmin: float, zmax: float, value: str, title: str | None, height: int
+) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
-            z=saliency / limit,
-            colorscale="RdBu_r",
-            zmin=-1,
-            zmax=1,
+            z=z,
+            colorscale=colorscale,
+            zmin=zmin,
+            zmax=zmax,
             xgap=1,
             ygap=1,
             showscale=False,
-            hovertemplate="row %{y}, column %{x}: %{z:+.2f}<extra></extra>",
+            hovertemplate=f"row %{{y}}, column %{{x}}: {value}<extra></extra>",
         )
     )
     _square_image_axes(fig)
