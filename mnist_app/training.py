@@ -167,7 +167,9 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     train_ds = _dataset(data["x_train"], data["y_train"], spec, config.seed, train=True)
     val_ds = _dataset(data["x_val"], data["y_val"], spec, config.seed, train=False)
     steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
-    with _strategy(config).scope():
+    strategy = _strategy(config)
+    print(f"{name}: training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
+    with strategy.scope():
         model = BUILDERS[name]()
         _compile(model, spec, steps)
     best = _BestWeights()
@@ -195,6 +197,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
         "seed": config.seed,
         "quick": config.quick,
         "strategy": config.strategy,
+        "replicas": strategy.num_replicas_in_sync,
         "data": {
             "sha256": str(data["checksum"]),
             "train_images": len(data["x_train"]),
