@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 # Lines a healthy server may print: Streamlit's banner and TensorFlow's start-up notices.
 HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", "Uvicorn server started",
-                "Did not auto detect", "Please go to", "absl::InitializeLog", "oneDNN custom operations",
+                "Did not auto detect", "Please go to", "  URL: http", "absl::InitializeLog", "oneDNN custom operations",
                 "cudart_stub", "Could not find cuda drivers")  # fmt: skip
 
 
@@ -101,6 +101,10 @@ def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     surface = canvas(page)
     surface.scroll_into_view_if_needed()
     box = surface.bounding_box()
+    # Hover first, as a hand would: the canvas toolbar (invisible until hovered) covers the top-right
+    # corner and slides up only after the pointer has rested on the canvas for ~0.2 s.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(350)
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x, box["y"] + y)

@@ -81,7 +81,10 @@ def test_draw_clear_and_draw_again(page, server):
 def test_more_digits_sizes_and_places(page, digit, size, left, top, slant):
     draw_digit(page, digit, size=size, left=left, top=top, slant=slant)
     expected = {"ANN": str(digit), "CNN": str(digit)}
-    assert wait_for_metrics(page, expected) == expected
+    shown = wait_for_metrics(page, expected)
+    if shown != expected:
+        page.screenshot(path=str(ARTIFACTS / f"failed-digit-{digit}.png"), full_page=True)
+    assert shown == expected
 
 
 def test_upload_a_photo_of_paper(page):

@@ -49,6 +49,8 @@ async def draw(page, digit: int) -> None:
     surface = page.locator("canvas.upper-canvas").first
     await surface.wait_for(timeout=ANSWER_TIMEOUT * 1000)
     box = await surface.bounding_box()
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await asyncio.sleep(0.35)  # let the canvas toolbar slide away from the top-right corner
     for stroke in canvas_points(digit, size=200, left=40, top=40):
         await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         await page.mouse.down()
