@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def browser_session(drawings: int) -> dict:
                 browser.draw_strokes(page, one)
                 first = browser.wait_for_any_metric(page, timeout=120)
                 first_s = time.monotonic() - started
-                reruns_before = len(_rerun_times(log))
+                reruns_before = len(rerun_times(log))
                 latencies = []
                 for _ in range(drawings):
                     page.get_by_role("button", name="Clear").click()
@@ -148,7 +149,7 @@ def browser_session(drawings: int) -> dict:
                 chromium.close()
             rss = _server_peak_rss_mb(url)
         # Reruns after a stroke: those that produced an answer (every other one is a Clear).
-        reruns = _rerun_times(log)[reruns_before:]
+        reruns = rerun_times(log)[reruns_before:]
     return {
         "cold_start_s": {"page": round(page_s, 2), "first_prediction": round(first_s, 2) if first else None},
         "stroke_to_answer_ms": _summary(latencies),
@@ -157,8 +158,9 @@ def browser_session(drawings: int) -> dict:
     }
 
 
-def _rerun_times(log: Path) -> list[float]:
-    return [float(line.split("=", 1)[1]) for line in log.read_text().splitlines() if line.startswith("rerun_ms=")]
+def rerun_times(log: Path) -> list[float]:
+    """Server time of each rerun, from a log of a server started with MNIST_APP_TIMING=1."""
+    return [float(ms) for ms in re.findall(r"rerun_ms=(\d+(?:\.\d+)?)", log.read_text())]
 
 
 def _summary(samples: list[float]) -> dict[str, float | None]:

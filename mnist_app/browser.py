@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 # Lines a healthy server may print: Streamlit's banner and TensorFlow's start-up notices.
 HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", "Uvicorn server started",
-                "Did not auto detect", "Please go to", "  URL: http", "absl::InitializeLog", "oneDNN custom operations",
+                "Did not auto detect", "Please go to", "  URL: http", "Stopping...", "rerun_ms=", "absl::InitializeLog", "oneDNN custom operations",
                 "cudart_stub", "Could not find cuda drivers")  # fmt: skip
 
 

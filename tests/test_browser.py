@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,6 +21,12 @@ from mnist_app.browser import (
     wait_for_metrics,
 )
 from tests.drawings import canvas_points, render
+
+
+def ink_on_canvas(page) -> int:
+    """Bright pixels in a screenshot of the canvas."""
+    pixels = np.asarray(Image.open(io.BytesIO(canvas(page).screenshot())).convert("L"))
+    return int((pixels[2:-2, 2:-2] > 128).sum())  # inside the canvas's 1-px outline
 
 
 def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0) -> None:
@@ -69,6 +76,7 @@ def test_draw_clear_and_draw_again(page, server):
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
     assert metrics(page) == {}
+    assert ink_on_canvas(page) == 0  # the drawing itself is gone too, not only the answer
 
     # Small and off-centre, in the lower right corner: still read right.
     draw_digit(page, 3, size=90, left=170, top=170)

@@ -11,8 +11,8 @@ CANVAS_SIDE = 280  # pixels; 10x MNIST's 28
 
 
 def render() -> None:
-    if "canvas_version" not in st.session_state:
-        st.session_state.canvas_version = 0
+    if "clears" not in st.session_state:
+        st.session_state.clears = 0
     canvas_column, result_column = st.columns([2, 3], gap="large")
     with canvas_column:
         image = _canvas()
@@ -26,7 +26,7 @@ def render() -> None:
 
 
 def _canvas() -> np.ndarray | None:
-    """The canvas and its controls; returns the drawing as an RGBA array (None before any stroke)."""
+    """The canvas and its controls; returns the drawing as an RGBA array (None when there is none)."""
     from streamlit_drawable_canvas import st_canvas  # registers itself: only inside a running app
 
     stroke_width = st.slider("Pen width", min_value=4, max_value=40, value=20, step=1, key="pen_width")
@@ -39,14 +39,20 @@ def _canvas() -> np.ndarray | None:
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
-        key=f"canvas-{st.session_state.canvas_version}",  # a new key is a new, empty canvas
+        # A changed initial drawing makes the canvas reload it: an empty one clears the canvas, and
+        # the fixed key keeps the same canvas mounted (no stale canvas to draw on while it swaps).
+        initial_drawing={"objects": [], "clears": st.session_state.clears},
+        key="canvas",
     )
     st.button("Clear", key="clear", on_click=_clear, icon="🧽", width="stretch")
     st.caption(
         "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
     )
+    if st.session_state.pop("just_cleared", False):
+        return None  # this run still carries the old drawing; the emptied canvas reports in next
     return result.image_data
 
 
 def _clear() -> None:
-    st.session_state.canvas_version += 1
+    st.session_state.clears += 1
+    st.session_state.just_cleared = True
