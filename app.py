@@ -20,10 +20,12 @@ TABS = {
     "🧠 Models": models_tab.render,
 }
 # on_change="rerun" makes tabs lazy: only the open tab's code runs, so drawing stays fast.
+answered = False
 for tab, render in zip(st.tabs(list(TABS), key="tab", on_change="rerun"), TABS.values(), strict=True):
     if tab.open:
         with tab:
-            render()
+            answered = bool(render())
 
 if os.environ.get("MNIST_APP_TIMING"):  # for the benchmark: server time of each rerun
-    sys.stderr.write(f"rerun_ms={(time.perf_counter() - started) * 1000:.1f}\n")  # one write: threads interleave
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    sys.stderr.write(f"rerun_ms={elapsed_ms:.1f} answered={int(answered)}\n")  # one write: threads interleave

@@ -137,7 +137,6 @@ def browser_session(drawings: int) -> dict:
                 browser.draw_strokes(page, one)
                 first = browser.wait_for_any_metric(page, timeout=120)
                 first_s = time.monotonic() - started
-                reruns_before = len(rerun_times(log))
                 latencies = []
                 for _ in range(drawings):
                     page.get_by_role("button", name="Clear").click()
@@ -148,8 +147,7 @@ def browser_session(drawings: int) -> dict:
                         latencies.append((time.monotonic() - lifted) * 1000)
                 chromium.close()
             rss = _server_peak_rss_mb(url)
-        # Reruns after a stroke: those that produced an answer (every other one is a Clear).
-        reruns = rerun_times(log)[reruns_before:]
+        reruns = rerun_times(log)[1:]  # those that showed answers, after the first (cold) one
     return {
         "cold_start_s": {"page": round(page_s, 2), "first_prediction": round(first_s, 2) if first else None},
         "stroke_to_answer_ms": _summary(latencies),
@@ -158,9 +156,10 @@ def browser_session(drawings: int) -> dict:
     }
 
 
-def rerun_times(log: Path) -> list[float]:
-    """Server time of each rerun, from a log of a server started with MNIST_APP_TIMING=1."""
-    return [float(ms) for ms in re.findall(r"rerun_ms=(\d+(?:\.\d+)?)", log.read_text())]
+def rerun_times(log: Path, answered_only: bool = True) -> list[float]:
+    """Server time of each rerun (that showed answers), from a server run with MNIST_APP_TIMING=1."""
+    runs = re.findall(r"rerun_ms=(\d+(?:\.\d+)?) answered=([01])", log.read_text())
+    return [float(ms) for ms, answered in runs if answered == "1" or not answered_only]
 
 
 def _summary(samples: list[float]) -> dict[str, float | None]:

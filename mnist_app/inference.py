@@ -1,16 +1,12 @@
 """Load the trained models safely and predict digits fast, one image or many.
 
 Single images never go through `model.predict` (tens of milliseconds of overhead per call):
-each model is traced once into a `tf.function` with a fixed input signature and warmed up.
-Every TensorFlow call runs on one long-lived worker thread: the first call of a traced function
-in a new thread costs 25-120 ms here, and Streamlit runs each rerun in a new thread.
-"""
+each model is traced once into a `tf.function` with a fixed input signature and warmed up."""
 
 from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +21,6 @@ log = logging.getLogger(__name__)
 REBUILD_HINT = "rebuild it with `make train`"
 SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
 BATCH = tf.TensorSpec((None, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
-_TF_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tensorflow")
 
 
 class ModelLoadError(RuntimeError):
@@ -85,15 +80,12 @@ class Predictor:
 
         self._single, self._single_with_saliency, self._batch = single, single_with_saliency, batch
         blank = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
-        self.predict(blank)  # trace now (on the TensorFlow thread), not on first use
+        self.predict(blank)  # trace now, not on first use
         self.predict(blank, saliency=True)
 
     def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction:
         """Class probabilities of one 28x28 float image in [0, 1] (white digit on black)."""
         x = _as_batch(image)[:1]
-        return _TF_THREAD.submit(self._predict_one, x, saliency).result()
-
-    def _predict_one(self, x: np.ndarray, saliency: bool) -> Prediction:
         if saliency:
             probabilities, grad = self._single_with_saliency(tf.constant(x))
             return Prediction(self.name, probabilities.numpy()[0], grad.numpy()[0, :, :, 0])
@@ -102,9 +94,6 @@ class Predictor:
     def predict_batch(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Probabilities (n, 10) for n images, given as (n, 28, 28) or (n, 28, 28, 1) floats."""
         x = _as_batch(images)
-        return _TF_THREAD.submit(self._predict_many, x, batch_size).result()
-
-    def _predict_many(self, x: np.ndarray, batch_size: int) -> np.ndarray:
         parts = [self._batch(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
 

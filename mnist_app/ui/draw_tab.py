@@ -10,14 +10,15 @@ from mnist_app.ui.reading import show_reading
 CANVAS_SIDE = 280  # pixels; 10x MNIST's 28
 
 
-def render() -> None:
+def render() -> bool:
+    """The tab; returns whether answers were shown."""
     if "clears" not in st.session_state:
         st.session_state.clears = 0
     canvas_column, result_column = st.columns([2, 3], gap="large")
     with canvas_column:
         image = _canvas()
     with result_column:
-        show_reading(
+        return show_reading(
             image,
             polarity="light",
             empty_prompt="Draw a digit from 0 to 9 on the black canvas; the answers appear when you lift the pen.",

@@ -12,20 +12,23 @@ from mnist_app.preprocess import Polarity, PreprocessSteps, preprocess_steps
 from mnist_app.ui import charts, resources
 
 
-def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str, key: str) -> None:
-    """Preprocess `image`, run the models, and show answers, probabilities and the models' view."""
+def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str, key: str) -> bool:
+    """Preprocess `image`, run the models, and show answers, probabilities and the models' view.
+
+    Returns whether any model's answer was shown.
+    """
     loaded, problems = resources.predictors()  # first view: loads while the user starts drawing
     for problem in problems:
         st.warning(problem, icon="⚠️")
     steps = preprocess_steps(image, polarity) if image is not None else None
     if steps is None:
         st.info(empty_prompt, icon="✏️")
-        return
+        return False
     shown = [name for name in SHOWN_MODELS if name in loaded]
     if not shown:
         st.error("No trained model is available. Train them with `make train` (about 35 minutes).")
         show_model_view(steps, None, key)
-        return
+        return False
     predictions = {name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in shown}
     for column, name in zip(st.columns(len(shown)), shown, strict=True):
         with column:
@@ -38,6 +41,7 @@ def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str
     if others:
         with st.expander("All models"):
             st.dataframe(all_models_table({**predictions, **others}), hide_index=True, width="stretch")
+    return True
 
 
 def is_sure(prediction: Prediction) -> bool:

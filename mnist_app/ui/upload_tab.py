@@ -10,7 +10,8 @@ from mnist_app.ui.reading import show_reading
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
 
-def render() -> None:
+def render() -> bool:
+    """The tab; returns whether answers were shown."""
     upload_column, result_column = st.columns([2, 3], gap="large")
     with upload_column:
         uploaded = st.file_uploader(
@@ -26,8 +27,8 @@ def render() -> None:
                 st.image(preview(uploaded.getvalue()), caption=uploaded.name, width=240)
     with result_column:
         if uploaded is not None and image is None:
-            return
-        show_reading(
+            return False
+        return show_reading(
             image,
             polarity="auto",
             empty_prompt=(
