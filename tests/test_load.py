@@ -121,11 +121,14 @@ def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
     answers = len(latencies)
     reruns = rerun_times(log)
     if latencies and reruns:
-        print(
-            f"\n{SESSIONS} sessions x {DRAWINGS} drawings + 1 upload: {answers} right answers in {elapsed:.0f} s "
+        summary = (
+            f"{SESSIONS} sessions x {DRAWINGS} drawings + 1 upload: {answers} right answers in {elapsed:.0f} s "
             f"({answers / elapsed:.2f}/s); stroke-to-answer p50 {statistics.median(latencies):.2f} s, "
             f"p95 {np.percentile(latencies, 95):.2f} s; server time per rerun p50 {statistics.median(reruns):.0f} ms, "
-            f"p95 {np.percentile(reruns, 95):.0f} ms ({len(reruns)} reruns)"
+            f"p95 {np.percentile(reruns, 95):.0f} ms ({len(reruns)} reruns that answered)"
         )
+        print("\n" + summary)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "load.txt").write_text(summary + "\n")
     assert problems == [], "\n".join(problems)
     assert log_problems(log) == []
