@@ -148,3 +148,17 @@ def test_models_tab_switches_model():
     at.selectbox(key="models-choice").select("cnn").run()
     assert not at.exception
     assert at.dataframe[0].value.shape[0] == 4  # all four models in the comparison table
+
+
+@pytest.mark.parametrize(
+    "name, image",
+    [
+        ("dot", np.pad(np.full((12, 12), 255, np.uint8), ((60, 208), (200, 68)))),
+        ("line along the left edge", np.pad(np.full((280, 10), 255, np.uint8), ((0, 0), (0, 270)))),
+        ("whole canvas covered", np.full((280, 280), 255, np.uint8)),
+    ],
+)
+def test_odd_drawings_never_crash(name, image):
+    at = reading(image)
+    assert not at.exception, name
+    assert not at.error, name
