@@ -26,7 +26,7 @@ def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str
         return False
     shown = [name for name in SHOWN_MODELS if name in loaded]
     if not shown:
-        st.error("No trained model is available. Train them with `make train` (about 35 minutes).")
+        st.error("No trained model is available. Train them with `make train` (about 45 minutes on 2 CPU cores).")
         show_model_view(steps, None, key)
         return False
     predictions = {name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in shown}
