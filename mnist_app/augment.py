@@ -1,15 +1,22 @@
-"""Training-time augmentation on batches of (n, 28, 28, 1) float images, in TensorFlow ops.
+"""Training-time augmentation: what users send that MNIST's clean scans do not show.
 
-Random affine warps (rotation, shear, zoom, shift) and stroke-weight changes make scanned pen
-digits look like the mouse and finger drawings the app receives. Used only in the tf.data
-training pipeline, so it never runs at inference.
+Two parts, used only by training (never at inference):
+- `augment_batch`, TensorFlow ops on each batch: random affine warps (rotation, shear, zoom,
+  shift) and stroke-weight changes make scanned pen digits look like mouse and finger drawings;
+- `degraded_copies`, NumPy once before training: each training digit blurred, or digitised at
+  7-20 px and enlarged, or faded on a noisy background, and then passed through the app's own
+  `preprocess`, so the models learn exactly what the pipeline makes of soft, low-resolution ink.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
+from PIL import Image, ImageFilter
+
+from mnist_app.preprocess import preprocess
 
 MAX_ROTATION = math.radians(15)  # people slant their digits
 MAX_SHEAR = 0.3  # italic-like slant, as a fraction of height
@@ -17,6 +24,9 @@ ZOOM_RANGE = (0.85, 1.15)  # the preprocessing fits digits to 20 px, so keep thi
 MAX_SHIFT = 2.5  # pixels; centring by mass is never exact for unusual shapes
 THIN_PROBABILITY = 0.15  # erode: fine pens
 THICK_PROBABILITY = 0.3  # dilate: brushes and fingers
+BLUR_SIGMA = (0.6, 3.0)  # Gaussian blur, in pixels at 28-px scale: out-of-focus photos
+LOW_RESOLUTION = (7, 20)  # sides a digit is digitised at before being enlarged again
+FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background with noise
 
 
 def augment_batch(images: tf.Tensor) -> tf.Tensor:
@@ -67,3 +77,32 @@ def _random_stroke_weight(images: tf.Tensor) -> tf.Tensor:
     thin = choice < THIN_PROBABILITY
     thick = choice > 1.0 - THICK_PROBABILITY
     return tf.where(thin, eroded, tf.where(thick, dilated, images))
+
+
+def degraded_copies(images: np.ndarray, seed: int) -> np.ndarray:
+    """One degraded copy of each uint8 (n, 28, 28) digit, as the app's preprocessing outputs it."""
+    rng = np.random.default_rng(seed)
+    kinds = rng.integers(0, 3, size=len(images))
+    out = np.empty_like(images)
+    for index, (image, kind) in enumerate(zip(images, kinds, strict=True)):
+        degraded = (_blurred, _low_resolution, _faded)[kind](image, rng)
+        model_input = preprocess(degraded, "light")
+        out[index] = image if model_input is None else np.rint(model_input * 255).astype(np.uint8)
+    return out
+
+
+def _blurred(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(rng.uniform(*BLUR_SIGMA))))
+
+
+def _low_resolution(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    side = int(rng.integers(LOW_RESOLUTION[0], LOW_RESOLUTION[1] + 1))
+    method = (Image.Resampling.BOX, Image.Resampling.BILINEAR)[int(rng.integers(2))]
+    small = Image.fromarray(image).resize((side, side), method)
+    return np.asarray(small.resize((28, 28), Image.Resampling.BICUBIC))
+
+
+def _faded(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    strength = rng.uniform(*FADED_CONTRAST)
+    noisy = 30 + strength * image.astype(np.float32) + rng.normal(0, 6, image.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)

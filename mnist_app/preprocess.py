@@ -2,8 +2,10 @@
 
 Pure NumPy and Pillow. The pipeline, each step a small function:
 1. `ink_map`: ink intensity in [0, 1] (polarity, transparency, uneven photo background, noise);
+   tiny images (a digit scanned at 8-40 px) are first enlarged smoothly, so no step works on blocks;
 2. `crop_to_ink`: crop to the ink's bounding box, ignoring small specks;
-3. `normalise_stroke`: bring the stroke weight towards MNIST's (a 4 px pen and a 40 px brush alike);
+3. `normalise_stroke`: bring the stroke weight towards MNIST's (a 4 px pen and a 40 px brush alike),
+   but never thin soft ink (blurry or low-resolution strokes): erosion breaks grey strokes apart;
 4. `fit_box`: scale so the longer side is 20 pixels, keeping the aspect ratio, with area averaging;
 5. `centre_by_mass`: paste into 28x28 with the ink's centre of mass at (14, 14).
 `preprocess` runs them all; `preprocess_steps` keeps every intermediate image for display.
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from mnist_app.config import DIGIT_BOX, IMAGE_SIDE
 
@@ -27,6 +29,9 @@ WORK_SIDE = 4 * DIGIT_BOX  # stroke weight is normalised at 4x the final resolut
 MNIST_STROKE = 2.5  # median MNIST stroke width, in pixels of the 20-px box (measured: 2.46)
 STROKE_BAND = (1.9, 3.3)  # widths inside this band are left alone, like MNIST's own spread
 MAX_WORK_PIXELS = 1024  # larger images are reduced (box filter) before any other work
+SMALL_SIDE = 40  # images smaller than this are enlarged (bicubic) before any other step
+SMALL_TARGET = 160  # ...to this longer side
+SOFT_INK = 0.8  # share of mid-grey ink above which a stroke counts as soft (pen drawings: <= 0.7)
 MASS_CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured: 13.99, 14.00)
 
 
@@ -67,9 +72,9 @@ def preprocess_steps(image: np.ndarray, polarity: Polarity = "auto") -> Preproce
 def ink_map(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None:
     """Ink intensity in [0, 1] (1 = full ink), or None when the image holds no visible ink."""
     grey, alpha = _grey_and_alpha(image)
-    grey = _reduce(grey)
+    grey = _enlarge_if_tiny(_reduce(grey))
     if alpha is not None:
-        grey = _composite_over_contrasting_background(grey, _reduce(alpha))
+        grey = _composite_over_contrasting_background(grey, _enlarge_if_tiny(_reduce(alpha)))
     if grey.size == 0 or float(grey.max() - grey.min()) < MIN_CONTRAST:
         return None
     if polarity == "auto":
@@ -127,6 +132,17 @@ def _reduce(channel: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(channel, mode="F").reduce(factor), dtype=np.float32)
 
 
+def _enlarge_if_tiny(channel: np.ndarray) -> np.ndarray:
+    """Enlarge a tiny image smoothly (bicubic), so thresholds and morphology see strokes, not blocks."""
+    longest = max(channel.shape)
+    if longest >= SMALL_SIDE or min(channel.shape) < 2:
+        return channel
+    scale = SMALL_TARGET / longest
+    size = (max(1, round(channel.shape[1] * scale)), max(1, round(channel.shape[0] * scale)))
+    enlarged = Image.fromarray(channel, mode="F").resize(size, Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(enlarged, dtype=np.float32), 0.0, 1.0)
+
+
 def _composite_over_contrasting_background(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Transparent pixels are background: lay the image over black, or over white for dark ink."""
     if float(alpha.min()) > 0.99:
@@ -151,8 +167,10 @@ def _remove_background(ink: np.ndarray) -> np.ndarray:
     small_size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
     small = Image.fromarray(ink, mode="F").resize(small_size, Image.Resampling.BOX)
     # Opening (min then max) wipes out strokes narrower than the window and keeps the lighting.
-    window = 2 * (small_side // 8) + 1
-    background = small.filter(ImageFilter.MinFilter(window)).filter(ImageFilter.MaxFilter(window))
+    # Separable min and max over a square window: the same as Pillow's rank filter, 20x faster.
+    radius = small_side // 8
+    opened = _square_rank_filter(_square_rank_filter(np.asarray(small), radius, np.minimum), radius, np.maximum)
+    background = Image.fromarray(np.ascontiguousarray(opened, dtype=np.float32), mode="F")
     # Smooth it: shrink to a quarter (box average) and grow back to full size (bilinear).
     coarse = background.resize((max(1, small_size[0] // 4), max(1, small_size[1] // 4)), Image.Resampling.BOX)
     background = np.asarray(coarse.resize(ink.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
@@ -243,6 +261,8 @@ def normalise_stroke(crop: np.ndarray) -> np.ndarray:
     width = stroke_width(work) * DIGIT_BOX / WORK_SIDE  # in pixels of the final 20-px box
     if STROKE_BAND[0] <= width <= STROKE_BAND[1]:
         return work
+    if width > STROKE_BAND[1] and is_soft(work):
+        return work  # measured: eroding blurry grey strokes breaks them (a 7 loses its bar)
     # Each pixel of erosion or dilation changes the width by 2 px of the work image.
     change = round((MNIST_STROKE - width) * WORK_SIDE / DIGIT_BOX / 2)
     if change == 0:
@@ -263,6 +283,13 @@ def _square_rank_filter(image: np.ndarray, radius: int, reduce: np.ufunc) -> np.
         length = out.shape[axis]
         out = reduce.reduce([np.take(padded, range(k, k + length), axis=axis) for k in range(2 * radius + 1)])
     return out
+
+
+def is_soft(ink: np.ndarray) -> bool:
+    """Blurry or enlarged low-resolution ink: most inked pixels are mid-grey, not solid."""
+    inked = int((ink > 0.1).sum())
+    mid = int(((ink > 0.1) & (ink < 0.9)).sum())
+    return inked > 0 and mid > SOFT_INK * inked
 
 
 def stroke_width(ink: np.ndarray) -> float:

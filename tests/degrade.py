@@ -1,0 +1,62 @@
+"""Degraded copies of MNIST *test* digits: low-resolution scans, blur, marker photos.
+
+Made from the test set only (the models never trained on it), to check that preprocessing and
+models cope with inputs unlike clean canvas drawings. Each function takes one 28x28 uint8 digit
+(white on black) and a random generator, and returns the image a user could upload.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+ENLARGED = 200  # side of the enlarged image, in pixels (a scan or screenshot blown up)
+
+
+def _enlarge(ink: np.ndarray, side: int = ENLARGED, method: Image.Resampling = Image.Resampling.BICUBIC) -> np.ndarray:
+    return np.asarray(Image.fromarray(ink).resize((side, side), method))
+
+
+def _paper(ink: np.ndarray, rng: np.random.Generator, grain: float = 0.02, jpeg: int | None = None) -> np.ndarray:
+    """Dark ink on slightly uneven paper, optionally JPEG-compressed; ink is uint8 white-on-black."""
+    side_y, side_x = ink.shape
+    rows, cols = np.mgrid[0:side_y, 0:side_x] / max(side_y, side_x)
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 0.8 + 0.15 * (np.cos(angle) * rows + np.sin(angle) * cols)
+    paper = light + rng.normal(0, grain, ink.shape)
+    pixel = np.clip(paper * (1 - 0.8 * ink.astype(np.float32) / 255), 0, 1)
+    rgb = (np.dstack([pixel * 0.98, pixel * 0.96, pixel * 0.92]) * 255).astype(np.uint8)
+    if jpeg is None:
+        return rgb
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=jpeg)
+    return np.asarray(Image.open(buffer))
+
+
+def low_resolution(digit: np.ndarray, rng: np.random.Generator, side: int = 8) -> np.ndarray:
+    """Digitised at `side` x `side` pixels (area average), enlarged smoothly, dark on light."""
+    small = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BOX))
+    return 255 - _enlarge(small)
+
+
+def blurred(digit: np.ndarray, rng: np.random.Generator, sigma: float = 2.0) -> np.ndarray:
+    """Gaussian blur of `sigma` pixels at 28-px scale (out of focus), enlarged, dark on light."""
+    soft = Image.fromarray(digit).filter(ImageFilter.GaussianBlur(sigma))
+    return 255 - _enlarge(np.asarray(soft))
+
+
+def marker_photo(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A thick marker (dilated strokes) on paper: uneven light, paper grain, JPEG at quality 40."""
+    big = _enlarge(digit, 240, Image.Resampling.BILINEAR)
+    thick = np.asarray(Image.fromarray(big).filter(ImageFilter.MaxFilter(int(rng.choice([9, 13, 17])))))
+    framed = np.pad(thick, 40)
+    return _paper(framed, rng, grain=0.04, jpeg=40)
+
+
+def small_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A photo of a digit that was scanned at 8-16 px: blocky low resolution, on paper, JPEG."""
+    side = int(rng.integers(8, 17))
+    small = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BOX))
+    return _paper(np.pad(_enlarge(small, 160), 30), rng, jpeg=70)
