@@ -114,6 +114,23 @@ def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
         page.mouse.up()
 
 
+def touch_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw with a finger: real touch events (Chrome DevTools' Input.dispatchTouchEvent), canvas pixels."""
+    surface = canvas(page)
+    box = surface.bounding_box()
+    session = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes:
+            points = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in stroke]
+            session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+            for point in points[1:]:
+                session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+            page.wait_for_timeout(50)  # a finger lifts between strokes
+    finally:
+        session.detach()
+
+
 def metrics(page: Page) -> dict[str, str]:
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()

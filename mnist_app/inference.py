@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_app.calibration import apply_temperature
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, MODELS_DIR, NUM_CLASSES
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class Predictor:
 
     def __post_init__(self) -> None:
         model = self.model
+        # Fitted by `python -m mnist_app.calibration` on the validation split; 1.0 = as trained.
+        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
 
         @tf.function(input_signature=[SINGLE])
         def single(x: tf.Tensor) -> tf.Tensor:
@@ -88,14 +91,18 @@ class Predictor:
         x = _as_batch(image)[:1]
         if saliency:
             probabilities, grad = self._single_with_saliency(tf.constant(x))
-            return Prediction(self.name, probabilities.numpy()[0], grad.numpy()[0, :, :, 0])
-        return Prediction(self.name, self._single(tf.constant(x)).numpy()[0])
+            return Prediction(self.name, self._calibrate(probabilities.numpy())[0], grad.numpy()[0, :, :, 0])
+        return Prediction(self.name, self._calibrate(self._single(tf.constant(x)).numpy())[0])
 
-    def predict_batch(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    def predict_batch(self, images: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
         """Probabilities (n, 10) for n images, given as (n, 28, 28) or (n, 28, 28, 1) floats."""
         x = _as_batch(images)
         parts = [self._batch(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
+        probabilities = np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
+        return self._calibrate(probabilities) if calibrated else probabilities
+
+    def _calibrate(self, probabilities: np.ndarray) -> np.ndarray:
+        return probabilities if self.temperature == 1.0 else apply_temperature(probabilities, self.temperature)
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:

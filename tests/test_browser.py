@@ -18,6 +18,7 @@ from mnist_app.browser import (
     metrics,
     open_tab,
     running_app,
+    touch_strokes,
     wait_for_metrics,
 )
 from tests.drawings import canvas_points, render
@@ -126,18 +127,25 @@ def test_explore_and_models_tabs_render_charts(page):
     page.screenshot(path=str(ARTIFACTS / "models-desktop.png"), full_page=True)
 
 
-def test_phone_width_stacks_columns(server, browser):
+@pytest.mark.parametrize("width, height", [(390, 844), (320, 640)])
+def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, browser, width, height):
     url, _ = server
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.goto(url)
-    draw_digit(page, 1, size=200, left=40, top=40)
-    assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
+    touch_strokes(page, canvas_points(7, size=200, left=40, top=40))
+    assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
+    assert page.evaluate("window.scrollY") == 0  # nothing scrolled to get here
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
     canvas_box = canvas(page).bounding_box()
-    assert canvas_box["width"] <= 390
-    metric_box = page.locator('[data-testid="stMetric"]').first.bounding_box()
-    assert metric_box["y"] > canvas_box["y"] + canvas_box["height"]  # results below the canvas, not beside
-    page.screenshot(path=str(ARTIFACTS / "draw-phone.png"), full_page=True)
+    assert canvas_box["x"] >= 0 and canvas_box["x"] + canvas_box["width"] <= width
+    answers = [page.locator('[data-testid="stMetric"]').nth(i).bounding_box() for i in range(2)]
+    if height >= 844:  # the phone: canvas and both answers on one screen
+        for box in answers:
+            assert 0 <= box["y"] and box["y"] + box["height"] <= height, box
+    assert answers[0]["y"] == answers[1]["y"]  # side by side, not stacked
+    assert answers[0]["y"] > canvas_box["y"] + canvas_box["height"]  # right under the canvas
+    page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))
     context.close()
 
 

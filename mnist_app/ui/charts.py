@@ -1,4 +1,7 @@
-"""Plotly figures, built from plain arrays (no Streamlit here, so they are easy to test)."""
+"""Figures built from plain arrays (no Streamlit here, so they are easy to test).
+
+The Draw tab's live views are light: HTML bars and PNG images. Plotly is for the data and model tabs.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,48 @@ DIGIT_COLOURS = [
 ]  # fmt: skip
 
 
+BAR_HEIGHT = 64  # pixels of the tallest bar in the HTML bar chart
+
+
+def probability_bars_html(probabilities: np.ndarray) -> str:
+    """All ten probabilities as a small HTML bar chart: the winner highlighted, exact values on hover."""
+    winner = int(np.argmax(probabilities))
+    columns = []
+    for digit, p in enumerate(np.asarray(probabilities, dtype=float)):
+        colour = HIGHLIGHT if digit == winner else MUTED
+        label = f"{p:.0%}" if p >= 0.05 else "&nbsp;"
+        height = max(1, round(p * BAR_HEIGHT))
+        columns.append(
+            f'<div title="digit {digit}: {p:.2%}" style="flex:1;display:flex;flex-direction:column;'
+            f'align-items:center;justify-content:flex-end;min-width:0">'
+            f'<span style="font-size:10px;line-height:12px;white-space:nowrap">{label}</span>'
+            f'<div style="width:70%;height:{height}px;background:{colour};border-radius:2px 2px 0 0"></div>'
+            f'<span style="font-size:12px;line-height:16px">{digit}</span></div>'
+        )
+    return (
+        f'<div class="probability-bars" role="img" aria-label="probabilities of digits 0 to 9" '
+        f'style="display:flex;align-items:flex-end;gap:1px;height:{BAR_HEIGHT + 30}px">{"".join(columns)}</div>'
+    )
+
+
+def enlarged(image: np.ndarray, side: int) -> np.ndarray:
+    """A float image in [0, 1] as uint8, enlarged by whole pixels (nearest) to about `side` so pixels stay sharp."""
+    pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+    repeat = max(1, side // max(pixels.shape))
+    return np.kron(pixels, np.ones((repeat, repeat), dtype=np.uint8)) if repeat > 1 else pixels
+
+
+def saliency_rgb(saliency: np.ndarray, side: int) -> np.ndarray:
+    """Gradient x input as an RGB image: red pushed towards the answer, blue against, white neutral."""
+    limit = float(np.abs(saliency).max()) or 1.0
+    value = np.clip(saliency / limit, -1, 1)
+    towards, against = np.clip(value, 0, 1), np.clip(-value, 0, 1)
+    rgb = np.stack([1 - against, 1 - towards - against, 1 - towards], axis=-1)
+    repeat = max(1, side // max(saliency.shape))
+    rgb = np.repeat(np.repeat(rgb, repeat, axis=0), repeat, axis=1)
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
 def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
@@ -24,56 +69,6 @@ def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure
         showlegend=False,
     )
     return fig
-
-
-def probability_bars(probabilities: np.ndarray, title: str | None = None) -> go.Figure:
-    """All ten class probabilities, the winner highlighted, exact values on hover."""
-    winner = int(np.argmax(probabilities))
-    colours = [HIGHLIGHT if digit == winner else MUTED for digit in range(10)]
-    fig = go.Figure(
-        go.Bar(
-            x=DIGITS,
-            y=probabilities,
-            marker_color=colours,
-            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
-            text=[f"{p:.0%}" if p >= 0.05 else "" for p in probabilities],
-            textposition="outside",
-            cliponaxis=False,
-        )
-    )
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title=None)
-    fig.update_xaxes(type="category", title=None)
-    return _compact(fig, 230, title)
-
-
-def pixel_grid(image: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
-    """A small image as a heatmap of visible pixels (value on hover), top row first."""
-    return _pixel_heatmap(image, "gray", 0, 1, "%{z:.2f}", title, height)
-
-
-def saliency_map(saliency: np.ndarray, title: str | None = None, height: int = 280) -> go.Figure:
-    """Gradient x input: red pixels pushed towards the answer, blue pixels against it."""
-    limit = float(np.abs(saliency).max()) or 1.0
-    return _pixel_heatmap(saliency / limit, "RdBu_r", -1, 1, "%{z:+.2f}", title, height)
-
-
-def _pixel_heatmap(
-    z: np.ndarray, colorscale: str, zmin: float, zmax: float, value: str, title: str | None, height: int
-) -> go.Figure:
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            colorscale=colorscale,
-            zmin=zmin,
-            zmax=zmax,
-            xgap=1,
-            ygap=1,
-            showscale=False,
-            hovertemplate=f"row %{{y}}, column %{{x}}: {value}<extra></extra>",
-        )
-    )
-    _square_image_axes(fig)
-    return _compact(fig, height, title)
 
 
 def _square_image_axes(fig: go.Figure) -> None:

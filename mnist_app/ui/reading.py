@@ -1,6 +1,15 @@
-"""The result panel shared by the Draw and Upload tabs: how each model reads one image."""
+"""How the models read one image: computed once (`read`), then shown in parts.
+
+The Draw tab puts the compact answers right under the canvas (on a phone both stay on screen)
+and the details beside it; the Upload tab shows everything in one column (`show_reading`).
+Nothing here draws with Plotly: bars are a few lines of HTML and the 28x28 views are PNGs, which
+the server builds and the browser draws in well under a millisecond each (Plotly figures took
+~100 ms per rerun, most of the server's time after a stroke).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,44 +21,64 @@ from mnist_app.preprocess import Polarity, PreprocessSteps, preprocess_steps
 from mnist_app.ui import charts, resources
 
 
-def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str, key: str) -> bool:
-    """Preprocess `image`, run the models, and show answers, probabilities and the models' view.
+@dataclass(frozen=True)
+class Reading:
+    """One image as the app saw and read it."""
 
-    Returns whether any model's answer was shown.
-    """
+    steps: PreprocessSteps
+    predictions: dict[str, Prediction]  # the models shown side by side (ANN, CNN), with saliency for the CNN
+    typical: bool  # looks like an MNIST digit at all
+
+
+def read(image: np.ndarray | None, polarity: Polarity) -> Reading | None:
+    """Preprocess and run the shown models; None when there is no ink (or no model)."""
+    steps = preprocess_steps(image, polarity) if image is not None else None
+    if steps is None:
+        return None
+    loaded, _ = resources.predictors()
+    predictions = {
+        name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in SHOWN_MODELS if name in loaded
+    }
+    space = resources.digit_space()
+    return Reading(steps, predictions, space is None or space.is_typical(steps.final))
+
+
+def show_problems() -> bool:
+    """Warnings for models that did not load; returns whether any shown model is available."""
     loaded, problems = resources.predictors()  # first view: loads while the user starts drawing
     for problem in problems:
         st.warning(problem, icon="⚠️")
-    steps = preprocess_steps(image, polarity) if image is not None else None
-    if steps is None:
-        st.info(empty_prompt, icon="✏️")
-        return False
-    shown = [name for name in SHOWN_MODELS if name in loaded]
-    if not shown:
+    if not any(name in loaded for name in SHOWN_MODELS):
         st.error("No trained model is available. Train them with `make train` (about 45 minutes on 2 CPU cores).")
-        show_model_view(steps, None, key)
         return False
-    predictions = {name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in shown}
-    for column, name in zip(st.columns(len(shown)), shown, strict=True):
-        with column:
-            show_answer(predictions[name], key)
-    space = resources.digit_space()
-    typical = space is None or space.is_typical(steps.final)
-    st.markdown(agreement_line(list(predictions.values()), typical))
-    show_model_view(steps, predictions.get("cnn"), key)
-    others = {name: loaded[name].predict(steps.final) for name in MODEL_NAMES if name in loaded and name not in shown}
-    if others:
-        with st.expander("All models"):
-            st.dataframe(all_models_table({**predictions, **others}), hide_index=True, width="stretch")
     return True
 
 
-def is_sure(prediction: Prediction) -> bool:
-    return prediction.confidence >= CONFIDENCE_THRESHOLD
+def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str, key: str) -> bool:
+    """Everything in one column: answers, bars, agreement, the models' view, all models.
+
+    Returns whether any model's answer was shown.
+    """
+    if not show_problems():
+        return False
+    reading = read(image, polarity)
+    if reading is None:
+        st.info(empty_prompt, icon="✏️")
+        return False
+    show_answers(reading)
+    show_details(reading, key)
+    return True
 
 
-def show_answer(prediction: Prediction, key: str) -> None:
-    """One model's answer: the digit (or "not sure" with its top 3) and all ten probabilities."""
+def show_answers(reading: Reading) -> None:
+    """ANN and CNN side by side, even on a phone: the digit (or "not sure"), how sure, all ten bars."""
+    with st.container(horizontal=True, gap="medium"):
+        for prediction in reading.predictions.values():
+            with st.container(width="stretch", gap=None):
+                show_answer(prediction)
+
+
+def show_answer(prediction: Prediction) -> None:
     title = MODEL_TITLES[prediction.model]
     if is_sure(prediction):
         st.metric(label=title, value=str(prediction.digit))
@@ -58,12 +87,26 @@ def show_answer(prediction: Prediction, key: str) -> None:
         st.metric(label=title, value="not sure")
         top = " · ".join(f"**{digit}** {p:.0%}" for digit, p in prediction.top(3))
         st.caption(f"Top 3: {top}")
-    st.plotly_chart(
-        charts.probability_bars(prediction.probabilities),
-        width="stretch",
-        key=f"{key}-bars-{prediction.model}",
-        config={"displayModeBar": False},
-    )
+    st.html(charts.probability_bars_html(prediction.probabilities))
+
+
+def show_details(reading: Reading, key: str) -> None:
+    """Whether the models agree, what they see, and every other model's reading."""
+    st.markdown(agreement_line(list(reading.predictions.values()), reading.typical))
+    show_model_view(reading.steps, reading.predictions.get("cnn"))
+    loaded, _ = resources.predictors()
+    others = {
+        name: loaded[name].predict(reading.steps.final)
+        for name in MODEL_NAMES
+        if name in loaded and name not in reading.predictions
+    }
+    if others:
+        with st.expander("All models"):
+            st.dataframe(all_models_table({**reading.predictions, **others}), hide_index=True, width="stretch")
+
+
+def is_sure(prediction: Prediction) -> bool:
+    return prediction.confidence >= CONFIDENCE_THRESHOLD
 
 
 def agreement_line(predictions: list[Prediction], typical: bool = True) -> str:
@@ -85,40 +128,20 @@ def agreement_line(predictions: list[Prediction], typical: bool = True) -> str:
     return f"⚠️ The models disagree ({names}). This may not look like a digit to them; try redrawing it."
 
 
-def show_model_view(steps: PreprocessSteps, cnn: Prediction | None, key: str) -> None:
-    """What the models see: the 28x28 input, the preprocessing steps, and the CNN's saliency map."""
+def show_model_view(steps: PreprocessSteps, cnn: Prediction | None) -> None:
+    """What the models see: the 28x28 input, the CNN's saliency map, and the preprocessing steps."""
     with st.expander("What the models see", expanded=True):
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(
-                charts.pixel_grid(steps.final, "28x28 model input"),
-                width="stretch",
-                key=f"{key}-input",
-                config={"displayModeBar": False},
-            )
-        with right:
-            if cnn is not None and cnn.saliency is not None:
-                st.plotly_chart(
-                    charts.saliency_map(cnn.saliency, f"Why the CNN says {cnn.digit}"),
-                    width="stretch",
-                    key=f"{key}-saliency",
-                    config={"displayModeBar": False},
-                )
-                st.caption("Red pixels pushed the CNN towards its answer, blue ones against it (gradient × input).")
+        images, captions = [charts.enlarged(steps.final, 140)], ["28×28 model input"]
+        if cnn is not None and cnn.saliency is not None:
+            images.append(charts.saliency_rgb(cnn.saliency, 140))
+            captions.append(f"Why the CNN says {cnn.digit}")
+        st.image(images, caption=captions, width=140)
+        if len(images) > 1:
+            st.caption("Red pixels pushed the CNN towards its answer, blue ones against it (gradient × input).")
         st.caption("Preprocessing, as MNIST was made: crop to the ink → even out the stroke → fit 20×20 → centre")
-        columns = st.columns(4)
-        images = (steps.crop, steps.normalised, steps.scaled, steps.final)
-        captions = ("cropped", "stroke evened", "fitted to 20 px", "centred in 28×28")
-        for column, image, caption in zip(columns, images, captions, strict=True):
-            with column:
-                st.image(_displayable(image), caption=caption, width=96)
-
-
-def _displayable(image: np.ndarray) -> np.ndarray:
-    """A float image as uint8, enlarged with nearest neighbour when tiny so its pixels stay visible."""
-    pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)
-    repeat = max(1, 96 // max(pixels.shape))
-    return np.kron(pixels, np.ones((repeat, repeat), dtype=np.uint8)) if repeat > 1 else pixels
+        stages = (steps.crop, steps.normalised, steps.scaled, steps.final)
+        names = ["cropped", "stroke evened", "fitted to 20 px", "centred in 28×28"]
+        st.image([charts.enlarged(stage, 80) for stage in stages], caption=names, width=80)
 
 
 def all_models_table(predictions: dict[str, Prediction]) -> pd.DataFrame:

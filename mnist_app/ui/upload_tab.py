@@ -1,4 +1,4 @@
-"""Tab 2: read a photo, scan or screenshot of a handwritten digit."""
+"""Tab 2: read a photo, scan or screenshot of a handwritten digit, or take a picture with the camera."""
 
 from __future__ import annotations
 
@@ -8,33 +8,52 @@ from mnist_app.images import SUPPORTED, ImageDecodeError, decode_image, preview
 from mnist_app.ui.reading import show_reading
 
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+SOURCES = ("📁 A file", "📷 The camera")
 
 
 def render() -> bool:
     """The tab; returns whether answers were shown."""
-    upload_column, result_column = st.columns([2, 3], gap="large")
-    with upload_column:
-        uploaded = st.file_uploader(
-            f"A photo or scan of one handwritten digit ({SUPPORTED})", type=FILE_TYPES, key="upload"
-        )
+    picture_column, result_column = st.columns([2, 3], gap="large")
+    with picture_column:
+        # The camera is asked for only when chosen: no permission prompt for people who upload.
+        source = st.segmented_control("Picture from", SOURCES, default=SOURCES[0], key="picture_source")
+        picture = _camera() if source == SOURCES[1] else _file()
         image = None
-        if uploaded is not None:
+        if picture is not None:
+            name, data = picture
             try:
-                image = decode_image(uploaded.getvalue())  # in memory: uploads never touch the disk
+                image = decode_image(data)  # in memory: pictures never touch the disk
             except ImageDecodeError as error:
-                st.error(f"Cannot read {uploaded.name}: {error}.", icon="🚫")
+                st.error(f"Cannot read {name}: {error}.", icon="🚫")
             else:
-                st.image(preview(uploaded.getvalue()), caption=uploaded.name, width=240)
+                st.image(preview(data), caption=name, width=240)
     with result_column:
-        if uploaded is not None and image is None:
+        if picture is not None and image is None:
             return False
         return show_reading(
             image,
             polarity="auto",
-            empty_prompt=(
-                "Upload a picture of a single digit: dark ink on light paper or light on dark both work."
-                if uploaded is None
-                else "No ink found in this image: it looks blank or has too little contrast."
-            ),
+            empty_prompt=_prompt(picture, source),
             key="upload",
         )
+
+
+def _file() -> tuple[str, bytes] | None:
+    uploaded = st.file_uploader(
+        f"A photo or scan of one handwritten digit ({SUPPORTED})", type=FILE_TYPES, key="upload"
+    )
+    return None if uploaded is None else (uploaded.name, uploaded.getvalue())
+
+
+def _camera() -> tuple[str, bytes] | None:
+    shot = st.camera_input("Hold a digit written on paper up to the camera, filling most of the frame", key="camera")
+    return None if shot is None else ("the camera picture", shot.getvalue())
+
+
+def _prompt(picture: tuple[str, bytes] | None, source: str | None) -> str:
+    if picture is not None:
+        return "No ink found in this picture: it looks blank or has too little contrast."
+    if source == SOURCES[1]:
+        return "Take a picture of one digit written on paper: a thick dark pen reads best."
+    return "Upload a picture of a single digit: dark ink on light paper or light on dark both work."
+
