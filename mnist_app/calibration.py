@@ -89,7 +89,9 @@ def threshold_effect(probabilities: np.ndarray, labels: np.ndarray, threshold: f
     }
 
 
-def calibrate_card(predictor: object, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+def calibrate_card(
+    predictor: object, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
+) -> dict:
     """Fit one model's temperature on validation data; figures before and after on the test set."""
     raw_val = predictor.predict_batch(x_val, calibrated=False)
     raw_test = predictor.predict_batch(x_test, calibrated=False)

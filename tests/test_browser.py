@@ -142,7 +142,7 @@ def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, bro
     answers = [page.locator('[data-testid="stMetric"]').nth(i).bounding_box() for i in range(2)]
     if height >= 844:  # the phone: canvas and both answers on one screen
         for box in answers:
-            assert 0 <= box["y"] and box["y"] + box["height"] <= height, box
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
     assert answers[0]["y"] == answers[1]["y"]  # side by side, not stacked
     assert answers[0]["y"] > canvas_box["y"] + canvas_box["height"]  # right under the canvas
     page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))

@@ -19,6 +19,7 @@ DIGIT_COLOURS = [
 ]  # fmt: skip
 
 
+MODE_BAR_CLEARANCE = 30  # pixels kept free above chart titles for Plotly's mode bar
 BAR_HEIGHT = 64  # pixels of the tallest bar in the HTML bar chart
 
 
@@ -62,10 +63,21 @@ def saliency_rgb(saliency: np.ndarray, side: int) -> np.ndarray:
 
 
 def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    # The title sits below Plotly's mode bar (top right, ~28 px), so the bar never covers it.
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-        title=title,
+        margin={"l": 10, "r": 10, "t": MODE_BAR_CLEARANCE + 36 if title else 10, "b": 10},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1.0,
+            "yanchor": "top",
+            "pad": {"t": MODE_BAR_CLEARANCE},
+        }
+        if title
+        else None,  # fmt: skip
         showlegend=False,
     )
     return fig

@@ -56,4 +56,3 @@ def _prompt(picture: tuple[str, bytes] | None, source: str | None) -> str:
     if source == SOURCES[1]:
         return "Take a picture of one digit written on paper: a thick dark pen reads best."
     return "Upload a picture of a single digit: dark ink on light paper or light on dark both work."
-
