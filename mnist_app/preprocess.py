@@ -55,8 +55,11 @@ def preprocess(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | N
 def preprocess_steps(image: np.ndarray, polarity: Polarity = "auto") -> PreprocessSteps | None:
     """The whole pipeline with its intermediate images; None when there is no ink."""
     ink = ink_map(image, polarity)
-    if ink is None:
-        return None
+    return None if ink is None else steps_from_ink(ink)
+
+
+def steps_from_ink(ink: np.ndarray) -> PreprocessSteps | None:
+    """Steps 2-5 on an ink map that is already found (e.g. one digit's ink cut from a number)."""
     crop = crop_to_ink(ink)
     if crop is None:
         return None
@@ -64,6 +67,12 @@ def preprocess_steps(image: np.ndarray, polarity: Polarity = "auto") -> Preproce
     scaled = fit_box(normalised, DIGIT_BOX)
     final = centre_by_mass(scaled)
     return PreprocessSteps(ink, crop, normalised, scaled, final)
+
+
+def preprocess_ink(ink: np.ndarray) -> np.ndarray | None:
+    """The 28x28 model input for an ink map (steps 2-5); None when it holds no ink."""
+    steps = steps_from_ink(ink)
+    return None if steps is None else steps.final
 
 
 # --- 1. find the ink ---------------------------------------------------------------------------
