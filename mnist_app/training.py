@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app import inference, typicality
+from mnist_app import calibration, inference, typicality
 from mnist_app.augment import augment_batch, degraded_copies
 from mnist_app.config import CONFIDENCE_THRESHOLD, ModelSpec, TrainConfig
 from mnist_app.data import load_mnist
@@ -234,6 +234,9 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
         "train_seconds": train_seconds,
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
+        "calibration": calibration.calibrate_card(
+            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+        ),
     }
     write_json_atomic(path.with_suffix(".json"), card)
     return card
