@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from mnist_app.config import ROOT
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page, Playwright
+    from playwright.sync_api import Browser, BrowserType, Locator, Page, Playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -86,7 +86,12 @@ def log_problems(log_path: Path) -> list[str]:
 
 
 def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    return launch_with(playwright.chromium)
+
+
+def launch_with(browser_type: BrowserType, extra_args: list[str] | None = None) -> Browser:
+    """Debian's Chromium, headless, with extra flags (e.g. a fake camera)."""
+    return browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + (extra_args or []), headless=True)
 
 
 def canvas(page: Page) -> Locator:

@@ -1,4 +1,4 @@
-"""Classify image files from the command line: `python -m mnist_app.predict IMAGE [IMAGE ...]`."""
+"""Classify image files from the command line: `python -m mnist_app.predict [--number] IMAGE [IMAGE ...]`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from mnist_app import typicality
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.images import ImageDecodeError, decode_image
 from mnist_app.preprocess import preprocess
+
+NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
 
 
 def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -> dict:
@@ -39,6 +41,43 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
     return result
 
 
+def read_number_file(path: Path, predictors: dict) -> dict:
+    """One file read as a number by the one model given: the number and every digit's reading."""
+    from mnist_app.numbers import TooManyParts, read_number
+
+    result: dict = {"file": str(path)}
+    try:
+        image = decode_image(path.read_bytes())
+    except OSError as error:
+        return {**result, "error": f"cannot read the file ({error.strerror or error})"}
+    except ImageDecodeError as error:
+        return {**result, "error": str(error)}
+    (name,) = predictors
+    try:
+        reading = read_number(image, predictors, judge=name)
+    except TooManyParts as error:
+        return {**result, "error": str(error)}
+    if reading is None:
+        return {**result, "error": "no ink found: the image is blank or has no contrast"}
+    digits = [
+        {
+            "digit": p.digit,
+            "confidence": round(p.confidence, 6),
+            "box": list(digit.box),
+            "top3": [[d, round(q, 6)] for d, q in p.top(3)],
+        }
+        for digit, p in zip(reading.digits, reading.predictions[name], strict=True)
+    ]
+    return {**result, "number": reading.number(name), "model": name, "digits": digits}
+
+
+def format_number_line(result: dict) -> str:
+    if "error" in result:
+        return f"{result['file']}: error: {result['error']}"
+    least = min(d["confidence"] for d in result["digits"])
+    return f"{result['file']}: {result['number']} ({result['model']}; least sure digit {least * 100:.0f} %)"
+
+
 def format_line(result: dict) -> str:
     """The human-readable line for one file."""
     if "error" in result:
@@ -54,13 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_app.predict", description="Classify images of digits.")
     parser.add_argument("images", nargs="+", type=Path, help="PNG, JPEG, BMP, WebP or GIF files")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated model names")
+    parser.add_argument("--models", help=f"comma-separated model names (default: all; with --number: {NUMBER_MODEL})")
+    parser.add_argument("--number", action="store_true", help="each image is a number of one or more digits")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    names = tuple(name.strip() for name in args.models.split(",") if name.strip())
+    models = args.models if args.models is not None else (NUMBER_MODEL if args.number else ",".join(MODEL_NAMES))
+    names = tuple(name.strip() for name in models.split(",") if name.strip())
     unknown = sorted(set(names) - set(MODEL_NAMES))
     if not names or unknown:
-        parser.error(f"--models takes names from {', '.join(MODEL_NAMES)}; got {args.models!r}")
+        parser.error(f"--models takes names from {', '.join(MODEL_NAMES)}; got {models!r}")
+    if args.number and len(names) != 1:
+        parser.error("--number reads with one model: name it with --models (default: cnn)")
 
     from mnist_app.inference import load_predictors  # TensorFlow: only after the arguments are fine
 
@@ -72,9 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = 0
     for path in args.images:
-        result = classify_file(path, predictors, args.models_dir)
+        if args.number:
+            result = read_number_file(path, predictors)
+            line = json.dumps(result) if args.json else format_number_line(result)
+        else:
+            result = classify_file(path, predictors, args.models_dir)
+            line = json.dumps(result) if args.json else format_line(result)
         failed += "error" in result
-        print(json.dumps(result) if args.json else format_line(result), flush=True)
+        print(line, flush=True)
     return 1 if failed else 0
 
 

@@ -26,7 +26,8 @@ SPECK_HEIGHT = 0.25  # ...unless it is taller than this share of the tallest par
 OVERLAP_TO_MERGE = 0.5  # horizontal overlap, as a share of the narrower part, that makes one digit
 SMALL_PART = 0.35  # a part lower than this share of the typical height is a fragment (a flag, a dot)
 NEAR_GAP = 0.25  # ...and joins the nearest digit within this many typical heights
-WIDE_RATIO = 1.3  # a part wider than this many typical heights holds touching digits
+WIDE_RATIO = 1.3  # a part wider than this many typical heights may hold touching digits
+KEEP_WHOLE_BIAS = 0.3  # log-confidence bonus for leaving a part uncut: cut only when clearly better
 DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
 CUT_WINDOW = 0.3  # cuts are searched within this share of a digit width around the even split
 
@@ -152,9 +153,7 @@ def drop_specks(parts: list[_Part]) -> list[_Part]:
         return []
     heaviest = max(part.mass for part in parts)
     tallest = max(part.height for part in parts)
-    return [
-        part for part in parts if part.mass >= SPECK_SHARE * heaviest or part.height >= SPECK_HEIGHT * tallest
-    ]
+    return [part for part in parts if part.mass >= SPECK_SHARE * heaviest or part.height >= SPECK_HEIGHT * tallest]
 
 
 # --- 4. merge ----------------------------------------------------------------------------------
@@ -192,9 +191,10 @@ def _attach_fragments(parts: list[_Part]) -> list[_Part]:
     if not digits:
         return parts
     for fragment in small:
-        gaps = [max(d.x0 - fragment.x1, fragment.x0 - d.x1, 0) for d in digits]
-        nearest = int(np.argmin(gaps))
-        if gaps[nearest] <= NEAR_GAP * typical:
+        # The digit it overlaps most (a 5's flag over its body), else the nearest one.
+        overlaps = [min(d.x1, fragment.x1) - max(d.x0, fragment.x0) for d in digits]
+        nearest = int(np.argmax(overlaps))
+        if overlaps[nearest] >= -NEAR_GAP * typical:
             digits[nearest] = _join(digits[nearest], fragment)
         # A far-away small part is left out: a dash or a stray mark between digits.
     return sorted(digits, key=lambda p: p.x0)
@@ -241,6 +241,8 @@ def _best_split(part: _Part, ink: np.ndarray, pieces: int, scorer: Scorer | None
         count = len(inputs[i])
         scores[i] = float(np.mean(np.log(np.clip(confidences[offset : offset + count], 1e-6, 1.0))))
         offset += count
+    if 0 in scores:
+        scores[0] += KEEP_WHOLE_BIAS
     return candidates[max(scores, key=scores.get)] if scores else [part]
 
 

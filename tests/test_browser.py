@@ -14,6 +14,7 @@ from mnist_app.browser import (
     canvas,
     draw_strokes,
     launch,
+    launch_with,
     log_problems,
     metrics,
     open_tab,
@@ -147,6 +148,67 @@ def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, bro
     assert answers[0]["y"] > canvas_box["y"] + canvas_box["height"]  # right under the canvas
     page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))
     context.close()
+
+
+def test_number_mode_reads_a_three_digit_number(page):
+    page.get_by_role("radio", name="A number").click()
+    page.get_by_text("Write a number").wait_for(timeout=30_000)
+    strokes = []
+    for index, digit in enumerate((2, 4, 7)):
+        strokes += canvas_points(digit, size=150, left=60 + index * 190, top=45, slant=0.1)
+    draw_strokes(page, strokes)
+    expected = {"ANN": "247", "CNN": "247"}
+    shown = wait_for_metrics(page, expected)
+    page.screenshot(path=str(ARTIFACTS / "number-desktop.png"), full_page=True)
+    assert shown == expected
+    assert page.get_by_text("Both models read the same number").count() >= 1
+    assert page.get_by_text("#3").count() >= 1  # each digit numbered, tied to its box
+
+
+def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):
+    """A fake camera (Chromium's y4m file source) films a 5 on paper; take the picture, read the digit."""
+    url, _ = server
+    video = tmp_path / "five.y4m"
+    write_y4m(video, paper_digit(5))
+    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]  # fmt: skip
+    chromium = launch_with(browser.browser_type, extra_args=args)  # the camera is fixed at launch
+    try:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        open_tab(page, "📷 Upload")
+        page.get_by_role("radio", name="The camera").click()
+        page.wait_for_function(VIDEO_PLAYING, timeout=60_000)  # a click before the first frame takes nothing
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name="Take Photo").click()
+        shown = wait_for_metrics(page, {"ANN": "5", "CNN": "5"})
+        page.screenshot(path=str(ARTIFACTS / "camera.png"), full_page=True)
+    finally:
+        chromium.close()
+    assert shown == {"ANN": "5", "CNN": "5"}
+
+
+VIDEO_PLAYING = "() => { const v = document.querySelector('video'); return !!v && v.readyState >= 2 && v.videoWidth > 0; }"
+
+
+def paper_digit(digit: int, width: int = 640, height: int = 480) -> np.ndarray:
+    """A dark pen digit on slightly uneven paper, filling most of a camera frame (greyscale)."""
+    ink = render(digit, pen=22, size=360, left=140, top=60, canvas=480)[:, :, 0].astype(np.float32) / 255
+    frame = np.zeros((height, width), np.float32)
+    frame[:, 80:560] = ink
+    rows, cols = np.mgrid[0:height, 0:width]
+    paper = 0.75 + 0.15 * cols / width
+    return np.clip(255 * paper * (1 - 0.8 * frame), 0, 255).astype(np.uint8)
+
+
+def write_y4m(path, grey: np.ndarray, frames: int = 10) -> None:
+    """A tiny raw video (YUV 4:2:0, grey: neutral chroma) for Chromium's fake camera."""
+    height, width = grey.shape
+    chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + grey.tobytes() + chroma + chroma)
 
 
 def test_server_log_is_clean(server, page):

@@ -1,4 +1,4 @@
-"""Tab 1: draw a digit and watch the models read it live.
+"""Tab 1: draw a digit (or a whole number) and watch the models read it live.
 
 The canvas and both answers sit in one column, answers right under the canvas, so a phone shows
 them together without scrolling. The panel is a fragment: a stroke reruns only this panel, not
@@ -13,10 +13,15 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.ui import timing
+from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import read, show_answers, show_details, show_problems
 
 CANVAS_SIDE = 280  # pixels; 10x MNIST's 28, and narrow enough for a 320-px phone
+# Number mode: a 3:1 canvas, as wide as a phone's screen allows on phones (348 of 390 px).
+NUMBER_CANVAS = {"desktop": (720, 240), "phone": (348, 116)}
+MODES = ("One digit", "A number")
 EMPTY_PROMPT = "Draw a digit from 0 to 9 on the black canvas; the answers appear when you lift the pen."
+NUMBER_PROMPT = "Write a number of one or more digits on the wide canvas, left to right."
 
 
 def render() -> bool:
@@ -31,13 +36,20 @@ def _panel() -> bool:
     started = time.perf_counter()
     if not show_problems():
         return False
+    mode = st.segmented_control("Read", MODES, default=MODES[0], key="draw_mode", label_visibility="collapsed")
+    answered = _number_panel() if mode == MODES[1] else _digit_panel()
+    timing.log_rerun(started, answered)
+    return answered
+
+
+def _digit_panel() -> bool:
     canvas_column, detail_column = st.columns([2, 3], gap="large")
     with canvas_column:
         canvas_slot, answer_slot, controls = st.container(), st.container(), st.container()
         with controls:  # created first (the pen width is needed to draw), shown below the answers
-            pen_width = _controls()
+            pen_width = _controls(default_pen=20)
         with canvas_slot:
-            image = _canvas(pen_width)
+            image = _canvas(pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas")
         reading = read(image, "light")
         with answer_slot:
             if reading is None:
@@ -47,21 +59,36 @@ def _panel() -> bool:
     if reading is not None:
         with detail_column:
             show_details(reading, key="draw")
-    timing.log_rerun(started, answered=reading is not None)
     return reading is not None
 
 
-def _controls() -> int:
+def _number_panel() -> bool:
+    width, height = NUMBER_CANVAS["phone" if _on_a_phone() else "desktop"]
+    canvas_slot, controls, result_slot = st.container(), st.container(), st.container()
+    with controls:
+        pen_width = _controls(default_pen=12, key="number_pen_width")
+    with canvas_slot:
+        image = _canvas(pen_width, width, height, key="number_canvas")
+    with result_slot:
+        return show_number_reading(image, "light", NUMBER_PROMPT)
+
+
+def _on_a_phone() -> bool:
+    agent = st.context.headers.get("User-Agent", "") if st.context.headers else ""
+    return "Mobi" in agent or "Android" in agent
+
+
+def _controls(default_pen: int, key: str = "pen_width") -> int:
     """Clear, the pen width and a hint; returns the pen width."""
-    st.button("Clear", key="clear", on_click=_clear, icon="🧽", width="stretch")
-    pen_width = st.slider("Pen width", min_value=4, max_value=40, value=20, step=1, key="pen_width")
+    st.button("Clear", key=f"clear-{key}", on_click=_clear, icon="🧽", width="stretch")
+    pen_width = st.slider("Pen width", min_value=4, max_value=40, value=default_pen, step=1, key=key)
     st.caption(
         "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
     )
     return pen_width
 
 
-def _canvas(pen_width: int) -> np.ndarray | None:
+def _canvas(pen_width: int, width: int, height: int, key: str) -> np.ndarray | None:
     """The canvas; returns the drawing as an RGBA array (None when there is none)."""
     from streamlit_drawable_canvas import st_canvas  # registers itself: only inside a running app
 
@@ -69,15 +96,15 @@ def _canvas(pen_width: int) -> np.ndarray | None:
         stroke_width=pen_width,
         stroke_color="#FFFFFF",
         background_color="#000000",
-        height=CANVAS_SIDE,
-        width=CANVAS_SIDE,
+        height=height,
+        width=width,
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
         # A changed initial drawing makes the canvas reload it: an empty one clears the canvas, and
         # the fixed key keeps the same canvas mounted (no stale canvas to draw on while it swaps).
         initial_drawing={"objects": [], "clears": st.session_state.clears},
-        key="canvas",
+        key=key,
     )
     if st.session_state.pop("just_cleared", False):
         return None  # this run still carries the old drawing; the emptied canvas reports in next

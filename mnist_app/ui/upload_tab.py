@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_app.images import SUPPORTED, ImageDecodeError, decode_image, preview
+from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import show_reading
 
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 SOURCES = ("📁 A file", "📷 The camera")
+KINDS = ("One digit", "A number")
 
 
 def render() -> bool:
@@ -17,6 +19,7 @@ def render() -> bool:
     with picture_column:
         # The camera is asked for only when chosen: no permission prompt for people who upload.
         source = st.segmented_control("Picture from", SOURCES, default=SOURCES[0], key="picture_source")
+        kind = st.segmented_control("The picture shows", KINDS, default=KINDS[0], key="picture_kind")
         picture = _camera() if source == SOURCES[1] else _file()
         image = None
         if picture is not None:
@@ -30,6 +33,8 @@ def render() -> bool:
     with result_column:
         if picture is not None and image is None:
             return False
+        if kind == KINDS[1]:
+            return show_number_reading(image, "auto", _prompt(picture, source))
         return show_reading(
             image,
             polarity="auto",
@@ -39,9 +44,7 @@ def render() -> bool:
 
 
 def _file() -> tuple[str, bytes] | None:
-    uploaded = st.file_uploader(
-        f"A photo or scan of one handwritten digit ({SUPPORTED})", type=FILE_TYPES, key="upload"
-    )
+    uploaded = st.file_uploader(f"A photo or scan of handwriting ({SUPPORTED})", type=FILE_TYPES, key="upload")
     return None if uploaded is None else (uploaded.name, uploaded.getvalue())
 
 
@@ -54,5 +57,5 @@ def _prompt(picture: tuple[str, bytes] | None, source: str | None) -> str:
     if picture is not None:
         return "No ink found in this picture: it looks blank or has too little contrast."
     if source == SOURCES[1]:
-        return "Take a picture of one digit written on paper: a thick dark pen reads best."
-    return "Upload a picture of a single digit: dark ink on light paper or light on dark both work."
+        return "Take a picture of a digit or number written on paper: a thick dark pen reads best."
+    return "Upload a picture of a digit or a number: dark ink on light paper or light on dark both work."

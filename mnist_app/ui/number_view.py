@@ -1,0 +1,105 @@
+"""The result panel for a whole number: the number read, and every digit tied to its place."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageDraw
+
+from mnist_app.config import MODEL_TITLES, SHOWN_MODELS
+from mnist_app.numbers import NumberReading, TooManyParts, read_number
+from mnist_app.preprocess import Polarity
+from mnist_app.ui import charts, resources
+from mnist_app.ui.reading import is_sure
+
+BOX_COLOUR = (255, 75, 75)
+
+
+def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:
+    """Segment and read `image` as a number; returns whether a reading was shown."""
+    loaded, _ = resources.predictors()
+    shown = {name: loaded[name] for name in SHOWN_MODELS if name in loaded}
+    if image is None or not shown:
+        st.info(empty_prompt, icon="✏️")
+        return False
+    try:
+        reading = read_number(image, shown, polarity)
+    except TooManyParts as error:
+        st.warning(f"That does not look like a number: {error}.", icon="🧐")
+        return False
+    if reading is None:
+        st.info(empty_prompt, icon="✏️")
+        return False
+    show_numbers(reading)
+    st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right")
+    show_digits(reading)
+    return True
+
+
+def show_numbers(reading: NumberReading) -> None:
+    """Each model's number, large and side by side, and whether they agree."""
+    with st.container(horizontal=True, gap="medium"):
+        for name in reading.predictions:
+            with st.container(width="stretch", gap=None):
+                st.metric(label=MODEL_TITLES[name], value=reading.number(name))
+                least = reading.least_sure(name)
+                doubtful = reading.doubtful(name)
+                note = f"least sure digit {least.confidence:.0%}"
+                if doubtful:
+                    note += " · not sure of digit " + ", ".join(f"#{i + 1}" for i in doubtful)
+                st.caption(note)
+    st.markdown(agreement_line(reading))
+
+
+def agreement_line(reading: NumberReading) -> str:
+    numbers = {name: reading.number(name) for name in reading.predictions}
+    count = len(reading.digits)
+    digits = f"{count} digit{'s' if count != 1 else ''}"
+    if len(set(numbers.values())) == 1:
+        value = next(iter(numbers.values()))
+        if all(not reading.doubtful(name) for name in numbers):
+            return f"✅ Both models read the same number: **{value}** ({digits})."
+        return f"🤔 Both models read **{value}** ({digits}), but not every digit confidently."
+    differ = [i + 1 for i in range(count) if len({reading.predictions[n][i].digit for n in numbers}) > 1]
+    places = ", ".join(f"#{i}" for i in differ)
+    return f"⚠️ The models read different numbers: they differ at digit {places}."
+
+
+def show_digits(reading: NumberReading) -> None:
+    """Per digit: its 28x28 input, and each model's reading (with the top 3 when not sure)."""
+    with st.container(horizontal=True, gap="small"):
+        for index, digit in enumerate(reading.digits):
+            with st.container(width=110, gap=None, border=True):
+                st.image(charts.enlarged(digit.image, 56), caption=f"#{index + 1}", width=56)
+                for name, predictions in reading.predictions.items():
+                    p = predictions[index]
+                    if is_sure(p):
+                        st.markdown(f"{MODEL_TITLES[name]} **{p.digit}** {p.confidence:.0%}")
+                    else:
+                        top = " ".join(f"{d}:{q:.0%}" for d, q in p.top(3))
+                        st.markdown(f"{MODEL_TITLES[name]} **not sure**  \n{top}")
+
+
+def boxed(image: np.ndarray, reading: NumberReading) -> np.ndarray:
+    """The picture with a numbered box around each digit (a copy; the input is unchanged)."""
+    picture = Image.fromarray(_as_rgb(image))
+    draw = ImageDraw.Draw(picture)
+    for index, digit in enumerate(reading.digits):
+        x0, y0, x1, y1 = digit.box
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=BOX_COLOUR, width=2)
+        draw.text((x0 + 3, max(0, y0 - 12) if y0 >= 12 else y0 + 2), str(index + 1), fill=BOX_COLOUR)
+    return np.asarray(picture)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    array = np.asarray(image)
+    if np.issubdtype(array.dtype, np.integer) and array.dtype != np.uint8:  # 16-bit scans
+        array = (array.astype(np.float32) / np.iinfo(array.dtype).max * 255).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        array = (np.clip(array.astype(np.float32), 0, 1) * 255).astype(np.uint8)
+    if array.ndim == 2:
+        return np.dstack([array] * 3)
+    if array.shape[2] == 4:  # transparent canvas pixels shown black, like the canvas
+        alpha = array[:, :, 3:4].astype(np.float32) / 255
+        return (array[:, :, :3] * alpha).astype(np.uint8)
+    return array[:, :, :3]

@@ -1,0 +1,151 @@
+"""Reading whole numbers: segmentation against MNIST test digits and our own strokes, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_app.numbers import MAX_DIGITS, TooManyParts, read_number
+from mnist_app.segment import segment_number
+from tests.drawings import canvas_points
+from tests.number_images import drawn_number, pasted_number
+
+NUMBERS = 150  # pasted numbers per accuracy test
+
+
+def exact_rate(predictors, x_test, y_test, seed: int, photo: bool) -> tuple[float, float, int, int]:
+    """Whole-number exact accuracy of the CNN, for numbers whose digits are apart and those that touch."""
+    rng = np.random.default_rng(seed)
+    right = {False: 0, True: 0}
+    total = {False: 0, True: 0}
+    gaps = [(3, 16), (0, 3), (-2, 1)]
+    for index in range(NUMBERS):
+        image, truth, touching = pasted_number(
+            x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % 3], photo=photo
+        )
+        reading = read_number(image, {"cnn": predictors["cnn"]}, "auto")
+        right[touching] += reading is not None and reading.number("cnn") == truth
+        total[touching] += 1
+    return right[False] / total[False], right[True] / max(total[True], 1), total[False], total[True]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("photo", [False, True], ids=["canvas", "paper-photo"])
+def test_pasted_mnist_numbers_read_exactly(shipped, test_set, photo):
+    apart, touching, n_apart, n_touching = exact_rate(shipped, *test_set, seed=4 + photo, photo=photo)
+    print(
+        f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}, touching {touching:.1%} of {n_touching}"
+    )
+    assert apart >= 0.97
+
+
+def test_drawn_numbers_of_one_to_ten_digits(shipped):
+    rng = np.random.default_rng(8)
+    misses = []
+    for length in range(1, 11):
+        for slant in (-0.25, 0.0, 0.25):  # about +-14 degrees
+            digits = "".join(str(d) for d in rng.integers(0, 10, size=length))
+            image = drawn_number(digits, rng, pen=float(rng.uniform(5, 12)), slant=slant)
+            reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+            if reading is None or reading.number("cnn") != digits:
+                misses.append((digits, slant, reading.number("cnn") if reading else None))
+    print(f"drawn numbers: {30 - len(misses)}/30 exact; misses {misses}")
+    assert len(misses) <= 1, misses
+
+
+def strokes_image(strokes: list[list[tuple[float, float]]], width: int = 420, height: int = 160) -> np.ndarray:
+    image = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        draw.line(stroke, fill=255, width=8, joint="curve")
+    return np.asarray(image)
+
+
+def shifted(points: list[tuple[float, float]], dx: float, dy: float = 0) -> list[tuple[float, float]]:
+    return [(x + dx, y + dy) for x, y in points]
+
+
+def test_digits_drawn_in_two_separate_strokes_are_merged(shipped):
+    # A 4 whose down stroke does not touch its open "L"; a 5 with a detached flag; a 7 with a separate bar.
+    four = [[(40, 20), (15, 90), (80, 90)], [(65, 50), (65, 140)]]
+    five = [[(140, 20), (185, 20)], [(135, 32), (132, 75), (165, 70), (185, 100), (175, 130), (145, 140), (130, 128)]]
+    seven = [[(250, 20), (310, 20)], [(312, 30), (275, 140)]]
+    image = strokes_image([*four, *five, *seven])
+    digits = segment_number(image, "light")
+    assert len(digits) == 3, [d.box for d in digits]
+    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    assert reading.number("cnn") == "457"
+
+
+@pytest.mark.parametrize("number", ["17", "71", "711", "1111"])
+def test_ones_next_to_sevens_are_not_merged(shipped, number):
+    strokes = []
+    for index, char in enumerate(number):
+        strokes += [shifted(s, 10 + index * 75, 10) for s in canvas_points(int(char), size=110, left=0, top=0)]
+    image = strokes_image(strokes, width=40 + 75 * len(number))
+    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    assert reading is not None and reading.number("cnn") == number
+
+
+def test_specks_are_ignored(shipped):
+    image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
+    image[3:6, 3:6, :3] = 255  # dust in a corner
+    image[-5:-3, 60:62, :3] = 255
+    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    assert reading.number("cnn") == "305"
+
+
+def test_boxes_are_left_to_right_inside_the_image(shipped):
+    image = drawn_number("2026", np.random.default_rng(2), pen=8)
+    digits = segment_number(image, "light")
+    assert len(digits) == 4
+    lefts = [d.box[0] for d in digits]
+    assert lefts == sorted(lefts)
+    for x0, y0, x1, y1 in (d.box for d in digits):
+        assert 0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]
+    assert all(d.image.shape == (28, 28) for d in digits)
+
+
+def test_empty_dot_and_scribble(shipped):
+    predictors = {"cnn": shipped["cnn"]}
+    assert read_number(np.zeros((120, 360, 4), np.uint8), predictors) is None
+    dot = np.zeros((120, 360), np.uint8)
+    dot[50:58, 100:108] = 255
+    reading = read_number(dot, predictors)
+    assert reading is not None and len(reading.digits) == 1  # one mark: read as one (doubtful) digit
+    rng = np.random.default_rng(0)
+    noise = ((rng.random((120, 360)) > 0.5) * 255).astype(np.uint8)
+    try:
+        reading = read_number(noise, predictors)
+    except TooManyParts as error:
+        assert str(MAX_DIGITS) in str(error)
+    else:
+        assert reading is None or len(reading.digits) <= MAX_DIGITS
+
+
+def test_cli_reads_numbers_as_text_and_json(tmp_path):
+    Image.fromarray(drawn_number("2026", np.random.default_rng(2), pen=8)).save(tmp_path / "year.png")
+    Image.fromarray(np.full((50, 150), 255, np.uint8)).save(tmp_path / "blank.png")
+    files = [str(tmp_path / "year.png"), str(tmp_path / "blank.png")]
+    command = [sys.executable, "-m", "mnist_app.predict", "--number"]
+    text = subprocess.run([*command, *files], capture_output=True, text=True, timeout=180)
+    assert text.returncode == 1  # the blank file failed
+    year_line, blank_line = text.stdout.splitlines()
+    assert year_line.startswith(f"{files[0]}: 2026 (cnn; least sure digit ") and year_line.endswith(" %)")
+    assert blank_line.startswith(f"{files[1]}: error: no ink")
+    as_json = subprocess.run(
+        [*command, "--json", "--models", "ann", files[0]], capture_output=True, text=True, timeout=180
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    result = json.loads(as_json.stdout)
+    assert result["number"] == "2026" and result["model"] == "ann" and result["file"] == files[0]
+    assert [d["digit"] for d in result["digits"]] == [2, 0, 2, 6]
+    for digit in result["digits"]:
+        assert len(digit["box"]) == 4 and len(digit["top3"]) == 3 and 0 <= digit["confidence"] <= 1
+    both = subprocess.run([*command, "--models", "cnn,ann", files[0]], capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "one model" in both.stderr
