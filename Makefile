@@ -27,7 +27,8 @@ bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
 	$(PY) -m mnist_app.bench
 
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
-	LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
+	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
+	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/test_load.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

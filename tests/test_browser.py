@@ -188,7 +188,9 @@ def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):
     assert shown == {"ANN": "5", "CNN": "5"}
 
 
-VIDEO_PLAYING = "() => { const v = document.querySelector('video'); return !!v && v.readyState >= 2 && v.videoWidth > 0; }"
+VIDEO_PLAYING = (
+    "() => { const v = document.querySelector('video'); return !!v && v.readyState >= 2 && v.videoWidth > 0; }"
+)
 
 
 def paper_digit(digit: int, width: int = 640, height: int = 480) -> np.ndarray:

@@ -1,13 +1,15 @@
 """Many people at once: concurrent browser sessions each get their own, correct answers.
 
-`make test` runs a bounded form (10 sessions x 3 drawings); `make loadtest` the full one
-(20 sessions x 10 drawings), via LOADTEST_SESSIONS and LOADTEST_DRAWINGS. Loopback only.
+`make test` runs a bounded form (10 sessions x 3 drawings); `make loadtest` the full ones
+(20 and 40 sessions), via LOADTEST_SESSIONS and LOADTEST_DRAWINGS, and records its figures in
+benchmarks/load.json (LOADTEST_RECORD=1). Loopback only; every session ends by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
 import statistics
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app.bench import rerun_times
+from mnist_app.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
 from mnist_app.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
 from tests.drawings import canvas_points, render
 
@@ -26,6 +28,7 @@ async_api = pytest.importorskip("playwright.async_api")
 
 SESSIONS = int(os.environ.get("LOADTEST_SESSIONS", "10"))
 DRAWINGS = int(os.environ.get("LOADTEST_DRAWINGS", "3"))
+RECORD = bool(os.environ.get("LOADTEST_RECORD"))  # write the figures to benchmarks/load.json
 ANSWER_TIMEOUT = 120  # seconds; 2 cores serve every session and every browser here
 
 
@@ -117,18 +120,46 @@ async def run_load(url: str) -> tuple[list[str], list[float], float]:
 def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
     log = tmp_path / "server.log"
     with running_app(log, env={"MNIST_APP_TIMING": "1"}) as url:
+        pid = _server_pid(url)
+        cpu_before = _cpu_seconds(pid)
         problems, latencies, elapsed = asyncio.run(run_load(url))
-    answers = len(latencies)
+        cpu_after = _cpu_seconds(pid)
+    answers = len(latencies) + SESSIONS  # the drawings read right, and each session's upload
     reruns = rerun_times(log)
-    if latencies and reruns:
+    if latencies and reruns and cpu_before is not None and cpu_after is not None:
+        cpu_ms = (cpu_after - cpu_before) * 1000 / answers
+        figures = {
+            "sessions": SESSIONS,
+            "drawings_per_session": DRAWINGS,
+            "answers": answers,
+            "seconds": round(elapsed, 1),
+            "answers_per_s": round(answers / elapsed, 2),
+            "stroke_to_answer_s": {
+                "p50": round(statistics.median(latencies), 2),
+                "p95": round(float(np.percentile(latencies, 95)), 2),
+            },  # fmt: skip
+            "server_rerun_ms": {
+                "p50": round(statistics.median(reruns)),
+                "p95": round(float(np.percentile(reruns, 95))),
+            },
+            "server_cpu_ms_per_answer": round(cpu_ms, 1),
+            # What the server alone could answer on this machine's cores at that CPU cost.
+            "server_only_capacity_answers_per_s": round((os.cpu_count() or 1) * 1000 / cpu_ms, 1),
+        }
         summary = (
-            f"{SESSIONS} sessions x {DRAWINGS} drawings + 1 upload: {answers} right answers in {elapsed:.0f} s "
-            f"({answers / elapsed:.2f}/s); stroke-to-answer p50 {statistics.median(latencies):.2f} s, "
-            f"p95 {np.percentile(latencies, 95):.2f} s; server time per rerun p50 {statistics.median(reruns):.0f} ms, "
-            f"p95 {np.percentile(reruns, 95):.0f} ms ({len(reruns)} reruns that answered)"
+            f"{SESSIONS} sessions x {DRAWINGS} drawings + 1 upload: {answers} answers in {elapsed:.0f} s "
+            f"({figures['answers_per_s']}/s); stroke-to-answer p50 {figures['stroke_to_answer_s']['p50']} s, "
+            f"p95 {figures['stroke_to_answer_s']['p95']} s; server CPU {cpu_ms:.0f} ms per answer "
+            f"(server-only capacity {figures['server_only_capacity_answers_per_s']} answers/s on "
+            f"{os.cpu_count()} cores); server time per answering rerun p50 {figures['server_rerun_ms']['p50']} ms"
         )
         print("\n" + summary)
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "load.txt").write_text(summary + "\n")
+        (ARTIFACTS / f"load-{SESSIONS}.txt").write_text(summary + "\n")
+        if RECORD and not problems:
+            path = OUT_DIR / "load.json"
+            recorded = json.loads(path.read_text()) if path.is_file() else {}
+            recorded[str(SESSIONS)] = figures
+            path.write_text(json.dumps(recorded, indent=1) + "\n")
     assert problems == [], "\n".join(problems)
     assert log_problems(log) == []
