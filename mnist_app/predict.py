@@ -27,12 +27,13 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
     digit_image = preprocess(image)
     if digit_image is None:
         return {**result, "error": "no ink found: the image is blank or has no contrast"}
+    predictions = {name: predictor.predict(digit_image) for name, predictor in predictors.items()}
     space = typicality.load(models_dir)
     if space is not None:
-        result["looks_like_a_digit"] = space.is_typical(digit_image)
+        judge = predictions.get("cnn") or next(iter(predictions.values()))
+        result["looks_like_a_digit"] = space.is_typical(digit_image, judge.digit)
     result["predictions"] = {}
-    for name, predictor in predictors.items():
-        prediction = predictor.predict(digit_image)
+    for name, prediction in predictions.items():
         result["predictions"][name] = {
             "digit": prediction.digit,
             "confidence": round(prediction.confidence, 6),

@@ -40,7 +40,7 @@ def run(config: TrainConfig) -> list[dict]:
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     data = prepare_data(config)
-    space = typicality.fit(data["x_train"], data["x_val"], seed=config.seed)
+    space = typicality.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
     print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
     for name in config.models:

@@ -78,7 +78,7 @@ def test_scribble_is_not_a_confident_digit():
     )
 
 
-@pytest.mark.parametrize("thing", ["smiley", "letter W", "hash", "box"])
+@pytest.mark.parametrize("thing", ["smiley", "letter A", "letter W", "hash", "box"])
 def test_things_that_are_not_digits_are_flagged(thing):
     from tests.drawings import NOT_DIGITS, render_strokes
 

@@ -40,7 +40,9 @@ def read(image: np.ndarray | None, polarity: Polarity) -> Reading | None:
         name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in SHOWN_MODELS if name in loaded
     }
     space = resources.digit_space()
-    return Reading(steps, predictions, space is None or space.is_typical(steps.final))
+    judge = predictions.get("cnn") or next(iter(predictions.values()), None)
+    typical = space is None or space.is_typical(steps.final, judge.digit if judge else None)
+    return Reading(steps, predictions, typical)
 
 
 def show_problems() -> bool:
