@@ -19,6 +19,7 @@ from mnist_app.config import MODELS_DIR, SHOWN_MODELS
 
 BINS = 15  # the usual number of equal-width confidence bins for the expected calibration error
 TEMPERATURE_RANGE = (0.05, 20.0)  # searched on a log scale
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)  # candidate "not sure" levels, reported in the card
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
@@ -97,6 +98,7 @@ def calibrate_card(
     raw_test = predictor.predict_batch(x_test, calibrated=False)
     temperature = fit_temperature(raw_val, y_val)
     calibrated_test = apply_temperature(raw_test, temperature)
+    calibrated_val = apply_temperature(raw_val, temperature)
     return {
         "temperature": round(temperature, 5),
         "fitted_on": f"validation split ({len(y_val)} images)",
@@ -106,6 +108,9 @@ def calibrate_card(
         "nll_test_after": negative_log_likelihood(calibrated_test, y_test),
         "reliability_test_before": reliability(raw_test, y_test),
         "reliability_test_after": reliability(calibrated_test, y_test),
+        # What a "not sure" line would do at each level, with calibrated probabilities.
+        "not_sure_validation": [threshold_effect(calibrated_val, y_val, t) for t in THRESHOLDS],
+        "not_sure_test": [threshold_effect(calibrated_test, y_test, t) for t in THRESHOLDS],
     }
 
 

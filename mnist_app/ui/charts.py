@@ -232,3 +232,32 @@ def confusion_heatmap(matrix: np.ndarray, title: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed", title="true digit", type="category")
     fig.update_xaxes(title="predicted digit", type="category", side="top")
     return _compact(fig, 420, title)
+
+
+def reliability_diagram(before: dict, after: dict, title: str) -> go.Figure:
+    """Mean confidence against accuracy per confidence bin; the diagonal is perfect calibration.
+
+    Marker size shows how many test images fall in each bin (most sit near 100 %)."""
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": MUTED},
+                               name="perfectly calibrated", hoverinfo="skip"))  # fmt: skip
+    for table, label, colour in ((before, "raw", MUTED), (after, "calibrated", HIGHLIGHT)):
+        points = [
+            (c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"], strict=True) if n
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[c for c, _, _ in points],
+                y=[a for _, a, _ in points],
+                mode="lines+markers",
+                name=label,
+                line_color=colour,
+                marker={"size": [6 + 3 * np.log10(n) for _, _, n in points]},
+                customdata=[n for _, _, n in points],
+                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} images<extra>" + label + "</extra>",
+            )
+        )
+    fig.update_xaxes(title="confidence", range=[0, 1.02], tickformat=".0%")
+    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    fig = _compact(fig, 360, title)
+    fig.update_layout(showlegend=True, legend={"x": 0.02, "y": 0.98})
+    return fig

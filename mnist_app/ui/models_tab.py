@@ -55,6 +55,7 @@ def render() -> None:
     with right:
         st.markdown("**Per digit**")
         st.dataframe(per_class_table(card), hide_index=True, width="stretch")
+    show_calibration(name, card)
     show_mistakes(card)
     with st.expander("Architecture"):
         st.code(card.get("architecture", ""), language=None)
@@ -85,6 +86,28 @@ def per_class_table(card: dict) -> pd.DataFrame:
             "recall": [f"{v:.2%}" for v in per_class["recall"]],
             "F1": [f"{v:.2%}" for v in per_class["f1"]],
         }
+    )
+
+
+def show_calibration(name: str, card: dict) -> None:
+    """The reliability diagram: is "97 % sure" right 97 % of the time?"""
+    calibration = card.get("calibration")
+    if not calibration:
+        st.info("This model's confidence is not calibrated yet: run `python -m mnist_app.calibration`.")
+        return
+    st.markdown(
+        f"**How honest is its confidence?** Temperature {calibration['temperature']:.2f}, fitted on the "
+        f"{calibration['fitted_on']}. Expected calibration error on the test set: "
+        f"{calibration['ece_test_before']:.2%} raw, {calibration['ece_test_after']:.2%} calibrated."
+    )
+    st.plotly_chart(
+        charts.reliability_diagram(
+            calibration["reliability_test_before"],
+            calibration["reliability_test_after"],
+            f"{MODEL_TITLES[name]}: confidence against accuracy (test set, 15 bins)",
+        ),
+        width="stretch",
+        key="models-reliability",
     )
 
 
