@@ -1,4 +1,4 @@
-"""The README's model results table, produced from the model cards: `python -m mnist_app.report`."""
+"""The README's model and calibration tables, produced from the model cards: `python -m mnist_app.report`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from mnist_app.config import MODEL_NAMES, MODEL_TITLES, MODELS_DIR, ROOT
+from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, MODELS_DIR, ROOT
 
 README = ROOT / "README.md"
 
@@ -48,11 +48,36 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
     return "\n".join(rows) + "\n"
 
 
+def calibration_table(models_dir: Path = MODELS_DIR) -> str:
+    """Per calibrated model: its temperature, the test-set ECE before and after, and the "not sure" line."""
+    rows = [
+        f"| model | temperature | test ECE, raw | test ECE, calibrated | wrong answers shown as not sure "
+        f"(< {CONFIDENCE_THRESHOLD:.0%}) | right answers shown as not sure |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in MODEL_NAMES:
+        path = models_dir / f"{name}.json"
+        calibration = json.loads(path.read_text()).get("calibration") if path.is_file() else None
+        if not calibration:
+            continue
+        effect = next((e for e in calibration.get("not_sure_test", []) if e["threshold"] == CONFIDENCE_THRESHOLD), None)
+        caught = f"{effect['wrong_caught']:.0%}" if effect else "n/a"
+        flagged = f"{effect['right_flagged']:.2%}" if effect else "n/a"
+        rows.append(
+            f"| {MODEL_TITLES[name]} | {calibration['temperature']:.3f} | {calibration['ece_test_before']:.2%} "
+            f"| {calibration['ece_test_after']:.2%} | {caught} | {flagged} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def main() -> int:
-    table = results_table()
+    tables = {"models": results_table(), "calibration": calibration_table()}
     if README.is_file():
-        README.write_text(replace_section(README.read_text(), "models", table))
-    print(table)
+        text = README.read_text()
+        for section, table in tables.items():
+            text = replace_section(text, section, table)
+        README.write_text(text)
+    print("\n".join(tables.values()))
     return 0
 
 

@@ -22,6 +22,8 @@ NUMBER_CANVAS = {"desktop": (720, 240), "phone": (348, 116)}
 MODES = ("One digit", "A number")
 EMPTY_PROMPT = "Draw a digit from 0 to 9 on the black canvas; the answers appear when you lift the pen."
 NUMBER_PROMPT = "Write a number of one or more digits on the wide canvas, left to right."
+DIGIT_HINT = "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
+NUMBER_HINT = "Leave a little space between digits. Each one is cut out, cropped and centred, then read on its own."
 
 
 def render() -> bool:
@@ -64,9 +66,9 @@ def _digit_panel() -> bool:
 
 def _number_panel() -> bool:
     width, height = NUMBER_CANVAS["phone" if _on_a_phone() else "desktop"]
-    canvas_slot, controls, result_slot = st.container(), st.container(), st.container()
-    with controls:
-        pen_width = _controls(default_pen=12, key="number_pen_width")
+    canvas_slot, result_slot, controls = st.container(), st.container(), st.container()
+    with controls:  # under the results, as in digit mode: the number shows right under the canvas
+        pen_width = _controls(default_pen=12, key="number_pen_width", hint=NUMBER_HINT)
     with canvas_slot:
         image = _canvas(pen_width, width, height, key="number_canvas")
     with result_slot:
@@ -78,13 +80,12 @@ def _on_a_phone() -> bool:
     return "Mobi" in agent or "Android" in agent
 
 
-def _controls(default_pen: int, key: str = "pen_width") -> int:
+def _controls(default_pen: int, key: str = "pen_width", hint: str = DIGIT_HINT) -> int:
     """Clear, the pen width and a hint; returns the pen width."""
-    st.button("Clear", key=f"clear-{key}", on_click=_clear, icon="🧽", width="stretch")
-    pen_width = st.slider("Pen width", min_value=4, max_value=40, value=default_pen, step=1, key=key)
-    st.caption(
-        "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
-    )
+    with st.container(width=360):
+        st.button("Clear", key=f"clear-{key}", on_click=_clear, icon="🧽", width="stretch")
+        pen_width = st.slider("Pen width", min_value=4, max_value=40, value=default_pen, step=1, key=key)
+    st.caption(hint)
     return pen_width
 
 
