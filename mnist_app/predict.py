@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from mnist_app import typicality
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.images import ImageDecodeError, decode_image
@@ -15,15 +17,22 @@ from mnist_app.preprocess import preprocess
 NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
 
 
+def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
+    """The decoded image, or None and why it could not be read."""
+    try:
+        return decode_image(path.read_bytes()), ""
+    except OSError as error:
+        return None, f"cannot read the file ({error.strerror or error})"
+    except ImageDecodeError as error:
+        return None, str(error)
+
+
 def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -> dict:
     """One file's result: every model's digit, confidence and probabilities, or an error."""
     result: dict = {"file": str(path)}
-    try:
-        image = decode_image(path.read_bytes())
-    except OSError as error:
-        return {**result, "error": f"cannot read the file ({error.strerror or error})"}
-    except ImageDecodeError as error:
-        return {**result, "error": str(error)}
+    image, error = _read_image(path)
+    if image is None:
+        return {**result, "error": error}
     digit_image = preprocess(image)
     if digit_image is None:
         return {**result, "error": "no ink found: the image is blank or has no contrast"}
@@ -47,12 +56,9 @@ def read_number_file(path: Path, predictors: dict) -> dict:
     from mnist_app.numbers import TooManyParts, read_number
 
     result: dict = {"file": str(path)}
-    try:
-        image = decode_image(path.read_bytes())
-    except OSError as error:
-        return {**result, "error": f"cannot read the file ({error.strerror or error})"}
-    except ImageDecodeError as error:
-        return {**result, "error": str(error)}
+    image, error = _read_image(path)
+    if image is None:
+        return {**result, "error": error}
     (name,) = predictors
     try:
         reading = read_number(image, predictors, judge=name)

@@ -84,6 +84,21 @@ def render(
     return np.asarray(image)
 
 
+def pen_drawing_set(seed: int = 3):
+    """Each digit at pens 4-40 px, 60-260 px tall, slanted -0.2..0.2, anywhere on the canvas.
+
+    Yields (digit, pen, size, slant, canvas image)."""
+    rng = np.random.default_rng(seed)
+    for digit in range(10):
+        for pen in (4, 10, 20, 40):
+            for size in (60, 140, 260):
+                if pen > size / 5:
+                    continue
+                for slant in (-0.2, 0.0, 0.2):
+                    left, top = rng.uniform(0, 280 - size, size=2)
+                    yield digit, pen, size, slant, render(digit, pen=pen, size=size, left=left, top=top, slant=slant)
+
+
 # Things people draw that are not digits.
 NOT_DIGITS: dict[str, list[Stroke]] = {
     "smiley": [

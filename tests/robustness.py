@@ -17,7 +17,7 @@ from mnist_app.calibration import apply_temperature, expected_calibration_error
 from mnist_app.config import ROOT, SHOWN_MODELS
 from mnist_app.preprocess import preprocess
 from tests import degrade
-from tests.drawings import render
+from tests.drawings import pen_drawing_set
 from tests.test_preprocess import as_canvas, as_photo
 
 SAMPLES = 1000  # test digits per degraded set
@@ -54,20 +54,8 @@ def degraded_inputs(name: str, x_test: np.ndarray, y_test: np.ndarray, samples: 
 
 def pen_drawings() -> tuple[np.ndarray, np.ndarray]:
     """Digits drawn from our own strokes: pens 4-40 px, 60-260 px tall, slanted, anywhere."""
-    rng = np.random.default_rng(3)
-    images, labels = [], []
-    for digit in range(10):
-        for pen in (4, 10, 20, 40):
-            for size in (60, 140, 260):
-                if pen > size / 5:
-                    continue
-                for slant in (-0.2, 0.0, 0.2):
-                    left, top = rng.uniform(0, 280 - size, size=2)
-                    images.append(
-                        preprocess(render(digit, pen=pen, size=size, left=left, top=top, slant=slant), "light")
-                    )
-                    labels.append(digit)
-    return np.stack(images), np.array(labels)
+    drawings = [(digit, preprocess(image, "light")) for digit, _, _, _, image in pen_drawing_set()]
+    return np.stack([image for _, image in drawings]), np.array([digit for digit, _ in drawings])
 
 
 def measure(predictors: dict, x_test: np.ndarray, y_test: np.ndarray, samples: int = SAMPLES) -> dict:

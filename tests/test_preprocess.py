@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageFilter
 
 from mnist_app.preprocess import ink_map, preprocess, preprocess_steps, stroke_width
-from tests.drawings import render
+from tests.drawings import pen_drawing_set, render
 
 SAMPLES = 2000  # MNIST test images per redrawing test
 
@@ -86,21 +86,13 @@ def test_photos_read_almost_as_well_as_mnist(test_set, shipped):
 @pytest.mark.parametrize("model", ["cnn", "ann"])
 def test_independent_drawings_any_pen_size_place_and_slant(shipped, model):
     """Digits drawn from pen strokes (not MNIST): 4-40 px pens, 60-260 px tall, slanted, anywhere."""
-    rng = np.random.default_rng(3)
     right, total, misses = 0, 0, []
-    for digit in range(10):
-        for pen in (4, 10, 20, 40):
-            for size in (60, 140, 260):
-                if pen > size / 5:
-                    continue
-                for slant in (-0.2, 0.0, 0.2):
-                    left, top = rng.uniform(0, 280 - size, size=2)
-                    image = render(digit, pen=pen, size=size, left=left, top=top, slant=slant)
-                    answer = shipped[model].predict(preprocess(image, "light")).digit
-                    right += answer == digit
-                    total += 1
-                    if answer != digit:
-                        misses.append((digit, pen, size, slant, answer))
+    for digit, pen, size, slant, image in pen_drawing_set():
+        answer = shipped[model].predict(preprocess(image, "light")).digit
+        right += answer == digit
+        total += 1
+        if answer != digit:
+            misses.append((digit, pen, size, slant, answer))
     print(f"{model}: {right}/{total} independent drawings read right; misses {misses}")
     assert right / total >= 0.97, misses
 
