@@ -131,7 +131,7 @@ def touch_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
             for point in points[1:]:
                 session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
             session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-            page.wait_for_timeout(50)  # a finger lifts between strokes
+            page.wait_for_timeout(250)  # a finger lifts and moves between strokes
     finally:
         session.detach()
 
@@ -163,6 +163,20 @@ def wait_for_any_metric(page: Page, timeout: float = 60) -> dict[str, str]:
             return shown
         page.wait_for_timeout(50)
     return {}
+
+
+# Everything on the Draw tab has been drawn: both bar charts, and every image loaded.
+ALL_DRAWN = """() => {
+  const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+  return document.querySelectorAll('.probability-bars').length >= 2 && images.length >= 6
+    && images.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+
+
+def wait_until_drawn(page: Page, timeout: float = 30) -> None:
+    """Wait for the whole Draw tab (bars and images), e.g. before a screenshot."""
+    page.wait_for_function(ALL_DRAWN, timeout=timeout * 1000)
+    page.wait_for_timeout(300)  # let the last frame paint
 
 
 def open_tab(page: Page, label: str) -> None:

@@ -165,3 +165,50 @@ def test_odd_drawings_never_crash(name, image):
     at = reading(image)
     assert not at.exception, name
     assert not at.error, name
+
+
+def number_script(image) -> None:
+    from mnist_app.ui.number_view import show_number_reading
+
+    show_number_reading(image, "light", "Write a number")
+
+
+def number_reading(image) -> AppTest:
+    return AppTest.from_function(number_script, args=(image,), default_timeout=TIMEOUT).run()
+
+
+def test_number_panel_reads_a_drawn_number():
+    from tests.number_images import drawn_number
+
+    at = number_reading(drawn_number("2026", np.random.default_rng(2), pen=8))
+    assert not at.exception
+    assert metrics(at) == {"ANN": "2026", "CNN": "2026"}
+    assert any("same number" in md.value for md in at.markdown)
+    assert len(at.get("image")) >= 5  # the boxed drawing and one crop per digit
+
+
+@pytest.mark.parametrize(
+    "name, image",
+    [
+        ("empty canvas", np.zeros((240, 720, 4), np.uint8)),
+        ("a single dot", np.pad(np.full((10, 10), 255, np.uint8), ((100, 130), (300, 410)))),
+        ("one digit", None),
+        ("a scribble across everything", (np.random.default_rng(0).random((240, 720)) > 0.5).astype(np.uint8) * 255),
+    ],
+)
+def test_number_panel_bad_input_gets_a_message(name, image):
+    from tests.drawings import render
+
+    if image is None:
+        image = render(3, pen=20)
+    at = number_reading(image)
+    assert not at.exception, name
+    shown = metrics(at)
+    messages = [e.value for e in (*at.info, *at.warning)]
+    if name == "empty canvas":
+        assert messages == ["Write a number"] and not shown
+    elif name == "one digit":
+        assert shown == {"ANN": "3", "CNN": "3"}
+    else:  # a clear message, or a reading that says it doubts the digit or that it is no digit
+        said = " ".join([*messages, *(md.value for md in at.markdown)])
+        assert "not sure" in said or "does not look" in said or "different numbers" in said, said

@@ -21,6 +21,7 @@ from mnist_app.browser import (
     running_app,
     touch_strokes,
     wait_for_metrics,
+    wait_until_drawn,
 )
 from tests.drawings import canvas_points, render
 
@@ -73,6 +74,7 @@ def test_draw_clear_and_draw_again(page, server):
     draw_digit(page, 7, size=200, left=40, top=40)
     assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
     assert page.get_by_text("Both models agree").count() >= 1
+    wait_until_drawn(page)
     page.screenshot(path=str(ARTIFACTS / "draw-desktop.png"), full_page=True)
 
     page.get_by_role("button", name="Clear").click()
@@ -146,6 +148,7 @@ def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, bro
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
     assert answers[0]["y"] == answers[1]["y"]  # side by side, not stacked
     assert answers[0]["y"] > canvas_box["y"] + canvas_box["height"]  # right under the canvas
+    wait_until_drawn(page)
     page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))
     context.close()
 
@@ -163,6 +166,35 @@ def test_number_mode_reads_a_three_digit_number(page):
     assert shown == expected
     assert page.get_by_text("Both models read the same number").count() >= 1
     assert page.get_by_text("#3").count() >= 1  # each digit numbered, tied to its box
+
+
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+)
+
+
+def test_number_mode_on_a_phone_with_a_finger(server, browser):
+    url, _ = server
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=PHONE_AGENT
+    )
+    page = context.new_page()
+    page.goto(url)
+    canvas(page)
+    page.get_by_role("radio", name="A number").click()
+    page.get_by_text("Write a number").wait_for(timeout=30_000)
+    surface = canvas(page).bounding_box()
+    assert surface["width"] <= 390 - 32  # the phone-sized canvas, no sideways scrolling
+    strokes = []
+    for index, digit in enumerate((3, 0, 5)):
+        # Below the top 30 px: on touch screens the canvas's invisible toolbar covers the top right.
+        strokes += canvas_points(digit, size=80, left=30 + index * 105, top=32)
+    touch_strokes(page, strokes)
+    shown = wait_for_metrics(page, {"ANN": "305", "CNN": "305"})
+    page.screenshot(path=str(ARTIFACTS / "number-phone.png"), full_page=True)
+    assert shown == {"ANN": "305", "CNN": "305"}
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
 
 
 def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):

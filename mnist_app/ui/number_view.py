@@ -31,9 +31,24 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
         st.info(empty_prompt, icon="✏️")
         return False
     show_numbers(reading)
+    unusual = _unusual_digits(reading)
+    if unusual:
+        places = ", ".join(f"#{i + 1}" for i in unusual)
+        st.markdown(f"🧐 Digit {places} does not look much like the handwritten digits the models learned from.")
     st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right")
     show_digits(reading)
     return True
+
+
+def _unusual_digits(reading: NumberReading) -> list[int]:
+    """Positions of parts that do not look like any digit (a scribble, a letter)."""
+    space = resources.digit_space()
+    if space is None:
+        return []
+    judge = reading.predictions.get("cnn") or next(iter(reading.predictions.values()))
+    return [
+        i for i, (d, p) in enumerate(zip(reading.digits, judge, strict=True)) if not space.is_typical(d.image, p.digit)
+    ]
 
 
 def show_numbers(reading: NumberReading) -> None:
