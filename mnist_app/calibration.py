@@ -90,6 +90,12 @@ def threshold_effect(probabilities: np.ndarray, labels: np.ndarray, threshold: f
     }
 
 
+def choose_threshold(effects: list[dict], max_right_flagged: float = 0.01) -> float:
+    """The highest "not sure" level that flags at most `max_right_flagged` of the right answers."""
+    allowed = [e["threshold"] for e in effects if e["right_flagged"] <= max_right_flagged]
+    return max(allowed) if allowed else min(e["threshold"] for e in effects)
+
+
 def calibrate_card(
     predictor: object, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
 ) -> dict:
@@ -142,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{name}: temperature {c['temperature']:.3f}; test ECE {c['ece_test_before']:.2%} -> "
             f"{c['ece_test_after']:.2%}; test NLL {c['nll_test_before']:.4f} -> {c['nll_test_after']:.4f}"
         )
+        for effect in c["not_sure_validation"]:
+            print(
+                f"  not sure below {effect['threshold']:.0%} (validation): catches {effect['wrong_caught']:.0%} "
+                f"of wrong answers, flags {effect['right_flagged']:.2%} of right ones"
+            )
+        print(f"  highest level flagging <= 1 % of right answers: {choose_threshold(c['not_sure_validation']):.0%}")
     return 0 if predictors else 2
 
 
