@@ -49,7 +49,9 @@ def degraded_inputs(name: str, x_test: np.ndarray, y_test: np.ndarray, samples: 
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(x_test), samples, replace=False)
     make = SETS[name][1]
-    return np.stack([preprocess(make(x_test[i], rng)) for i in picks]), y_test[picks]
+    inputs = [preprocess(make(x_test[i], rng)) for i in picks]
+    blank = np.zeros((28, 28), np.float32)  # no ink found (e.g. a digit drawn off the canvas): counts as read wrong
+    return np.stack([blank if x is None else x for x in inputs]), y_test[picks]
 
 
 def pen_drawings() -> tuple[np.ndarray, np.ndarray]:
