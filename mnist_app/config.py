@@ -47,7 +47,7 @@ class ModelSpec:
     degraded_share: float = 0.0  # share of each batch replaced by blurred / low-resolution / faded copies
 
 
-# Shipped settings: chosen so that `make train` fits 45 minutes on a 2-core CPU.
+# Shipped settings: `make train` takes about an hour on a 2-core CPU (the CNN most of it).
 MODEL_SPECS: dict[str, ModelSpec] = {
     # Soft input (blurred photos, low-resolution scans) was misread until the two shown models saw it.
     "cnn": ModelSpec(epochs=20, learning_rate=3e-3, augment=True, degraded_share=0.3),  # ~1 min an epoch

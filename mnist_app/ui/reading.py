@@ -51,7 +51,7 @@ def show_problems() -> bool:
     for problem in problems:
         st.warning(problem, icon="⚠️")
     if not any(name in loaded for name in SHOWN_MODELS):
-        st.error("No trained model is available. Train them with `make train` (about 45 minutes on 2 CPU cores).")
+        st.error("No trained model is available. Train them with `make train` (about an hour on 2 CPU cores).")
         return False
     return True
 
