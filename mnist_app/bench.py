@@ -37,6 +37,7 @@ TARGETS = {  # from the performance issue, for the table
     "server_cpu": "≤ 60 ms",
     "browser_digits": "≤ 150 ms",
     "browser_all": "≤ 300 ms",
+    "inside": "≤ 30 ms",
     "first_prediction": "≤ 15 s",
     "rss": "≤ 1,500 MB",
 }
@@ -115,6 +116,7 @@ def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int) -> dict
                 predictors[name].predict(steps.final, saliency=name == "cnn")
 
     return {
+        "inside_ms": _inside_cost(predictors, image, repeats),
         "preprocess_ms": timed(lambda: preprocess(next_canvas(), "light"), repeats),
         "inference_ms": inference,
         "rerun_model_work_ms": timed(rerun_work, repeats),
@@ -140,6 +142,23 @@ WATCH_ANSWER = """() => {
   document.addEventListener('mouseup', () => { t.up = performance.now(); requestAnimationFrame(check); },
                             {capture: true, once: true});
 }"""
+
+
+def _inside_cost(predictors: dict, image: np.ndarray, repeats: int) -> dict[str, float] | None:
+    """The work "Inside the networks" adds when open: both probes and the 8 nearest training digits."""
+    if "cnn" not in predictors or "ann" not in predictors:
+        return None
+    from mnist_app.explain import AnnProbe, CnnProbe, cached_index
+
+    cnn, ann = CnnProbe(predictors["cnn"].model), AnnProbe(predictors["ann"].model)
+    (x_train, y_train), _ = load_mnist()
+    index = cached_index(cnn, predictors["cnn"].path, x_train, y_train)
+
+    def inside() -> None:
+        ann.view(image)
+        index.nearest(cnn.view(image).dense, 8)
+
+    return timed(inside, repeats)
 
 
 def browser_session(drawings: int) -> dict:
@@ -260,6 +279,8 @@ def markdown(results: dict) -> str:
     lines += [
         f"| one rerun's model work: preprocess + ANN + CNN + saliency | {_pair(results['rerun_model_work_ms'])} "
         f"| {TARGETS['rerun_model_work']} |",
+        f'| "Inside the networks" when open: both probes + 8 nearest of 60,000 | '
+        f"{_pair(results.get('inside_ms') or {})} | {TARGETS['inside']} |",
         f"| server time of one Draw-panel rerun after a stroke | {_pair(results['rerun_server_ms'])} "
         f"| {TARGETS['rerun_server']} |",
         f"| server CPU per drawing plus its Clear (30 drawings, one session) | "

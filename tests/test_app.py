@@ -212,3 +212,23 @@ def test_number_panel_bad_input_gets_a_message(name, image):
     else:  # a clear message, or a reading that says it doubts the digit or that it is no digit
         said = " ".join([*messages, *(md.value for md in at.markdown)])
         assert "not sure" in said or "does not look" in said or "different numbers" in said, said
+
+
+def inside_script(image) -> None:
+    from mnist_app.ui.inside_view import show_inside
+
+    show_inside(image)
+
+
+def test_inside_the_networks_panel():
+    from mnist_app.preprocess import preprocess
+    from tests.drawings import render
+
+    image = preprocess(render(4, pen=20), "light")
+    # The first run builds the neighbour index into data/ (the app's own cache), later runs read it.
+    at = AppTest.from_function(inside_script, args=(image,), default_timeout=300).run()
+    assert not at.exception
+    captions = " ".join(img.caption for element in at.get("image") for img in element.proto.imgs)
+    assert "feature" in captions and "hidden" in captions
+    said = " ".join(md.value for md in at.markdown)
+    assert "closest training digits" in said and "are 4s" in said

@@ -87,6 +87,16 @@ def test_draw_clear_and_draw_again(page, server):
     assert wait_for_metrics(page, {"ANN": "3", "CNN": "3"}) == {"ANN": "3", "CNN": "3"}
 
 
+def test_inside_the_networks_opens_after_a_drawing(page):
+    draw_digit(page, 4, size=200, left=40, top=40)
+    assert wait_for_metrics(page, {"ANN": "4", "CNN": "4"}) == {"ANN": "4", "CNN": "4"}
+    page.get_by_text("Inside the networks").click()
+    page.get_by_text("The closest training digits").wait_for(timeout=180_000)  # may build the index once
+    assert page.get_by_text("feature maps of 14x14").count() >= 1
+    assert page.get_by_text("hidden units").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "inside-desktop.png"), full_page=True)
+
+
 @pytest.mark.parametrize(
     "digit, size, left, top, slant", [(0, 220, 30, 30, 0.0), (4, 150, 20, 100, 0.2), (6, 120, 120, 20, -0.15)]
 )

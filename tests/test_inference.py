@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+from mnist_app.calibration import apply_temperature
 from mnist_app.config import MODELS_DIR
 from mnist_app.inference import ModelLoadError, Predictor, load_predictor, load_predictors
 from mnist_app.training import to_model_input
@@ -19,11 +20,15 @@ def test_fast_path_matches_model_predict(shipped, test_set, name):
     x_test, _ = test_set
     predictor = shipped[name]
     images = to_model_input(x_test[:64])
-    reference = predictor.model.predict(images, verbose=0)
+    raw = predictor.model.predict(images, verbose=0)
+    # The app shows calibrated probabilities: the model's own, softened by the card's temperature.
+    reference = apply_temperature(raw, predictor.temperature)
     single = np.stack([predictor.predict(image[:, :, 0]).probabilities for image in images])
     batch = predictor.predict_batch(images)
     assert np.allclose(single, reference, atol=1e-5)
     assert np.allclose(batch, reference, atol=1e-5)
+    assert np.allclose(predictor.predict_batch(images, calibrated=False), raw, atol=1e-5)
+    assert np.array_equal(batch.argmax(1), raw.argmax(1))  # calibration never changes an answer
 
 
 def test_saliency_comes_with_the_same_probabilities(shipped, test_set):

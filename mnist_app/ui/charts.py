@@ -51,6 +51,38 @@ def enlarged(image: np.ndarray, side: int) -> np.ndarray:
     return np.kron(pixels, np.ones((repeat, repeat), dtype=np.uint8)) if repeat > 1 else pixels
 
 
+def channel_grid(maps: np.ndarray, normalise_each: bool = True, gap: int = 1) -> np.ndarray:
+    """(height, width, channels) maps as one uint8 image: a grid of panels, one per channel."""
+    height, width, channels = maps.shape
+    columns = int(np.ceil(np.sqrt(channels * 2)))  # wider than tall: fits a page
+    rows = int(np.ceil(channels / columns))
+    scale = max(1, 28 // max(height, width))  # small maps enlarged to at least 28 px
+    grid = np.full((rows * (height * scale + gap), columns * (width * scale + gap)), 40, np.uint8)
+    overall = float(np.abs(maps).max()) or 1.0
+    for channel in range(channels):
+        panel = maps[:, :, channel].astype(np.float32)
+        if normalise_each:
+            low, high = float(panel.min()), float(panel.max())
+            panel = (panel - low) / (high - low) if high > low else np.zeros_like(panel)
+        else:
+            panel = panel / (2 * overall) + 0.5
+        panel = np.kron(np.clip(panel, 0, 1), np.ones((scale, scale)))
+        row, column = divmod(channel, columns)
+        top, left = row * (height * scale + gap), column * (width * scale + gap)
+        grid[top : top + height * scale, left : left + width * scale] = (panel * 255).astype(np.uint8)
+    return grid
+
+
+def strip(values: np.ndarray, columns: int = 64, cell: int = 6) -> np.ndarray:
+    """A vector of activations as rows of grey cells (brighter: larger), for showing many units at once."""
+    values = np.asarray(values, dtype=np.float32)
+    rows = int(np.ceil(values.size / columns))
+    padded = np.zeros(rows * columns, np.float32)
+    top = float(values.max()) or 1.0
+    padded[: values.size] = np.clip(values / top, 0, 1)
+    return (np.kron(padded.reshape(rows, columns), np.ones((cell, cell))) * 255).astype(np.uint8)
+
+
 def saliency_rgb(saliency: np.ndarray, side: int) -> np.ndarray:
     """Gradient x input as an RGB image: red pushed towards the answer, blue against, white neutral."""
     limit = float(np.abs(saliency).max()) or 1.0

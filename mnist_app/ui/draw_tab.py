@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.ui import timing
+from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import read, show_answers, show_details, show_problems
 
@@ -61,6 +62,11 @@ def _digit_panel() -> bool:
     if reading is not None:
         with detail_column:
             show_details(reading, key="draw")
+            # Closed by default, and on_change="rerun": its work runs only while it is open.
+            inside = st.expander("Inside the networks", key="inside", on_change="rerun")
+            if inside.open:
+                with inside:
+                    show_inside(reading.steps.final)
     return reading is not None
 
 

@@ -89,3 +89,35 @@ def test_images() -> np.ndarray | None:
     """The 10,000 MNIST test images, or None."""
     data = mnist()
     return None if data is None else data[1][0]
+
+
+def probes() -> tuple:
+    """The CNN's and the ANN's probes (None for a model that is missing)."""
+    return _probes(str(config.MODELS_DIR))
+
+
+@st.cache_resource(show_spinner="Opening up the networks…")
+def _probes(models_dir: str) -> tuple:
+    from mnist_app.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
+
+    loaded, _ = _predictors(models_dir)
+    cnn = CnnProbe(loaded["cnn"].model) if "cnn" in loaded else None
+    ann = AnnProbe(loaded["ann"].model) if "ann" in loaded else None
+    return cnn, ann
+
+
+def neighbour_index() -> object | None:
+    """The CNN-feature index of the 60,000 training digits (built once, then read from data/)."""
+    return _neighbour_index(str(config.MODELS_DIR))
+
+
+@st.cache_resource(show_spinner="Indexing the 60,000 training digits (once, about half a minute)…")
+def _neighbour_index(models_dir: str) -> object | None:
+    from mnist_app.explain import cached_index
+
+    cnn, _ = _probes(models_dir)
+    data = mnist()
+    if cnn is None or data is None:
+        return None
+    (x_train, y_train), _ = data
+    return cached_index(cnn, Path(models_dir) / "cnn.keras", x_train, y_train)

@@ -1,0 +1,46 @@
+"""The "Inside the networks" panel: renders what mnist_app.explain computes (no maths here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_app.ui import charts, resources
+
+NEIGHBOURS = 8
+
+
+def show_inside(image: np.ndarray) -> None:
+    """Both networks' layers for this 28x28 input, and the training digits the CNN finds most alike."""
+    cnn, ann = resources.probes()
+    if cnn is not None:
+        view = cnn.view(image)
+        st.markdown("**CNN**: each small square is one feature map, a filter's response at every place in the image.")
+        for maps in view.blocks:
+            height, width, channels = maps.shape
+            st.image(charts.channel_grid(maps), caption=f"{channels} feature maps of {height}x{width}", width="stretch")
+        st.image(charts.channel_grid(cnn.first_kernels, normalise_each=False), width=240,
+                 caption="the first layer's 32 learned 3x3 filters")  # fmt: skip
+        st.image(charts.strip(view.dense), width="stretch", caption=f"the {view.dense.size} units before the output")
+        st.markdown("Logits before softmax: " + " · ".join(f"{d}: **{v:+.1f}**" for d, v in enumerate(view.logits)))
+    if ann is not None:
+        view = ann.view(image)
+        st.markdown("**ANN**: every hidden unit, brighter when it fires more.")
+        for units in view.hidden:
+            st.image(charts.strip(units), width="stretch", caption=f"{units.size} hidden units")
+        st.image(charts.saliency_rgb(view.template, 140), width=140,
+                 caption="first-layer weights, each unit weighted by how strongly it fired (red: ink helps)")  # fmt: skip
+    index = resources.neighbour_index()
+    data = resources.mnist()
+    if cnn is not None and index is not None and data is not None:
+        nearest, distances = index.nearest(cnn.view(image).dense, NEIGHBOURS)
+        labels = index.labels[nearest]
+        from mnist_app.explain import neighbour_caption
+
+        st.markdown(f"**The closest training digits** (CNN features, cosine): {neighbour_caption(labels)}.")
+        (x_train, _), _ = data
+        st.image(
+            [x_train[i] for i in nearest],
+            caption=[f"{lab} ({d:.2f})" for lab, d in zip(labels, distances, strict=True)],
+            width=56,
+        )

@@ -1,0 +1,64 @@
+"""Inside the networks: the probes give exactly Keras's activations, and the neighbour index finds like digits."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_app.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
+
+
+@pytest.fixture(scope="module")
+def cnn_probe(shipped):
+    return CnnProbe(shipped["cnn"].model)
+
+
+def test_cnn_feature_maps_are_the_layers_own_activations(shipped, cnn_probe, test_set):
+    model = shipped["cnn"].model
+    image = test_set[0][0].astype(np.float32) / 255
+    view = cnn_probe.view(image)
+    assert [m.shape for m in view.blocks] == [(28, 28, 32), (14, 14, 64), (5, 5, 128)]
+    for layer, maps in zip(block_layers(model), view.blocks, strict=True):
+        reference = keras.Model(model.inputs, layer.output).predict(image[None, :, :, None], verbose=0)[0]
+        np.testing.assert_allclose(maps, reference, rtol=1e-4, atol=1e-5)
+    # The logits reproduce the model's own probabilities through softmax.
+    probabilities = np.exp(view.logits - view.logits.max())
+    probabilities /= probabilities.sum()
+    np.testing.assert_allclose(probabilities, shipped["cnn"].predict_batch(image, calibrated=False)[0], atol=1e-5)
+
+
+def test_ann_activations_and_template(shipped, test_set):
+    model = shipped["ann"].model
+    image = test_set[0][1].astype(np.float32) / 255
+    view = AnnProbe(model).view(image)
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+    for layer, units in zip(dense, view.hidden, strict=True):
+        reference = keras.Model(model.inputs, layer.output).predict(image[None, :, :, None], verbose=0)[0]
+        np.testing.assert_allclose(units, reference, rtol=1e-4, atol=1e-5)
+    assert view.template.shape == (28, 28)
+
+
+@pytest.mark.slow
+def test_neighbours_of_training_and_test_digits(shipped, cnn_probe, mnist, tmp_path):
+    (x_train, y_train), (x_test, y_test) = mnist
+    model_path = shipped["cnn"].path
+    index = cached_index(cnn_probe, model_path, x_train, y_train, folder=tmp_path)
+    again = cached_index(cnn_probe, model_path, x_train, y_train, folder=tmp_path)  # from the cache
+    np.testing.assert_array_equal(index.features, again.features)
+    assert index.features.shape[0] == 60000
+    own = cnn_probe.view(x_train[123].astype(np.float32) / 255).dense
+    nearest, distances = index.nearest(own, 8)
+    assert nearest[0] == 123 or distances[0] <= 1e-5  # itself (or an exact duplicate) at distance 0
+    assert distances[0] == pytest.approx(0.0, abs=1e-5)
+    right = 0
+    for i in range(200):
+        labels = index.labels[index.nearest(cnn_probe.view(x_test[i].astype(np.float32) / 255).dense, 8)[0]]
+        right += np.bincount(labels, minlength=10).argmax() == y_test[i]
+    print(f"majority of 8 neighbours right for {right}/200 test digits")
+    assert right >= 196
+
+
+def test_neighbour_caption():
+    assert neighbour_caption(np.array([4, 4, 4, 4, 4, 4, 4, 9])) == "the closest training digits: 7 of 8 are 4s"
+    assert "mix" in neighbour_caption(np.array([1, 2, 3, 4, 5, 6, 7, 8]))
