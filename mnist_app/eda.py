@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -42,12 +44,28 @@ def ink_per_image(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), -1).sum(axis=1, dtype=np.int64) / 255.0
 
 
-def pca_2d(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """First two principal components of `count` random images: (indices, coordinates (n, 2), explained ratio)."""
+@dataclass(frozen=True)
+class PcaMap:
+    """A 2-D map of digits: their first two principal components, and how to place a new image on it."""
+
+    indices: np.ndarray  # which training images are on the map
+    coordinates: np.ndarray  # (n, 2)
+    explained: np.ndarray  # share of the variance along each axis
+    mean: np.ndarray  # (784,) mean of the mapped images
+    components: np.ndarray  # (2, 784)
+
+    def project(self, image: np.ndarray) -> np.ndarray:
+        """Where a 28x28 input in [0, 1] falls on the map (the same projection as the digits)."""
+        return (np.asarray(image, np.float32).reshape(-1) - self.mean) @ self.components.T
+
+
+def pca_2d(images: np.ndarray, count: int, seed: int) -> PcaMap:
+    """First two principal components of `count` random images."""
     rng = np.random.default_rng(seed)
     indices = rng.choice(len(images), size=min(count, len(images)), replace=False)
     x = images[indices].reshape(len(indices), -1).astype(np.float32) / 255.0
-    x -= x.mean(axis=0)
+    mean = x.mean(axis=0)
+    x -= mean
     _, singular, components = np.linalg.svd(x, full_matrices=False)
     variance = singular**2
-    return indices, x @ components[:2].T, variance[:2] / variance.sum()
+    return PcaMap(indices, x @ components[:2].T, variance[:2] / variance.sum(), mean, components[:2])

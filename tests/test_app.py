@@ -232,3 +232,21 @@ def test_inside_the_networks_panel():
     assert "feature" in captions and "hidden" in captions
     said = " ".join(md.value for md in at.markdown)
     assert "closest training digits" in said and "are 4s" in said
+
+
+def test_explore_map_marks_the_last_drawing():
+    def script() -> None:
+        import streamlit as st
+
+        from mnist_app.preprocess import preprocess
+        from mnist_app.ui import data_tab
+        from tests.drawings import render
+
+        st.session_state[data_tab.LAST_DRAWING] = preprocess(render(0, pen=20), "light")
+        data_tab.render()
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("your drawing" in spec for spec in specs)
+    assert any("your last drawing" in caption.value for caption in at.caption)

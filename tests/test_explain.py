@@ -62,3 +62,23 @@ def test_neighbours_of_training_and_test_digits(shipped, cnn_probe, mnist, tmp_p
 def test_neighbour_caption():
     assert neighbour_caption(np.array([4, 4, 4, 4, 4, 4, 4, 9])) == "the closest training digits: 7 of 8 are 4s"
     assert "mix" in neighbour_caption(np.array([1, 2, 3, 4, 5, 6, 7, 8]))
+
+
+def test_you_are_here_falls_in_the_cloud_of_its_own_class(mnist):
+    from mnist_app.eda import pca_2d
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    digit_map = pca_2d(x_train, 3000, seed=0)
+    labels = y_train[digit_map.indices]
+    inside = 0
+    picks = [i for i in range(len(y_test)) if y_test[i] in (0, 1)][:40]  # the two classes PCA separates best
+    for i in picks:
+        point = digit_map.project(x_test[i].astype(np.float32) / 255)
+        cloud = digit_map.coordinates[labels == y_test[i]]
+        # Within the class's own spread: at most 2.5 standard deviations from its centre on each axis.
+        inside += bool(np.all(np.abs(point - cloud.mean(axis=0)) <= 2.5 * cloud.std(axis=0)))
+    assert inside >= 0.95 * len(picks), inside
+    # The projection is the same one the map's own points got.
+    np.testing.assert_allclose(
+        digit_map.project(x_train[digit_map.indices[0]].astype(np.float32) / 255), digit_map.coordinates[0], atol=1e-4
+    )

@@ -188,7 +188,10 @@ def ink_boxes(ink: np.ndarray, labels: np.ndarray) -> go.Figure:
     return _compact(fig, 320, "Ink per image, by digit")
 
 
-def pca_scatter(coordinates: np.ndarray, labels: np.ndarray, explained: np.ndarray) -> go.Figure:
+def pca_scatter(
+    coordinates: np.ndarray, labels: np.ndarray, explained: np.ndarray, here: np.ndarray | None = None
+) -> go.Figure:
+    """The digits on their first two principal components; `here` marks the user's drawing."""
     fig = go.Figure()
     for digit in range(10):
         points = coordinates[labels == digit]
@@ -202,6 +205,14 @@ def pca_scatter(coordinates: np.ndarray, labels: np.ndarray, explained: np.ndarr
                 hovertemplate=f"digit {digit}<extra></extra>",
             )
         )
+    if here is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(here[0])], y=[float(here[1])], mode="markers", name="your drawing",
+                marker={"symbol": "star", "size": 22, "color": HIGHLIGHT, "line": {"width": 2, "color": "black"}},
+                hovertemplate="your drawing<extra></extra>",
+            )
+        )  # fmt: skip
     fig.update_xaxes(title=f"PC 1 ({explained[0]:.1%} of variance)")
     fig.update_yaxes(title=f"PC 2 ({explained[1]:.1%} of variance)")
     fig = _compact(fig, 480, "Digits on their first two principal components")

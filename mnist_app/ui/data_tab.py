@@ -10,6 +10,7 @@ from mnist_app.ui import charts, resources
 
 PER_CLASS = 12  # samples per digit in the grid
 PCA_POINTS = 3000
+LAST_DRAWING = "last_drawing"  # session key: the Draw tab's latest 28x28 input, shown on the map
 
 
 def render() -> None:
@@ -57,11 +58,18 @@ def render() -> None:
         st.plotly_chart(charts.ink_boxes(ink, y_train), width="stretch", key="eda-ink")
 
     st.subheader("A map of the digits")
-    indices, coordinates, explained = pca_map()
-    st.plotly_chart(charts.pca_scatter(coordinates, y_train[indices], explained), width="stretch", key="eda-pca")
+    digit_map = pca_map()
+    drawing = st.session_state.get(LAST_DRAWING)
+    here = None if drawing is None else digit_map.project(drawing)
+    st.plotly_chart(
+        charts.pca_scatter(digit_map.coordinates, y_train[digit_map.indices], digit_map.explained, here),
+        width="stretch",
+        key="eda-pca",
+    )
     st.caption(
-        f"{PCA_POINTS:,} random training images projected on the two directions of largest variance (PCA). "
-        "Click a digit in the legend to hide it, double-click to show it alone."
+        f"{PCA_POINTS:,} random training images projected on the two directions of largest variance (PCA)"
+        + (", and ★ your last drawing, projected the same way. " if here is not None else ". ")
+        + "Click a digit in the legend to hide it, double-click to show it alone."
     )
     st.caption("MNIST: Yann LeCun and Corinna Cortes, CC BY-SA 3.0.")
 
@@ -102,6 +110,6 @@ def pixel_statistics() -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.cache_data(show_spinner=False)
-def pca_map() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pca_map() -> eda.PcaMap:
     (x_train, _), _ = resources.mnist()
     return eda.pca_2d(x_train, PCA_POINTS, seed=0)

@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.ui import timing
+from mnist_app.ui.data_tab import LAST_DRAWING
 from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import read, show_answers, show_details, show_problems
@@ -60,8 +61,10 @@ def _digit_panel() -> bool:
             else:
                 show_answers(reading)
     if reading is not None:
+        st.session_state[LAST_DRAWING] = reading.steps.final  # for "you are here" on the map of digits
         with detail_column:
             show_details(reading, key="draw")
+            st.caption("📍 Your drawing is marked ★ on the map of all digits in the *Explore the data* tab.")
             # Closed by default, and on_change="rerun": its work runs only while it is open.
             inside = st.expander("Inside the networks", key="inside", on_change="rerun")
             if inside.open:
