@@ -131,9 +131,13 @@ def test_data_tab_without_data_explains_the_fix(monkeypatch):
         def unavailable():
             raise MnistUnavailableError("MNIST is not available. Tried: nothing. Fix: run `make data`")
 
-        resources.mnist = lambda: None
-        resources.load_mnist = unavailable
-        data_tab.render()
+        # The app runs in this test process: put the real functions back, or later tests see no data.
+        real = resources.mnist, resources.load_mnist
+        resources.mnist, resources.load_mnist = (lambda: None), unavailable
+        try:
+            data_tab.render()
+        finally:
+            resources.mnist, resources.load_mnist = real
 
     at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
     assert not at.exception

@@ -99,7 +99,7 @@ def test_unwritable_output_directory(tmp_path):
 def test_interrupted_training_leaves_no_half_written_model(tmp_path):
     out = tmp_path / "models"
     process = subprocess.Popen(
-        [*TRAIN, "--models", "cnn", "--epochs", "3", "--out", str(out)],
+        [*TRAIN, "--models", "cnn", "--quick", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -111,7 +111,11 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
             break
     time.sleep(3)
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=120)
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # as a user would: press Ctrl-C once more
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=180)
     assert process.returncode == 130, output[-2000:]
     assert "interrupted" in output
     leftovers = [p.name for p in Path(out).iterdir()] if out.exists() else []
