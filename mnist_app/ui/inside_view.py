@@ -13,8 +13,9 @@ NEIGHBOURS = 8
 def show_inside(image: np.ndarray) -> None:
     """Both networks' layers for this 28x28 input, and the training digits the CNN finds most alike."""
     cnn, ann = resources.probes()
-    if cnn is not None:
-        view = cnn.view(image)
+    cnn_view = cnn.view(image) if cnn is not None else None
+    if cnn_view is not None:
+        view = cnn_view
         st.markdown("**CNN**: each small square is one feature map, a filter's response at every place in the image.")
         for maps in view.blocks:
             height, width, channels = maps.shape
@@ -32,8 +33,8 @@ def show_inside(image: np.ndarray) -> None:
                  caption="first-layer weights, each unit weighted by how strongly it fired (red: ink helps)")  # fmt: skip
     index = resources.neighbour_index()
     data = resources.mnist()
-    if cnn is not None and index is not None and data is not None:
-        nearest, distances = index.nearest(cnn.view(image).dense, NEIGHBOURS)
+    if cnn_view is not None and index is not None and data is not None:
+        nearest, distances = index.nearest(cnn_view.dense, NEIGHBOURS)
         labels = index.labels[nearest]
         from mnist_app.explain import neighbour_caption
 

@@ -97,14 +97,14 @@ def show_details(reading: Reading, key: str) -> None:
     st.markdown(agreement_line(list(reading.predictions.values()), reading.typical))
     show_model_view(reading.steps, reading.predictions.get("cnn"))
     loaded, _ = resources.predictors()
-    others = {
-        name: loaded[name].predict(reading.steps.final)
-        for name in MODEL_NAMES
-        if name in loaded and name not in reading.predictions
-    }
-    if others:
-        with st.expander("All models"):
-            st.dataframe(all_models_table({**reading.predictions, **others}), hide_index=True, width="stretch")
+    names = [name for name in MODEL_NAMES if name in loaded and name not in reading.predictions]
+    if names:
+        # on_change="rerun": the other models run only while this is open.
+        table = st.expander("All models", key=f"{key}-all-models", on_change="rerun")
+        if table.open:
+            others = {name: loaded[name].predict(reading.steps.final) for name in names}
+            with table:
+                st.dataframe(all_models_table({**reading.predictions, **others}), hide_index=True, width="stretch")
 
 
 def is_sure(prediction: Prediction) -> bool:
