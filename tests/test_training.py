@@ -99,11 +99,14 @@ def test_unwritable_output_directory(tmp_path):
 def test_interrupted_training_leaves_no_half_written_model(tmp_path):
     out = tmp_path / "models"
     process = subprocess.Popen(
-        [*TRAIN, "--models", "cnn", "--quick", "--out", str(out)],
+        [*TRAIN, "--models", "cnn", "--epochs", "3", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A shell that starts a job in the background ignores SIGINT for it, and the ignore is
+        # inherited: give the child the default, so Ctrl-C works as it does in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     for line in process.stdout:  # wait until training is under way
