@@ -31,6 +31,23 @@ MODEL_TITLES = {
 # answers, and flags 0.44 % (CNN) and 0.97 % (ANN) of right ones.
 CONFIDENCE_THRESHOLD = 0.80
 
+# Shared drawings (the Room): a SQLAlchemy URL. The embedded default is a SQLite file under data/
+# (git-ignored); replicas share one PostgreSQL database instead, e.g.
+# MNIST_APP_DB=postgresql+psycopg://mnist@127.0.0.1:5432/mnist
+DEFAULT_DRAWINGS_DB = f"sqlite:///{DATA_DIR / 'drawings.db'}"
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    """The shared drawings and the Room tab."""
+
+    refresh_seconds: float = 3.0  # the Room tab re-reads the database this often while it is open
+    gallery_size: int = 24  # latest drawings shown, misses first
+    busy_timeout_ms: int = 10_000  # SQLite: wait this long for another writer instead of failing
+
+
+ROOM = RoomConfig()
+
 # Uploads: refuse images larger than this before decoding them fully (decompression bombs).
 MAX_UPLOAD_PIXELS = 40_000_000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

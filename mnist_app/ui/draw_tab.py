@@ -17,6 +17,7 @@ from mnist_app.ui.data_tab import LAST_DRAWING
 from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import read, show_answers, show_details, show_problems
+from mnist_app.ui.share_view import show_share
 
 CANVAS_SIDE = 280  # pixels; 10x MNIST's 28, and narrow enough for a 320-px phone
 # Number mode: a 3:1 canvas, as wide as a phone's screen allows on phones (348 of 390 px).
@@ -63,6 +64,7 @@ def _digit_panel() -> bool:
     if reading is not None:
         st.session_state[LAST_DRAWING] = reading.steps.final  # for "you are here" on the map of digits
         with detail_column:
+            show_share(reading, image)
             show_details(reading, key="draw")
             st.caption("📍 Your drawing is marked ★ on the map of all digits in the *Explore the data* tab.")
             # Closed by default, and on_change="rerun": its work runs only while it is open.

@@ -121,3 +121,20 @@ def _neighbour_index(models_dir: str) -> object | None:
         return None
     (x_train, y_train), _ = data
     return cached_index(cnn, Path(models_dir) / "cnn.keras", x_train, y_train)
+
+
+def drawing_store() -> tuple[object | None, str]:
+    """The shared drawings' store for this process's `MNIST_APP_DB`, or None and why not."""
+    from mnist_app.drawings import database_url
+
+    return _drawing_store(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _drawing_store(url: str) -> tuple[object | None, str]:
+    from mnist_app.drawings import DrawingsError, Store
+
+    try:
+        return Store(url), ""
+    except DrawingsError as error:
+        return None, str(error)

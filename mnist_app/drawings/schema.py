@@ -1,0 +1,75 @@
+"""The drawings database's tables and its versioned migrations.
+
+`migrate(engine)` brings any database to `LATEST`, one numbered step at a time, each in its own
+transaction, and records the version reached in `schema_version`. A later change adds a step
+(ALTER TABLE ..., a data copy) and never edits an old one, so an existing room keeps its drawings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+drawings = sa.Table(
+    "drawings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # Made by the app before the insert: sharing twice (a double click, a retried request) stores one row.
+    sa.Column("uid", sa.String(32), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("session", sa.String(32), nullable=False),  # random per browser session; nothing personal
+    sa.Column("app_version", sa.String(32), nullable=False),
+    sa.Column("model_versions", sa.JSON, nullable=False),  # {"cnn": "2026-11-21T...", ...}
+    sa.Column("model_input", sa.LargeBinary, nullable=False),  # 28x28 greyscale PNG, as the models saw it
+    sa.Column("original", sa.LargeBinary, nullable=False),  # the canvas or photo as drawn, PNG
+    sa.Column("answers", sa.JSON, nullable=False),  # {"cnn": {"digit": 7, "confidence": 0.99}, ...}
+    sa.Column("label", sa.Integer, nullable=True),  # 0-9, or NULL when the models disagree and nobody said
+    sa.Column("label_source", sa.String(16), nullable=False),  # "models", "user", "import" or "none"
+    sa.Index("ix_drawings_created_at", "created_at"),
+)
+
+
+def _create_v1(connection: Connection) -> None:
+    drawings.create(connection)
+
+
+# Step n brings version n-1 to n. Append new steps; never edit or reorder old ones.
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1,)
+LATEST = len(MIGRATIONS)
+
+
+def current_version(connection: Connection) -> int:
+    if not sa.inspect(connection).has_table("schema_version"):
+        return 0
+    return connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0
+
+
+def migrate(engine: Engine) -> int:
+    """Apply the missing steps; returns the version now in place. Safe to call from many processes."""
+    with engine.begin() as connection:
+        _lock(connection)
+        schema_version.create(connection, checkfirst=True)
+        version = current_version(connection)
+        for number in range(version + 1, LATEST + 1):
+            MIGRATIONS[number - 1](connection)
+            connection.execute(sa.insert(schema_version).values(version=number))
+        return max(version, LATEST)
+
+
+def _lock(connection: Connection) -> None:
+    """One migrating process at a time: replicas that start together must not both create tables."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(28281)"))  # released at commit
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # takes the write lock now (waits busy_timeout)
