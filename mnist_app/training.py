@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -20,8 +19,9 @@ import tensorflow as tf
 
 from mnist_app import calibration, inference, typicality
 from mnist_app.augment import augment_batch, degraded_copies
-from mnist_app.config import CONFIDENCE_THRESHOLD, ModelSpec, TrainConfig
+from mnist_app.config import ModelSpec, TrainConfig
 from mnist_app.data import load_mnist
+from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
 from mnist_app.models import BUILDERS
 
 
@@ -99,11 +99,6 @@ def prepare_data(config: TrainConfig) -> dict[str, np.ndarray]:
         "y_test": y_test,
         "checksum": np.array(checksum.hexdigest()),
     }
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
-    return (images.astype(np.float32) / 255.0)[..., None]
 
 
 def _dataset(
@@ -212,7 +207,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     predictor = inference.Predictor(name, shipped, path=path)
     card = {
         "name": name,
-        "architecture": _summary(shipped),
+        "architecture": model_summary(shipped),
         "parameters": shipped.count_params(),
         "file_bytes": path.stat().st_size,
         "hyperparameters": {**asdict(spec), "optimizer": "AdamW, weight decay 1e-4, cosine schedule"},
@@ -251,60 +246,6 @@ def _degraded_training_copies(data: dict[str, np.ndarray], seed: int) -> np.ndar
     return data["x_train_degraded"]
 
 
-def evaluate(predictor: inference.Predictor, images: np.ndarray, labels: np.ndarray) -> dict:
-    """Test accuracy and loss, per-class metrics, confusion matrix, mistakes, confidence statistics."""
-    probabilities = predictor.predict_batch(to_model_input(images))
-    predicted = probabilities.argmax(axis=1)
-    confusion = np.zeros((10, 10), dtype=int)
-    np.add.at(confusion, (labels, predicted), 1)
-    true_positive = np.diag(confusion).astype(float)
-    precision = true_positive / np.maximum(confusion.sum(axis=0), 1)
-    recall = true_positive / np.maximum(confusion.sum(axis=1), 1)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-    wrong = np.flatnonzero(predicted != labels)
-    confidence = probabilities.max(axis=1)
-    loss = -np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], 1e-12)))
-    right_confidence, wrong_confidence = confidence[predicted == labels], confidence[wrong]
-    return {
-        "test_accuracy": float(np.mean(predicted == labels)),
-        "test_loss": float(loss),
-        "per_class": {
-            "precision": precision.round(5).tolist(),
-            "recall": recall.round(5).tolist(),
-            "f1": f1.round(5).tolist(),
-        },
-        "confusion_matrix": confusion.tolist(),
-        "misclassified": {"index": wrong.tolist(), "predicted": predicted[wrong].tolist()},
-        "confidence": {
-            "threshold": CONFIDENCE_THRESHOLD,
-            "right_below_threshold": float(np.mean(right_confidence < CONFIDENCE_THRESHOLD)),
-            "wrong_below_threshold": float(np.mean(wrong_confidence < CONFIDENCE_THRESHOLD)) if len(wrong) else 0.0,
-            "wrong_median": float(np.median(wrong_confidence)) if len(wrong) else None,
-            "right_p01": float(np.quantile(right_confidence, 0.01)) if len(right_confidence) else None,
-        },
-    }
-
-
-def measure_latency_ms(predictor: inference.Predictor, repeats: int = 200) -> float:
-    """Median milliseconds of one single-image prediction on the fast path, after warm-up."""
-    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
-    for _ in range(20):
-        predictor.predict(image)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        predictor.predict(image)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
-
-
-def _summary(model: keras.Model) -> str:
-    lines: list[str] = []
-    with contextlib.redirect_stdout(io.StringIO()):
-        model.summary(print_fn=lambda line, **_: lines.append(line))
-    return "\n".join(lines)
-
-
 @contextlib.contextmanager
 def _atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` that replaces it only if the block finishes."""
@@ -324,14 +265,3 @@ def write_json_atomic(path: Path, content: dict) -> None:
     """Write JSON so that readers see the old file or the new one, never half of one."""
     with _atomic_path(path) as tmp:
         tmp.write_text(json.dumps(content, indent=1) + "\n")
-
-
-def comparison_table(cards: list[dict]) -> str:
-    """A plain-text table of the trained models, for the terminal."""
-    header = f"{'model':<8} {'test acc':>9} {'params':>10} {'size MB':>8} {'train s':>8} {'latency ms':>11}"
-    rows = [
-        f"{c['name']:<8} {c['test_accuracy'] * 100:>8.2f}% {c['parameters']:>10,} "
-        f"{c['file_bytes'] / 1e6:>8.2f} {c['train_seconds']:>8.0f} {c['latency_ms']:>11.2f}"
-        for c in cards
-    ]
-    return "\n".join(["", header, "-" * len(header), *rows])

@@ -254,3 +254,88 @@ def test_explore_map_marks_the_last_drawing():
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any("your drawing" in spec for spec in specs)
     assert any("your last drawing" in caption.value for caption in at.caption)
+
+
+def share_script(image) -> None:
+    """Runs inside AppTest: a drawing's answers with the share controls, as the Draw tab shows them."""
+    from mnist_app.ui.reading import read
+    from mnist_app.ui.share_view import show_share
+
+    reading = read(image, "light")
+    show_share(reading, image)
+
+
+def test_share_a_drawing_then_correct_it(tmp_path, monkeypatch):
+    from mnist_app.drawings import Store
+    from tests.drawings import render
+
+    db = f"sqlite:///{tmp_path / 'room.db'}"
+    monkeypatch.setenv("MNIST_APP_DB", db)
+    image = render(7, pen=20)
+    at = AppTest.from_function(share_script, args=(image,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("no name, no IP address" in caption.value for caption in at.caption)
+    assert Store(db).count() == 0, "nothing is stored before the button is pressed"
+    share = at.button(key="share")
+    assert share.label.startswith("Share")
+    share.click().run()
+    assert not at.exception and not at.error
+    stored = Store(db).latest()
+    assert len(stored) == 1 and stored[0].label == 7 and stored[0].label_source == "models"
+    assert set(stored[0].answers) == {"ann", "cnn"} and stored[0].answers["cnn"].digit == 7
+    assert at.button(key="share").disabled, "shared once: the button says so and cannot store it twice"
+    at.button_group(key="correction").set_value(1).run()  # "no, that was a 1"
+    assert not at.exception
+    stored = Store(db).latest()
+    assert len(stored) == 1 and stored[0].label == 1 and stored[0].label_source == "user"
+
+
+def test_share_with_a_broken_database_keeps_the_drawing_and_says_why(tmp_path, monkeypatch):
+    from tests.drawings import render
+
+    (tmp_path / "file").write_text("a file where the database's folder should be")
+    monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'file' / 'room.db'}")
+    at = AppTest.from_function(share_script, args=(render(3, pen=20),), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.button(key="share").disabled
+    assert any("Sharing is off" in caption.value for caption in at.caption)
+    monkeypatch.setenv("MNIST_APP_DB", "postgresql+psycopg://mnist@127.0.0.1:9/mnist")  # nothing listens there
+    at = AppTest.from_function(share_script, args=(render(3, pen=20),), default_timeout=TIMEOUT).run()
+    at.button(key="share").click().run()
+    assert not at.exception
+    assert any("Not saved" in error.value and "try again" in error.value for error in at.error)
+    assert not at.button(key="share").disabled, "the drawing can be shared again once the database is back"
+
+
+def room_script() -> None:
+    from mnist_app.ui import room_tab
+
+    room_tab.render()
+
+
+def test_room_tab_shows_counts_accuracy_and_misses_first(tmp_path, monkeypatch):
+    from mnist_app.drawings import Answer, Store, new_drawing
+    from tests.drawings import render
+
+    db = f"sqlite:///{tmp_path / 'room.db'}"
+    monkeypatch.setenv("MNIST_APP_DB", db)
+    at = AppTest.from_function(room_script, default_timeout=TIMEOUT).run()
+    assert not at.exception and any("Nobody has shared" in info.value for info in at.info)
+    store = Store(db)
+    for digit, cnn, ann, correction in [(7, 7, 7, None), (9, 9, 4, 9), (5, 5, 5, None)]:
+        answers = {"ann": Answer(ann, 0.9), "cnn": Answer(cnn, 0.95)}
+        store.share(new_drawing(np.zeros((28, 28), np.uint8), render(digit, pen=20), answers, "s", correction))
+    at.run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Drawings"] == "3" and shown["Labelled"] == "3"
+    assert shown["CNN right"] == "3 of 3" and shown["ANN right"] == "2 of 3"
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert captions[0] == "It was 9 · ANN 4✗ CNN 9", "the miss comes first"
+    assert len(captions) == 3
+    assert at.get("plotly_chart"), "a confusion matrix"
+    at.toggle(key="presenter").set_value(True).run()
+    at.button(key=f"delete-{store.latest()[0].uid}").click().run()
+    assert not at.exception and store.count() == 2
+    at.button(key="delete_all").click().run()
+    assert not at.exception and store.count() == 0

@@ -1,6 +1,7 @@
 """Many people at once: concurrent browser sessions each get their own, correct answers.
 
-`make test` runs a bounded form (10 sessions x 3 drawings); `make loadtest` the full ones
+Each session shares every drawing with the room. `make test` runs a bounded form (10 sessions x 3
+drawings); `make loadtest` the full ones
 (20 and 40 sessions), via LOADTEST_SESSIONS and LOADTEST_DRAWINGS, and records its figures in
 benchmarks/load.json (LOADTEST_RECORD=1). Loopback only; every session ends by itself.
 """
@@ -21,6 +22,7 @@ from PIL import Image
 
 from mnist_app.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
 from mnist_app.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
+from mnist_app.drawings import Store
 from tests.drawings import canvas_points, render
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
@@ -87,8 +89,10 @@ async def one_session(browser, url: str, session: int, latencies: list[float]) -
         shown = await wait_for(page, expected)
         if shown != expected:
             problems.append(f"session {session}: drew {digit}, saw {shown}")
-        else:
-            latencies.append(time.monotonic() - lifted)
+            continue
+        latencies.append(time.monotonic() - lifted)
+        await page.get_by_role("button", name="Share with the room").click()
+        await page.get_by_role("button", name="Shared with the room").wait_for(timeout=ANSWER_TIMEOUT * 1000)
     upload_digit = (session + 5) % 10
     await page.get_by_role("tab", name="📷 Upload").click()
     await page.locator('input[type="file"]').set_input_files(
@@ -118,8 +122,10 @@ async def run_load(url: str) -> tuple[list[str], list[float], float]:
 
 @pytest.mark.slow
 def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
+    """...and every drawing each session shares is stored once, in a real database (SQLite in WAL mode)."""
     log = tmp_path / "server.log"
-    with running_app(log, env={"MNIST_APP_TIMING": "1"}) as url:
+    db = f"sqlite:///{tmp_path / 'room.db'}"
+    with running_app(log, env={"MNIST_APP_TIMING": "1", "MNIST_APP_DB": db}) as url:
         pid = _server_pid(url)
         cpu_before = _cpu_seconds(pid)
         problems, latencies, elapsed = asyncio.run(run_load(url))
@@ -162,4 +168,9 @@ def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
             recorded[str(SESSIONS)] = figures
             path.write_text(json.dumps(recorded, indent=1) + "\n")
     assert problems == [], "\n".join(problems)
-    assert log_problems(log) == []
+    assert log_problems(log) == [], "\n".join(log_problems(log))
+    shared = Store(db).latest(with_images=False)
+    assert len(shared) == SESSIONS * DRAWINGS and len({d.uid for d in shared}) == len(shared)
+    assert len({d.session for d in shared}) == SESSIONS, "one anonymous id per browser session"
+    drawn = sorted((s + 3 * k) % 10 for s in range(SESSIONS) for k in range(DRAWINGS))
+    assert sorted(d.label for d in shared) == drawn

@@ -93,9 +93,10 @@ def _confusion(summary: RoomSummary) -> None:
     st.plotly_chart(charts.confusion_heatmap(matrix, f"{MODEL_TITLES[name or names[0]]}: label ↓ vs answer →"))
 
 
-def _delete(store: object, uid: str) -> None:
+def _delete(store: object, uid: str | None) -> None:
+    """One drawing (uid), or every drawing (None); a callback, so the gallery redraws without it."""
     try:
-        store.delete(uid)
+        store.forget() if uid is None else store.delete(uid)
     except DrawingsError as error:
         st.session_state.room_error = str(error)
 
@@ -105,10 +106,4 @@ def _delete_all(store: object, count: int) -> None:
         st.error(f"Not deleted: {error}", icon="🚫")
     with st.popover(f"Delete all {count} drawings…", icon="🗑️"):
         st.write("This deletes every shared drawing, for everyone in the room. It cannot be undone.")
-        if st.button(f"Yes, delete all {count}", key="delete_all", type="primary"):
-            try:
-                store.forget()
-            except DrawingsError as error:
-                st.error(f"Not deleted: {error}", icon="🚫")
-                return
-            st.rerun(scope="fragment")
+        st.button(f"Yes, delete all {count}", key="delete_all", type="primary", on_click=_delete, args=(store, None))

@@ -44,6 +44,8 @@ def show_share(reading: Reading, original: np.ndarray) -> None:
         return
     if digest in shared and correction is not None and shared[digest][1] != correction:
         _relabel(store, digest, correction)
+    if done := st.session_state.pop("share_toast", None):
+        st.toast(done, icon="📤")
     if error := st.session_state.pop("share_error", None):
         st.error(f"Not saved: {error}. Your drawing is still here; try again.", icon="🚫")
     st.caption(WHAT_IS_KEPT)
@@ -62,7 +64,7 @@ def _share(store: object, reading: Reading, original: np.ndarray, digest: str) -
         return
     st.session_state.shared[digest] = (drawing.uid, correction)
     what = f"as a {drawing.label}" if drawing.label is not None else "without a label (the models disagree)"
-    st.toast(f"Shared with the room {what}.", icon="📤")
+    st.session_state.share_toast = f"Shared with the room {what}."  # shown by the run this click starts
 
 
 def _relabel(store: object, digest: str, correction: int) -> None:
