@@ -18,9 +18,14 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output directory (default: models/)")
     parser.add_argument("--quick", action="store_true", help="small subset, 1 epoch: a smoke test")
     parser.add_argument("--strategy", choices=["default", "mirrored"], default="default")
+    parser.add_argument(
+        "--extra-data", type=Path, help="fine-tune the models in --out on MNIST plus these exported drawings (.npz)"
+    )
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
     unknown = sorted(set(models) - set(MODEL_NAMES))
+    if args.extra_data is not None and not args.extra_data.is_file():
+        parser.error(f"--extra-data: no such file {args.extra_data}")
     if not models or unknown:
         parser.error(f"--models takes names from {', '.join(MODEL_NAMES)}; got {args.models!r}")
     for option in ("epochs", "batch_size"):
@@ -35,17 +40,19 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         out_dir=args.out,
         quick=args.quick,
         strategy=args.strategy,
+        extra_data=args.extra_data,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     from mnist_app.data import MnistUnavailableError
+    from mnist_app.drawings.files import BadFile
     from mnist_app.training import TrainingError, run  # imports TensorFlow: after argument checks
 
     try:
         run(config)
-    except (TrainingError, MnistUnavailableError) as error:
+    except (TrainingError, MnistUnavailableError, BadFile) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -89,14 +89,21 @@ class TrainConfig:
     validation_size: int = 5000  # carved out of the 60,000 training images
     quick_train_size: int = 2000  # training images used with quick=True
     quick_test_size: int = 1000  # test images evaluated with quick=True
+    # Fine-tune the model in out_dir on MNIST's training split plus these drawings (an .npz from
+    # `python -m mnist_app.drawings export`), instead of training from scratch.
+    extra_data: Path | None = None
+    extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
+    fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
+    fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
 
     def spec(self, name: str) -> ModelSpec:
         """The model's shipped spec with this run's overrides applied."""
         base = MODEL_SPECS[name]
-        epochs = 1 if self.quick else (self.epochs or base.epochs)
+        default_epochs = self.fine_tune_epochs if self.extra_data else base.epochs
+        epochs = 1 if self.quick else (self.epochs or default_epochs)
         return ModelSpec(
             epochs=epochs,
-            learning_rate=base.learning_rate,
+            learning_rate=base.learning_rate * (self.fine_tune_rate if self.extra_data else 1.0),
             augment=base.augment,
             batch_size=self.batch_size or base.batch_size,
             degraded_share=base.degraded_share,

@@ -65,7 +65,7 @@ def measure_latency_ms(predictor: inference.Predictor, repeats: int = 200) -> fl
     return float(np.median(times) * 1000)
 
 
-def _summary(model: keras.Model) -> str:
+def model_summary(model: keras.Model) -> str:
     lines: list[str] = []
     with contextlib.redirect_stdout(io.StringIO()):
         model.summary(print_fn=lambda line, **_: lines.append(line))

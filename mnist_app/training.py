@@ -40,8 +40,11 @@ def run(config: TrainConfig) -> list[dict]:
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     data = prepare_data(config)
-    space = typicality.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
-    print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
+    if config.extra_data:
+        add_extra_drawings(data, config)  # fine-tuning: the shipped digit space stays as it is
+    else:
+        space = typicality.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
+        print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
     for name in config.models:
         cards.append(train_model(name, config, data, out_dir))
@@ -99,6 +102,34 @@ def prepare_data(config: TrainConfig) -> dict[str, np.ndarray]:
         "y_test": y_test,
         "checksum": np.array(checksum.hexdigest()),
     }
+
+
+def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None:
+    """Append the exported drawings to the training split only, repeated to `extra_share` of it.
+
+    The test set stays MNIST's own: a drawing identical to a test image is dropped, so an exported
+    room that happens to hold test digits cannot leak them into training.
+    """
+    from mnist_app.drawings.files import read_npz
+
+    images, labels = read_npz(Path(config.extra_data))
+    test_digests = {image.tobytes() for image in data["x_test"]}
+    keep = np.array([image.tobytes() not in test_digests for image in images], dtype=bool)
+    images, labels = images[keep], labels[keep]
+    if not len(images):
+        raise TrainingError(f"{config.extra_data} holds no drawings to learn from (after dropping MNIST test images)")
+    repeats = max(1, int(round(config.extra_share * len(data["x_train"]) / len(images))))
+    data["x_train"] = np.concatenate([data["x_train"], np.repeat(images, repeats, axis=0)])
+    data["y_train"] = np.concatenate([data["y_train"], np.repeat(labels, repeats)])
+    data["extra"] = np.array(
+        {
+            "file": Path(config.extra_data).name,
+            "drawings": int(len(images)),
+            "dropped_test_images": int((~keep).sum()),
+            "repeats": repeats,
+        }  # fmt: skip
+    )
+    print(f"fine-tuning on MNIST plus {len(images)} drawings x{repeats} from {config.extra_data}")
 
 
 def _dataset(
@@ -187,7 +218,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     strategy = _strategy(config)
     print(f"{name}: training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
     with strategy.scope():
-        model = BUILDERS[name]()
+        model = _starting_model(name, config, out_dir)
         _compile(model, spec, steps)
     best = _BestWeights()
     started = time.perf_counter()
@@ -227,6 +258,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
         "epoch_seconds": best.epoch_seconds,
         "best_epoch": best.best_epoch + 1,
         "train_seconds": train_seconds,
+        **({"fine_tuned": data["extra"].item()} if "extra" in data else {}),
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(
@@ -235,6 +267,17 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     }
     write_json_atomic(path.with_suffix(".json"), card)
     return card
+
+
+def _starting_model(name: str, config: TrainConfig, out_dir: Path) -> keras.Model:
+    """A new model, or (fine-tuning) the one already in out_dir."""
+    model = BUILDERS[name]()
+    if config.extra_data:
+        try:
+            model.set_weights(inference.load_model(out_dir / f"{name}.keras").get_weights())
+        except inference.ModelLoadError as error:
+            raise TrainingError(f"fine-tuning starts from a trained model: {error}") from error
+    return model
 
 
 def _degraded_training_copies(data: dict[str, np.ndarray], seed: int) -> np.ndarray:

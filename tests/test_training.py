@@ -123,3 +123,37 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
     assert "interrupted" in output
     leftovers = [p.name for p in Path(out).iterdir()] if out.exists() else []
     assert not [name for name in leftovers if name.startswith((".", "cnn"))], leftovers  # no model, no temp file
+
+
+def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set):
+    """--extra-data: start from the trained model, add the drawings to training only, drop leaked test images."""
+    from mnist_app.preprocess import preprocess
+    from tests.drawings import pen_drawing_set
+
+    out, _ = quick_run
+    x_test, y_test = test_set
+    drawn = [(digit, preprocess(image, "light")) for digit, _, _, _, image in pen_drawing_set(seed=11)]
+    images = np.stack([np.round(image * 255).astype(np.uint8) for _, image in drawn] + [x_test[0]])
+    labels = np.array([digit for digit, _ in drawn] + [y_test[0]], dtype=np.uint8)
+    np.savez_compressed(tmp_path / "room.npz", images=images, labels=labels)
+    before = json.loads((out / "logreg.json").read_text())
+    result = subprocess.run(
+        [*TRAIN, "--quick", "--models", "logreg", "--out", str(out), "--extra-data", str(tmp_path / "room.npz")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    card = json.loads((out / "logreg.json").read_text())
+    assert card["fine_tuned"]["drawings"] == len(drawn) and card["fine_tuned"]["dropped_test_images"] == 1
+    assert card["data"]["test_images"] == before["data"]["test_images"], "the test set is MNIST's, unchanged"
+    assert card["data"]["train_images"] > before["data"]["train_images"]
+
+
+@pytest.mark.parametrize("content", [b"junk", None], ids=["not an npz", "no such file"])
+def test_fine_tune_refuses_bad_extra_data(tmp_path, content):
+    path = tmp_path / "room.npz"
+    if content is not None:
+        path.write_bytes(content)
+    result = subprocess.run([*TRAIN, "--quick", "--models", "logreg", "--out", str(tmp_path), "--extra-data",
+                             str(path)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "room.npz" in result.stderr
