@@ -6,12 +6,12 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train data lint bench loadtest predict clean
+.PHONY: run test train data lint bench loadtest predict clean cluster cluster-stop scaletest
 
 run: $(STAMPS)/app $(STAMPS)/data
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m pytest -q
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -53,6 +53,26 @@ $(STAMPS)/chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-noto-color-emoji; }
+	@mkdir -p $(STAMPS) && touch $@
+
+# The deployment without Docker: PostgreSQL, REPLICAS Streamlit processes and nginx on 127.0.0.1:8500.
+REPLICAS ?= 2
+cluster: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/services
+	$(PY) -m deploy.cluster start --replicas $(REPLICAS)
+
+cluster-stop:
+	$(PY) -m deploy.cluster stop
+
+# Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
+scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
+	$(PY) -m tests.scaletest --sessions 12 --record
+
+# Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.
+$(STAMPS)/services:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null; } || { \
+	  echo "Installing Debian's postgresql and nginx for the database and cluster tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql nginx-light; }
 	@mkdir -p $(STAMPS) && touch $@
 
 clean:

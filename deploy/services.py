@@ -210,7 +210,8 @@ def nginx_config(template: str, upstreams: list[str], listen: str, run_dir: Path
         .replace("listen 8500;  # cluster: listen", f"listen {listen};")
         .replace("/run/nginx/", f"{run_dir}/")
         .replace("/var/log/nginx/", f"{run_dir}/")
-        .replace("user nginx;  # cluster: user", "")
+        # Workers of a root master run as nobody; a non-root master runs them as itself.
+        .replace("user nginx;  # cluster: user", "user nobody nogroup;" if os.geteuid() == 0 else "")
     )
     if servers not in replaced:
         raise ValueError("deploy/nginx.conf lost its '# cluster: upstreams' line")

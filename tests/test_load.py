@@ -23,7 +23,8 @@ from PIL import Image
 from mnist_app.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
 from mnist_app.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
 from mnist_app.drawings import Store
-from tests.drawings import canvas_points, render
+from tests.async_driver import ANSWER_TIMEOUT, draw, wait_for
+from tests.drawings import render
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
 async_api = pytest.importorskip("playwright.async_api")
@@ -31,38 +32,6 @@ async_api = pytest.importorskip("playwright.async_api")
 SESSIONS = int(os.environ.get("LOADTEST_SESSIONS", "10"))
 DRAWINGS = int(os.environ.get("LOADTEST_DRAWINGS", "3"))
 RECORD = bool(os.environ.get("LOADTEST_RECORD"))  # write the figures to benchmarks/load.json
-ANSWER_TIMEOUT = 120  # seconds; 2 cores serve every session and every browser here
-
-
-async def shown_metrics(page) -> dict[str, str]:
-    labels = await page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = await page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
-
-
-async def wait_for(page, expected: dict[str, str]) -> dict[str, str]:
-    deadline = time.monotonic() + ANSWER_TIMEOUT
-    shown: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        shown = await shown_metrics(page)
-        if shown == expected:
-            break
-        await asyncio.sleep(0.05)
-    return shown
-
-
-async def draw(page, digit: int) -> None:
-    surface = page.locator("canvas.upper-canvas").first
-    await surface.wait_for(timeout=ANSWER_TIMEOUT * 1000)
-    box = await surface.bounding_box()
-    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    await asyncio.sleep(0.35)  # let the canvas toolbar slide away from the top-right corner
-    for stroke in canvas_points(digit, size=200, left=40, top=40):
-        await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        await page.mouse.down()
-        for x, y in stroke[1:]:
-            await page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
-        await page.mouse.up()
 
 
 def paper_photo(digit: int) -> bytes:
