@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train data lint bench loadtest predict clean cluster cluster-stop scaletest
+.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest
 
 run: $(STAMPS)/app $(STAMPS)/data
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -16,6 +16,10 @@ test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
 
 train: $(STAMPS)/app $(STAMPS)/data
 	$(PY) train.py
+
+# The ANN's hyper-parameter search (KerasTuner); writes models/tuning.json (about 20 minutes).
+tune: $(STAMPS)/dev $(STAMPS)/data
+	$(PY) train.py --tune ann
 
 data: $(STAMPS)/data
 

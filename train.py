@@ -18,6 +18,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output directory (default: models/)")
     parser.add_argument("--quick", action="store_true", help="small subset, 1 epoch: a smoke test")
     parser.add_argument("--strategy", choices=["default", "mirrored"], default="default")
+    parser.add_argument("--tune", choices=["ann"], help="search the model's hyper-parameters (writes tuning.json)")
     parser.add_argument(
         "--extra-data", type=Path, help="fine-tune the models in --out on MNIST plus these exported drawings (.npz)"
     )
@@ -41,6 +42,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         quick=args.quick,
         strategy=args.strategy,
         extra_data=args.extra_data,
+        tune=args.tune,
     )
 
 

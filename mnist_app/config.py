@@ -16,13 +16,14 @@ DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...
 NUM_CLASSES = 10  # ...then centred by centre of mass in the 28x28 field
 
 # The model families, in the order the app lists them; the first two are shown side by side.
-MODEL_NAMES = ("ann", "cnn", "rnn", "logreg")
+MODEL_NAMES = ("ann", "cnn", "rnn", "logreg", "forest")
 SHOWN_MODELS = ("ann", "cnn")
 MODEL_TITLES = {
     "ann": "ANN",
     "cnn": "CNN",
     "rnn": "RNN (LSTM)",
     "logreg": "Logistic regression",
+    "forest": "Random forest",
 }
 
 # A calibrated top probability below this is "not sure". Chosen from data (`python -m
@@ -75,6 +76,32 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 }
 
 
+@dataclass(frozen=True)
+class ForestSpec:
+    """The random forest (YDF), chosen from measured accuracy against size (models/forest.json)."""
+
+    trees: int = 40  # more trees: a little more accurate, proportionally bigger
+    max_depth: int = 16  # each level deeper roughly doubles a tree's size
+    candidates: int = 64  # pixels tried at each split (YDF's default is sqrt(784) = 28)
+
+    def quick(self) -> ForestSpec:
+        return ForestSpec(trees=5, max_depth=8, candidates=self.candidates)
+
+
+FOREST = ForestSpec()
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """`make tune`: the ANN's hyper-parameter search (KerasTuner Hyperband), within about 20 minutes."""
+
+    train_subset: int = 15_000  # training images each candidate learns from (validation: all 5,000)
+    max_epochs: int = 9  # the most any candidate trains (Hyperband gives most of them fewer)
+    budget_s: float = 15 * 60  # no new trial starts after this; the head-to-head follows
+    margin: float = 0.002  # validation accuracy the best trial must gain over the shipped settings
+    seed: int = 42
+
+
 @dataclass
 class TrainConfig:
     """What `train.py` does; every field has a command-line option."""
@@ -95,6 +122,7 @@ class TrainConfig:
     extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
     fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
     fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
+    tune: str | None = None  # search this model's hyper-parameters (TuneConfig) instead of training
 
     def spec(self, name: str) -> ModelSpec:
         """The model's shipped spec with this run's overrides applied."""

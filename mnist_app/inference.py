@@ -170,7 +170,12 @@ def load_predictors(
     predictors, problems = {}, []
     for name in names:
         try:
-            predictors[name] = load_predictor(name, models_dir)
+            if name == "forest":
+                from mnist_app.forest import load_forest  # YDF: imported only when the forest is asked for
+
+                predictors[name] = load_forest(models_dir)
+            else:
+                predictors[name] = load_predictor(name, models_dir)
         except (FileNotFoundError, ModelLoadError) as error:
             log.warning("%s", error)
             problems.append(str(error))

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from mnist_app import calibration, inference, typicality
 from mnist_app.augment import augment_batch, degraded_copies
-from mnist_app.config import ModelSpec, TrainConfig
+from mnist_app.config import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.data import load_mnist
 from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
 from mnist_app.models import BUILDERS
@@ -31,15 +31,26 @@ class TrainingError(RuntimeError):
 
 def run(config: TrainConfig) -> list[dict]:
     """Train every model named in `config`, write it and its card, and return the cards."""
-    unknown = [name for name in config.models if name not in BUILDERS]
+    unknown = [name for name in config.models if name not in (*BUILDERS, "forest")]
     if unknown:
-        raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
+        raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest")
+    if config.extra_data and "forest" in config.models:
+        raise TrainingError(
+            "--extra-data fine-tunes a network; the forest is retrained from scratch with --models forest"
+        )
     out_dir = _writable_dir(Path(config.out_dir))
     if config.strategy == "mirrored":
         use_two_logical_cpus()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     data = prepare_data(config)
+    if config.tune:
+        from mnist_app.tuning import search  # KerasTuner: imported only for a search
+
+        report = search(data, TuneConfig(train_subset=1000, max_epochs=2) if config.quick else TuneConfig(), out_dir)
+        print(f"{len(report['trials'])} trials in {report['search_seconds']:.0f} s; best {report['best']}; "
+              f"{report['verdict']}")  # fmt: skip
+        return []
     if config.extra_data:
         add_extra_drawings(data, config)  # fine-tuning: the shipped digit space stays as it is
     else:
@@ -47,7 +58,9 @@ def run(config: TrainConfig) -> list[dict]:
         print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
     for name in config.models:
-        cards.append(train_model(name, config, data, out_dir))
+        cards.append(
+            train_forest_card(config, data, out_dir) if name == "forest" else train_model(name, config, data, out_dir)
+        )
     print(comparison_table(cards))
     return cards
 
@@ -246,12 +259,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
         "quick": config.quick,
         "strategy": config.strategy,
         "replicas": strategy.num_replicas_in_sync,
-        "data": {
-            "sha256": str(data["checksum"]),
-            "train_images": len(data["x_train"]),
-            "validation_images": len(data["x_val"]),
-            "test_images": len(data["x_test"]),
-        },
+        "data": _data_card(data),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
@@ -267,6 +275,43 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     }
     write_json_atomic(path.with_suffix(".json"), card)
     return card
+
+
+def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
+    """The random forest, with a card holding the same fields as the networks' cards."""
+    from mnist_app.forest import train_forest  # YDF: imported only when the forest is trained
+
+    print("\n=== forest: YDF random forest ===", flush=True)
+    predictor, trained = train_forest(data, config.seed, out_dir, quick=config.quick)
+    print(f"forest: trained in {trained['train_seconds']:.0f} s, {trained['file_bytes'] / 1e6:.1f} MB", flush=True)
+    card = {
+        "name": "forest",
+        "architecture": f"YDF random forest: {trained['hyperparameters']['trees']} trees, depth <= "
+        f"{trained['hyperparameters']['max_depth']}, {trained['nodes']:,} nodes",
+        **trained,
+        "seed": config.seed,
+        "quick": config.quick,
+        "data": _data_card(data),
+        "versions": {"ydf": trained["hyperparameters"]["library"].split()[-1]},
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "epoch_seconds": [],
+        **evaluate(predictor, data["x_test"], data["y_test"]),
+        "latency_ms": measure_latency_ms(predictor),
+        "calibration": calibration.calibrate_card(
+            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+        ),
+    }
+    write_json_atomic(out_dir / "forest.json", card)
+    return card
+
+
+def _data_card(data: dict[str, np.ndarray]) -> dict:
+    return {
+        "sha256": str(data["checksum"]),
+        "train_images": len(data["x_train"]),
+        "validation_images": len(data["x_val"]),
+        "test_images": len(data["x_test"]),
+    }
 
 
 def _starting_model(name: str, config: TrainConfig, out_dir: Path) -> keras.Model:

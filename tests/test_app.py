@@ -243,10 +243,10 @@ def test_explore_map_marks_the_last_drawing():
         import streamlit as st
 
         from mnist_app.preprocess import preprocess
-        from mnist_app.ui import data_tab
+        from mnist_app.ui import data_tab, navigation
         from tests.drawings import render
 
-        st.session_state[data_tab.LAST_DRAWING] = preprocess(render(0, pen=20), "light")
+        st.session_state[navigation.LAST_DRAWING] = preprocess(render(0, pen=20), "light")
         data_tab.render()
 
     at = AppTest.from_function(script, default_timeout=TIMEOUT).run()

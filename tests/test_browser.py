@@ -43,8 +43,9 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    with running_app(log) as url:
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "streamlit.log"
+    with running_app(log, env={"MNIST_APP_DB": f"sqlite:///{folder / 'room.db'}"}) as url:
         yield url, log
 
 
@@ -127,6 +128,26 @@ def test_upload_a_file_that_is_not_an_image(page):
     )
     page.get_by_text("Cannot read notes.png").wait_for(timeout=30_000)
     assert metrics(page) == {}
+
+
+def test_one_click_from_a_drawing_to_its_place_on_the_map(page):
+    draw_digit(page, 4)
+    assert wait_for_metrics(page, {"ANN": "4", "CNN": "4"}) == {"ANN": "4", "CNN": "4"}
+    page.get_by_role("button", name="Show my drawing on the map").click()
+    page.get_by_text("★ your last drawing").wait_for(timeout=60_000)
+    assert page.get_by_role("tab", name="📊 Explore the data").get_attribute("aria-selected") == "true"
+
+
+def test_share_a_drawing_and_see_it_in_the_room(page):
+    draw_digit(page, 3)
+    assert wait_for_metrics(page, {"ANN": "3", "CNN": "3"}) == {"ANN": "3", "CNN": "3"}
+    page.get_by_role("button", name="Share with the room").click()
+    page.get_by_role("button", name="Shared with the room").wait_for(timeout=30_000)
+    open_tab(page, "👥 Room")
+    page.get_by_text("Latest drawings, misses first").wait_for(timeout=60_000)
+    assert int(metrics(page)["Drawings"]) >= 1
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "room-desktop.png"), full_page=True)
 
 
 def test_explore_and_models_tabs_render_charts(page):

@@ -94,7 +94,7 @@ def saliency_rgb(saliency: np.ndarray, side: int) -> np.ndarray:
     return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
 
-def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+def compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     # The title sits below Plotly's mode bar (top right, ~28 px), so the bar never covers it.
     fig.update_layout(
         height=height,
@@ -125,7 +125,7 @@ def mosaic(image: np.ndarray, height: int, title: str | None = None) -> go.Figur
     """A grey image shown at a fixed height (e.g. a grid of samples)."""
     fig = go.Figure(go.Heatmap(z=image, colorscale="gray", showscale=False, hoverinfo="skip"))
     _square_image_axes(fig)
-    return _compact(fig, height, title)
+    return compact(fig, height, title)
 
 
 def class_bars(train: np.ndarray, test: np.ndarray) -> go.Figure:
@@ -139,7 +139,7 @@ def class_bars(train: np.ndarray, test: np.ndarray) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(type="category", title="digit")
     fig.update_yaxes(title="images")
-    fig = _compact(fig, 320, "Images per digit")
+    fig = compact(fig, 320, "Images per digit")
     fig.update_layout(showlegend=True)
     return fig
 
@@ -147,7 +147,7 @@ def class_bars(train: np.ndarray, test: np.ndarray) -> go.Figure:
 def class_pie(counts: np.ndarray, title: str) -> go.Figure:
     fig = go.Figure(go.Pie(labels=DIGITS, values=counts, sort=False, marker_colors=DIGIT_COLOURS, hole=0.35))
     fig.update_traces(textinfo="label+percent", hovertemplate="digit %{label}: %{value} images<extra></extra>")
-    return _compact(fig, 300, title)
+    return compact(fig, 300, title)
 
 
 def image_row(images: np.ndarray, labels: Sequence[str], title: str, colorscale: str = "gray") -> go.Figure:
@@ -164,7 +164,7 @@ def image_row(images: np.ndarray, labels: Sequence[str], title: str, colorscale:
             x=index * (side + gap) + side / 2, y=-2, text=label, showarrow=False, yanchor="bottom", font_size=12
         )
     fig.update_yaxes(range=[side, -6], autorange=False)
-    return _compact(fig, 170, title)
+    return compact(fig, 170, title)
 
 
 def pixel_histogram(counts: np.ndarray) -> go.Figure:
@@ -173,7 +173,7 @@ def pixel_histogram(counts: np.ndarray) -> go.Figure:
     )
     fig.update_yaxes(type="log", title="pixels (log scale)")
     fig.update_xaxes(title="grey level (0 = background, 255 = full ink)")
-    return _compact(fig, 320, "Pixel intensities, training set")
+    return compact(fig, 320, "Pixel intensities, training set")
 
 
 def ink_boxes(ink: np.ndarray, labels: np.ndarray) -> go.Figure:
@@ -185,7 +185,7 @@ def ink_boxes(ink: np.ndarray, labels: np.ndarray) -> go.Figure:
     )
     fig.update_yaxes(title="ink per image (full-ink pixels)")
     fig.update_xaxes(title="digit")
-    return _compact(fig, 320, "Ink per image, by digit")
+    return compact(fig, 320, "Ink per image, by digit")
 
 
 def pca_scatter(
@@ -215,92 +215,6 @@ def pca_scatter(
         )  # fmt: skip
     fig.update_xaxes(title=f"PC 1 ({explained[0]:.1%} of variance)")
     fig.update_yaxes(title=f"PC 2 ({explained[1]:.1%} of variance)")
-    fig = _compact(fig, 480, "Digits on their first two principal components")
+    fig = compact(fig, 480, "Digits on their first two principal components")
     fig.update_layout(showlegend=True, legend_title_text="digit")
-    return fig
-
-
-def metric_bars(names: Sequence[str], values: Sequence[float], title: str, axis: str, fmt: str) -> go.Figure:
-    fig = go.Figure(
-        go.Bar(
-            x=list(names),
-            y=list(values),
-            marker_color=DIGIT_COLOURS[: len(names)],
-            text=[format(v, fmt) for v in values],
-            textposition="outside",
-            cliponaxis=False,
-        )
-    )
-    fig.update_yaxes(title=axis)
-    return _compact(fig, 300, title)
-
-
-def training_curves(history: dict[str, list[float]], title: str) -> go.Figure:
-    """Loss and accuracy per epoch, training vs validation."""
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    epochs = list(range(1, len(history.get("loss", [])) + 1))
-    for column, metric in enumerate(("loss", "accuracy"), start=1):
-        for prefix, colour, label in (("", "#1f77b4", "train"), ("val_", "#ff7f0e", "validation")):
-            values = history.get(prefix + metric)
-            if values:
-                fig.add_trace(
-                    go.Scatter(x=epochs, y=values, name=label, line_color=colour, showlegend=column == 1),
-                    row=1,
-                    col=column,
-                )
-    fig.update_xaxes(title="epoch")
-    fig = _compact(fig, 320, title)
-    fig.update_layout(showlegend=True)
-    return fig
-
-
-def confusion_heatmap(matrix: np.ndarray, title: str) -> go.Figure:
-    """Counts of true (rows) vs predicted (columns) digits; the diagonal is dimmed to show mistakes."""
-    off_diagonal = matrix.astype(float).copy()
-    np.fill_diagonal(off_diagonal, np.nan)
-    fig = go.Figure(
-        go.Heatmap(
-            z=off_diagonal,
-            x=DIGITS,
-            y=DIGITS,
-            colorscale="Reds",
-            text=matrix,
-            texttemplate="%{text}",
-            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
-            showscale=False,
-        )
-    )
-    fig.update_yaxes(autorange="reversed", title="true digit", type="category")
-    fig.update_xaxes(title="predicted digit", type="category", side="top")
-    return _compact(fig, 420, title)
-
-
-def reliability_diagram(before: dict, after: dict, title: str) -> go.Figure:
-    """Mean confidence against accuracy per confidence bin; the diagonal is perfect calibration.
-
-    Marker size shows how many test images fall in each bin (most sit near 100 %)."""
-    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": MUTED},
-                               name="perfectly calibrated", hoverinfo="skip"))  # fmt: skip
-    for table, label, colour in ((before, "raw", MUTED), (after, "calibrated", HIGHLIGHT)):
-        points = [
-            (c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"], strict=True) if n
-        ]
-        fig.add_trace(
-            go.Scatter(
-                x=[c for c, _, _ in points],
-                y=[a for _, a, _ in points],
-                mode="lines+markers",
-                name=label,
-                line_color=colour,
-                marker={"size": [6 + 3 * np.log10(n) for _, _, n in points]},
-                customdata=[n for _, _, n in points],
-                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} images<extra>" + label + "</extra>",
-            )
-        )
-    fig.update_xaxes(title="confidence", range=[0, 1.02], tickformat=".0%")
-    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
-    fig = _compact(fig, 360, title)
-    fig.update_layout(showlegend=True, legend={"x": 0.02, "y": 0.98})
     return fig

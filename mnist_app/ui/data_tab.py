@@ -7,10 +7,10 @@ import streamlit as st
 
 from mnist_app import eda
 from mnist_app.ui import charts, resources
+from mnist_app.ui.navigation import LAST_DRAWING
 
 PER_CLASS = 12  # samples per digit in the grid
 PCA_POINTS = 3000
-LAST_DRAWING = "last_drawing"  # session key: the Draw tab's latest 28x28 input, shown on the map
 
 
 def render() -> None:

@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.ui import timing
-from mnist_app.ui.data_tab import LAST_DRAWING
 from mnist_app.ui.inside_view import show_inside
+from mnist_app.ui.navigation import EXPLORE, LAST_DRAWING, go_to
 from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.reading import read, show_answers, show_details, show_problems
 from mnist_app.ui.share_view import show_share
@@ -66,7 +66,8 @@ def _digit_panel() -> bool:
         with detail_column:
             show_share(reading, image)
             show_details(reading, key="draw")
-            st.caption("📍 Your drawing is marked ★ on the map of all digits in the *Explore the data* tab.")
+            if st.button("📍 Show my drawing on the map of all digits", key="to-map", type="tertiary"):
+                go_to(EXPLORE)  # the map marks it ★ among 60,000 training digits
             # Closed by default, and on_change="rerun": its work runs only while it is open.
             inside = st.expander("Inside the networks", key="inside", on_change="rerun")
             if inside.open:

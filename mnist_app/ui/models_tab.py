@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app.config import MODEL_TITLES
-from mnist_app.ui import charts, resources
+from mnist_app.ui import model_charts, resources
 
 GALLERY_SIZE = 24
 
@@ -25,14 +25,16 @@ def render() -> None:
         # Errors, not accuracy: every model is near 100 %, the differences show in the mistakes.
         errors = [len(card["misclassified"]["index"]) for card in cards.values()]
         st.plotly_chart(
-            charts.metric_bars(names, errors, "Test errors (lower is better)", "misread, of 10,000 test images", "d"),
+            model_charts.metric_bars(
+                names, errors, "Test errors (lower is better)", "misread, of 10,000 test images", "d"
+            ),
             width="stretch",
             key="models-accuracy",
         )
     with right:
         minutes = [card["train_seconds"] / 60 for card in cards.values()]
         st.plotly_chart(
-            charts.metric_bars(names, minutes, "Training time (2-core CPU)", "minutes", ".1f"),
+            model_charts.metric_bars(names, minutes, "Training time (2-core CPU)", "minutes", ".1f"),
             width="stretch",
             key="models-time",
         )
@@ -40,15 +42,15 @@ def render() -> None:
     st.subheader("One model in detail")
     name = st.selectbox("Model", list(cards), format_func=MODEL_TITLES.get, key="models-choice")
     card = cards[name]
-    st.plotly_chart(
-        charts.training_curves(card.get("history", {}), f"{MODEL_TITLES[name]}: training curves"),
-        width="stretch",
-        key="models-curves",
-    )
+    if card.get("size_curve"):  # the forest: no epochs, but accuracy against size
+        figure = model_charts.size_curve(card["size_curve"], f"{MODEL_TITLES[name]}: accuracy against size")
+    else:
+        figure = model_charts.training_curves(card.get("history", {}), f"{MODEL_TITLES[name]}: training curves")
+    st.plotly_chart(figure, width="stretch", key="models-curves")
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
-            charts.confusion_heatmap(np.array(card["confusion_matrix"]), "Confusion matrix (diagonal: correct)"),
+            model_charts.confusion_heatmap(np.array(card["confusion_matrix"]), "Confusion matrix (diagonal: correct)"),
             width="stretch",
             key="models-confusion",
         )
@@ -59,6 +61,43 @@ def render() -> None:
     show_mistakes(card)
     with st.expander("Architecture"):
         st.code(card.get("architecture", ""), language=None)
+    show_tuning(resources.tuning_report())
+
+
+def show_tuning(report: dict | None) -> None:
+    """The ANN's hyper-parameter search (`make tune`): every trial, the best, and the verdict."""
+    st.subheader("Searching the ANN's settings")
+    if not report:
+        st.info("No search yet: `make tune` runs KerasTuner over the ANN's layers, units, dropout, learning "
+                "rate and batch size (about 20 minutes) and writes models/tuning.json.")  # fmt: skip
+        return
+    head = report["head_to_head"]
+    st.markdown(
+        f"{report['method']}: **{len(report['trials'])} trials** in {report['search_seconds'] / 60:.0f} min, each "
+        f"on {report['train_subset']:,} training images, scored on the {report['validation_images']:,} validation "
+        f"images. Trained the same way, the best trial reaches {head['best']['val_accuracy']:.2%} and the shipped "
+        f"settings {head['shipped']['val_accuracy']:.2%}: {report['verdict']}."
+    )
+    st.plotly_chart(
+        model_charts.tuning_scatter(report["trials"], head["shipped"], "Every trial: accuracy against size"),
+        width="stretch",
+        key="models-tuning",
+    )
+    rows = [
+        {
+            "trial": t["trial"],
+            "hidden units": " → ".join(str(u) for u in t["hyperparameters"]["units"]),
+            "dropout": t["hyperparameters"]["dropout"],
+            "learning rate": f"{t['hyperparameters']['learning_rate']:.1e}",
+            "batch": t["hyperparameters"]["batch_size"],
+            "validation accuracy": f"{t['val_accuracy']:.2%}",
+            "parameters": f"{t['parameters']:,}",
+            "epochs": t["epochs"],
+            "seconds": t["seconds"],
+        }
+        for t in report["trials"]
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=300)
 
 
 def comparison_table(cards: dict[str, dict]) -> pd.DataFrame:
@@ -101,7 +140,7 @@ def show_calibration(name: str, card: dict) -> None:
         f"{calibration['ece_test_before']:.2%} raw, {calibration['ece_test_after']:.2%} calibrated."
     )
     st.plotly_chart(
-        charts.reliability_diagram(
+        model_charts.reliability_diagram(
             calibration["reliability_test_before"],
             calibration["reliability_test_after"],
             f"{MODEL_TITLES[name]}: confidence against accuracy (test set, 15 bins)",

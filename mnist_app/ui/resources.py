@@ -123,6 +123,15 @@ def _neighbour_index(models_dir: str) -> object | None:
     return cached_index(cnn, Path(models_dir) / "cnn.keras", x_train, y_train)
 
 
+def tuning_report() -> dict | None:
+    """models/tuning.json from `make tune`, or None."""
+    path = config.MODELS_DIR / "tuning.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def drawing_store() -> tuple[object | None, str]:
     """The shared drawings' store for this process's `MNIST_APP_DB`, or None and why not."""
     from mnist_app.drawings import database_url

@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnist_app.config import MODEL_TITLES, ROOM, SHOWN_MODELS
 from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, misses_first, summarise
-from mnist_app.ui import charts, resources
+from mnist_app.ui import model_charts, resources
 
 EMPTY_ROOM = "Nobody has shared a drawing yet. Draw a digit, then press **Share with the room** under the answers."
 
@@ -90,7 +90,7 @@ def _confusion(summary: RoomSummary) -> None:
         "Confusion matrix of", names, default=names[0], key="room_matrix", format_func=MODEL_TITLES.get
     )
     matrix = summary.confusion[name or names[0]]
-    st.plotly_chart(charts.confusion_heatmap(matrix, f"{MODEL_TITLES[name or names[0]]}: label ↓ vs answer →"))
+    st.plotly_chart(model_charts.confusion_heatmap(matrix, f"{MODEL_TITLES[name or names[0]]}: label ↓ vs answer →"))
 
 
 def _delete(store: object, uid: str | None) -> None:
