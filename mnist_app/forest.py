@@ -183,7 +183,7 @@ def train_forest(
     spec = FOREST.quick() if quick else FOREST
     learner = ydf.RandomForestLearner(
         label="label", task=ydf.Task.CLASSIFICATION, num_trees=spec.trees, max_depth=spec.max_depth,
-        num_candidate_attributes=spec.candidates, pure_serving_model=True, compute_oob_performances=False, random_seed=seed, num_threads=os.cpu_count() or 1,
+        pure_serving_model=True, **({"num_candidate_attributes": spec.candidates} if spec.candidates else {}), compute_oob_performances=False, random_seed=seed, num_threads=os.cpu_count() or 1,
     )  # fmt: skip
     started = time.perf_counter()
     model = learner.train({"pixels": _flat(data["x_train"]), "label": data["y_train"].astype(np.int64)}, verbose=0)
