@@ -35,7 +35,7 @@ class FlatForest:
     above: np.ndarray  # (nodes,) int32 child node, or -1 - leaf
     below: np.ndarray  # (nodes,) int32
     roots: np.ndarray  # (trees,) int32 root node of each tree (or -1 - leaf for a one-leaf tree)
-    leaf_probabilities: np.ndarray  # (leaves, 10) float32 class distribution of each leaf
+    leaf_probabilities: np.ndarray  # (leaves, 10) float32: each leaf's vote (one-hot) or class distribution
 
     def predict_proba(self, pixels: np.ndarray) -> np.ndarray:
         """(n, 784) floats in [0, 1] -> (n, 10): the average of the trees' leaf distributions."""
@@ -65,11 +65,14 @@ class FlatForest:
 def flatten(model: object) -> FlatForest:
     """Copy a YDF forest's trees into arrays (YDF numbers a multi-dimensional input's columns in order)."""
     column_to_pixel = _pixel_columns(model)
+    # YDF's random forests vote by default: each tree gives its leaf's most frequent class, not the distribution.
+    votes = bool(model.winner_takes_all())
     feature, threshold, above, below, roots, leaves = [], [], [], [], [], []
 
     def visit(node: object) -> int:
         if node.is_leaf:
-            leaves.append(np.asarray(node.value.probability, np.float32))
+            distribution = np.asarray(node.value.probability, np.float32)
+            leaves.append(np.eye(NUM_CLASSES, dtype=np.float32)[distribution.argmax()] if votes else distribution)
             return -len(leaves)  # -1 - leaf row
         condition = node.condition
         if not hasattr(condition, "threshold") or not hasattr(condition, "attribute"):
