@@ -159,6 +159,7 @@ def load_forest(models_dir: Path, cache_dir: Path = DATA_DIR) -> ForestPredictor
 def _load_ydf(path: Path) -> object:
     import ydf
 
+    ydf.verbose(0)  # YDF prints "Loading model from ..." to stdout: the predict CLI's output is for its user
     try:
         return ydf.load_model(str(path))
     except Exception as error:  # YDF raises plain Exceptions for unreadable files

@@ -1,0 +1,1 @@
+d:BLOB_SEQUENCE_GZIP
