@@ -123,7 +123,25 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
         "verdict": _verdict(challenger, shipped, config.margin),
     }
     (out_dir / "tuning.json").write_text(json.dumps(report, indent=1) + "\n")
+    cite_in_card(out_dir)
     return report
+
+
+def cite_in_card(models_dir: Path) -> None:
+    """The ANN's card says where its settings stand in the search (tuning.json's head-to-head)."""
+    card_path, report_path = models_dir / "ann.json", models_dir / "tuning.json"
+    if not (card_path.is_file() and report_path.is_file()):
+        return
+    report, card = json.loads(report_path.read_text()), json.loads(card_path.read_text())
+    card["tuning"] = {
+        "file": "tuning.json",
+        "settings_from": "hand-chosen; scored in the search's head-to-head as 'shipped'",
+        "shipped_val_accuracy": report["head_to_head"]["shipped"]["val_accuracy"],
+        "best_trial": report["best"]["trial"],
+        "best_val_accuracy": report["head_to_head"]["best"]["val_accuracy"],
+        "verdict": report["verdict"],
+    }
+    card_path.write_text(json.dumps(card, indent=1) + "\n")
 
 
 def _trial_record(trial: keras_tuner.engine.trial.Trial, costs: dict[str, dict]) -> dict:

@@ -154,7 +154,43 @@ def test_models_tab_switches_model():
     assert not at.exception
     at.selectbox(key="models-choice").select("cnn").run()
     assert not at.exception
-    assert at.dataframe[0].value.shape[0] == 4  # all four models in the comparison table
+    assert at.dataframe[0].value.shape[0] == 5  # all five models in the comparison table
+    at.selectbox(key="models-choice").select("forest").run()  # no epochs: its accuracy-against-size curve
+    assert not at.exception
+    titles = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("accuracy against size" in spec for spec in titles)
+
+
+def test_models_tab_shows_the_search(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from mnist_app import config
+
+    for path in config.MODELS_DIR.glob("*.json"):
+        shutil.copy(path, tmp_path)
+    trial = {"trial": "0001", "hyperparameters": {"units": [256], "dropout": 0.1, "learning_rate": 1e-3,
+             "batch_size": 128}, "val_accuracy": 0.97, "parameters": 203530, "epochs": 3, "seconds": 4.0}  # fmt: skip
+    head = {"val_accuracy": 0.975, "parameters": 203530, "epochs": 9, "seconds": 9.0}
+    report = {"method": "KerasTuner Hyperband", "train_subset": 15000, "validation_images": 5000, "search_seconds": 60,
+              "trials": [trial], "best": trial, "head_to_head": {"best": head, "shipped": head}, "verdict": "it holds"}  # fmt: skip
+    (tmp_path / "tuning.json").write_text(json.dumps(report))
+
+    def script(models_dir: str) -> None:
+        from pathlib import Path
+
+        from mnist_app import config
+        from mnist_app.ui import models_tab
+
+        original, config.MODELS_DIR = config.MODELS_DIR, Path(models_dir)
+        try:
+            models_tab.render()
+        finally:
+            config.MODELS_DIR = original
+
+    at = AppTest.from_function(script, args=(str(tmp_path),), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("1 trials" in md.value and "it holds" in md.value for md in at.markdown)
 
 
 @pytest.mark.parametrize(

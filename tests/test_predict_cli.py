@@ -40,7 +40,7 @@ def test_json_output_for_a_mix_of_good_and_bad_files(tmp_path):
     by_name = {line["file"].rsplit("/", 1)[-1]: line for line in lines}
     for name, digit in good.items():
         predictions = by_name[name]["predictions"]
-        assert set(predictions) == {"ann", "cnn", "rnn", "logreg"}
+        assert set(predictions) == {"ann", "cnn", "rnn", "logreg", "forest"}
         assert predictions["cnn"]["digit"] == digit and predictions["ann"]["digit"] == digit
         assert len(predictions["cnn"]["probabilities"]) == 10
         assert abs(sum(predictions["cnn"]["probabilities"]) - 1) < 1e-4

@@ -157,3 +157,20 @@ def test_fine_tune_refuses_bad_extra_data(tmp_path, content):
                              str(path)], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "room.npz" in result.stderr
+
+
+def test_quick_hyperparameter_search_records_every_trial(tmp_path):
+    """`train.py --tune ann --quick`: a tiny KerasTuner search; every trial recorded, the shipped settings scored too."""
+    result = subprocess.run([*TRAIN, "--tune", "ann", "--quick", "--out", str(tmp_path)], capture_output=True,
+                            text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "tuning.json").read_text())
+    assert report["trials"] and report["best"] in report["trials"]
+    for trial in report["trials"]:
+        settings = trial["hyperparameters"]
+        assert 1 <= len(settings["units"]) <= 3 and all(64 <= u <= 1024 for u in settings["units"])
+        assert 0 <= settings["dropout"] <= 0.5 and settings["batch_size"] in (64, 128, 256)
+        assert 0 < trial["val_accuracy"] <= 1 and trial["parameters"] > 0 and trial["epochs"] >= 1
+        assert trial["seconds"] > 0
+    assert set(report["head_to_head"]) == {"best", "shipped"} and report["verdict"]
+    assert not list(tmp_path.glob("*.keras")), "a search ships no model by itself"
