@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -77,8 +78,26 @@ def calibration_table(models_dir: Path = MODELS_DIR) -> str:
     return "\n".join(rows) + "\n"
 
 
+def scale_table(path: Path = ROOT / "benchmarks" / "scale.json") -> str:
+    """`make scaletest`'s recorded run: spread, throughput with 2 and 1 replicas, failover, the room."""
+    if not path.is_file():
+        return "No recorded run yet: `make scaletest` writes benchmarks/scale.json.\n"
+    run = json.loads(path.read_text())
+    spread = " + ".join(str(n) for n in sorted(run["per_replica"].values(), reverse=True))
+    failover = run["failover_answer_s"]
+    return "\n".join([
+        "| sessions through nginx | spread over replicas | answers/s, 2 replicas | answers/s, 1 replica "
+        "| killed replica's sessions: kill to next answer | a drawing shared on A seen on B | drawings shared / stored |",
+        "|---|---|---|---|---|---|---|",
+        f"| {run['sessions']} x {run['rounds']} drawings, before and after the kill | {spread} "
+        f"| {run['answers_per_s']['2 replicas']} | {run['answers_per_s']['1 replica']} "
+        f"| {len(failover)} sessions, median {statistics.median(failover):.1f} s, max {max(failover):.1f} s "
+        f"| {'yes' if run['room_seen_across_replicas'] else 'no'} | {run['shared']} / {run['stored']} |",
+    ]) + "\n"  # fmt: skip
+
+
 def main() -> int:
-    tables = {"models": results_table(), "calibration": calibration_table()}
+    tables = {"models": results_table(), "calibration": calibration_table(), "scale": scale_table()}
     if README.is_file():
         text = README.read_text()
         for section, table in tables.items():

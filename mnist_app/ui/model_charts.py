@@ -56,6 +56,8 @@ def confusion_heatmap(matrix: np.ndarray, title: str) -> go.Figure:
             x=DIGITS,
             y=DIGITS,
             colorscale="Reds",
+            zmin=0,  # no mistakes at all stays white, instead of one uniform colour
+            zmax=max(1.0, float(np.nanmax(off_diagonal)) if np.isfinite(off_diagonal).any() else 1.0),
             text=matrix,
             texttemplate="%{text}",
             hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
