@@ -99,6 +99,7 @@ class TuneConfig:
 
     train_subset: int = 15_000  # training images each candidate learns from (validation: all 5,000)
     max_epochs: int = 9  # the most any candidate trains (Hyperband gives most of them fewer)
+    iterations: int = 3  # Hyperband rounds; one took 6 minutes here, ~23 trials
     budget_s: float = 15 * 60  # no new trial starts after this; the head-to-head follows
     margin: float = 0.002  # validation accuracy the best trial must gain over the shipped settings
     seed: int = 42

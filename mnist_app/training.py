@@ -47,7 +47,9 @@ def run(config: TrainConfig) -> list[dict]:
     if config.tune:
         from mnist_app.tuning import search  # KerasTuner: imported only for a search
 
-        report = search(data, TuneConfig(train_subset=1000, max_epochs=2) if config.quick else TuneConfig(), out_dir)
+        report = search(
+            data, TuneConfig(train_subset=1000, max_epochs=2, iterations=1) if config.quick else TuneConfig(), out_dir
+        )
         print(f"{len(report['trials'])} trials in {report['search_seconds']:.0f} s; best {report['best']}; "
               f"{report['verdict']}")  # fmt: skip
         return []

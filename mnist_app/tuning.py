@@ -39,8 +39,8 @@ class AnnSettings:
         units = tuple(hp.Choice(f"units_{i}", [64, 128, 256, 512, 768, 1024]) for i in range(layers))
         return cls(
             units=units,
-            dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
-            learning_rate=hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
+            dropout=round(hp.Float("dropout", 0.0, 0.5, step=0.1), 2),
+            learning_rate=float(f"{hp.Float('learning_rate', 1e-4, 3e-3, sampling='log'):.3g}"),
             batch_size=hp.Choice("batch_size", [64, 128, 256]),
         )
 
@@ -99,7 +99,7 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
     try:
         tuner = TimedHyperband(
             AnnHyperModel(), objective="val_accuracy", max_epochs=config.max_epochs, factor=3,
-            seed=config.seed, directory=str(workdir), project_name="ann", budget_s=config.budget_s,
+            hyperband_iterations=config.iterations, seed=config.seed, directory=str(workdir), project_name="ann", budget_s=config.budget_s,
         )  # fmt: skip
         tuner.search(x_train, y_train, validation_data=(x_val, y_val), verbose=0)
         trials = [_trial_record(trial, tuner.costs) for trial in tuner.oracle.trials.values()]
@@ -111,7 +111,7 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
     shipped = _score_settings(SHIPPED, x_train, y_train, x_val, y_val, config)
     challenger = _score_settings(_settings(best["hyperparameters"]), x_train, y_train, x_val, y_val, config)
     report = {
-        "method": f"KerasTuner Hyperband (max {config.max_epochs} epochs, factor 3)",
+        "method": f"KerasTuner Hyperband ({config.iterations} iterations, max {config.max_epochs} epochs, factor 3)",
         "train_subset": int(config.train_subset),
         "validation_images": int(len(y_val)),
         "search_seconds": round(search_seconds, 1),
