@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -141,8 +140,15 @@ def _share_five(url: str, session: int) -> int:
 def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'busy.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
     Store(url).forget()
-    with multiprocessing.get_context("spawn").Pool(20) as pool:
-        pool.starmap(_share_five, [(url, session) for session in range(20)])
+    # Separate interpreters, like separate app replicas (not multiprocessing: after an AppTest run,
+    # __main__ is a Streamlit script, which spawned workers would try to re-run).
+    writers = [
+        subprocess.Popen([sys.executable, "-c", f"from tests.test_drawings import _share_five; _share_five({url!r}, {s})"],
+                         cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        for s in range(20)
+    ]
+    errors = [w.communicate(timeout=300)[1] for w in writers]
+    assert [w.returncode for w in writers] == [0] * 20, "\n".join(errors)
     stored = Store(url).latest(with_images=False)
     assert len(stored) == 100 and len({d.uid for d in stored}) == 100
     assert sorted({d.session for d in stored}) == sorted(f"session{s}" for s in range(20))
