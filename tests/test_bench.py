@@ -13,7 +13,7 @@ def test_benchmark_writes_valid_results(tmp_path):
     assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
             "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms",
             "server_cpu_ms_per_drawing"} <= set(results)  # fmt: skip
-    assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg"}
+    assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg", "forest"}
     for figures in results["inference_ms"].values():
         assert 0 < figures["median"] <= figures["p95"] and figures["predict_median"] > 0
     assert results["preprocess_ms"]["median"] > 0
@@ -33,5 +33,5 @@ def test_readme_sections_are_replaced_in_place():
 
 def test_results_table_lists_every_shipped_model():
     table = report.results_table()
-    for title in ("ANN", "CNN", "RNN (LSTM)", "Logistic regression"):
+    for title in ("ANN", "CNN", "RNN (LSTM)", "Logistic regression", "Random forest"):
         assert f"| {title} (" in table

@@ -143,8 +143,12 @@ def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, r
     # Separate interpreters, like separate app replicas (not multiprocessing: after an AppTest run,
     # __main__ is a Streamlit script, which spawned workers would try to re-run).
     writers = [
-        subprocess.Popen([sys.executable, "-c", f"from tests.test_drawings import _share_five; _share_five({url!r}, {s})"],
-                         cwd=ROOT, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", f"from tests.test_drawings import _share_five; _share_five({url!r}, {s})"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
         for s in range(20)
     ]
     errors = [w.communicate(timeout=300)[1] for w in writers]

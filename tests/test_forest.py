@@ -104,6 +104,9 @@ def test_flatten_refuses_what_it_cannot_serve():
         def iter_trees(self):
             return iter([Tree()])
 
+        def winner_takes_all(self):
+            return True
+
     from mnist_app.inference import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="not supported"):
