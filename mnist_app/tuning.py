@@ -78,7 +78,7 @@ class TimedHyperband(keras_tuner.Hyperband):
 
     def run_trial(self, trial, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
         if time.monotonic() - self.started > self.budget_s:
-            self.oracle.stop_triggered = True  # no new trials; the search ends after this one
+            self.oracle.max_trials = len(self.oracle.trials)  # the oracle stops at max_trials: none after this one
         began = time.perf_counter()
         result = super().run_trial(trial, *args, **kwargs)
         values = trial.hyperparameters.values  # Hyperband's budget for this trial
