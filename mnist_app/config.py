@@ -68,7 +68,7 @@ class ModelSpec:
 # Shipped settings: `make train` takes about an hour on a 2-core CPU (the CNN most of it).
 MODEL_SPECS: dict[str, ModelSpec] = {
     # Soft input (blurred photos, low-resolution scans) was misread until the two shown models saw it.
-    "cnn": ModelSpec(epochs=30, learning_rate=3e-3, augment=True, degraded_share=0.3),  # ~2 min an epoch
+    "cnn": ModelSpec(epochs=20, learning_rate=3e-3, augment=True, degraded_share=0.3),  # ~2 min an epoch
     "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3),  # ~6 s an epoch
     "rnn": ModelSpec(epochs=30, learning_rate=2e-3, augment=True),  # ~12 s an epoch
     # Plain pixels: a linear model cannot absorb warps, augmentation would only cost accuracy.

@@ -19,8 +19,8 @@ async def shown_metrics(page) -> dict[str, str]:
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
 
 
-async def wait_for(page, expected: dict[str, str]) -> dict[str, str]:
-    deadline = time.monotonic() + ANSWER_TIMEOUT
+async def wait_for(page, expected: dict[str, str], timeout: float = ANSWER_TIMEOUT) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
     shown: dict[str, str] = {}
     while time.monotonic() < deadline:
         shown = await shown_metrics(page)
