@@ -189,13 +189,18 @@ def replica_command(port: int) -> list[str]:
             "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
 
 
-def wait_healthy(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_healthy(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> float:
+    """Wait until Streamlit's health endpoint answers; returns the seconds it took.
+
+    With `process`, stop early (RuntimeError) if that server has exited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the app exited with status {process.returncode}")
         with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
             if response.status == 200:
-                return
-        time.sleep(0.3)
+                return time.monotonic() - started
+        time.sleep(0.2)
     raise TimeoutError(f"{url} was not healthy within {timeout:.0f} s")
 
 

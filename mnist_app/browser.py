@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deploy.services import free_port, replica_command, wait_healthy
 from mnist_app.config import ROOT
 
 if TYPE_CHECKING:
@@ -38,25 +36,16 @@ HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", 
                 "cudart_stub", "Could not find cuda drivers")  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it afterwards."""
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115  (closed below, after the process)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    process = subprocess.Popen(replica_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **(env or {})})  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, process, timeout)
+        wait_healthy(url, timeout, process)
         yield url
     finally:
         process.terminate()
@@ -65,18 +54,6 @@ def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) ->
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with status {process.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-            if response.status == 200:
-                return time.monotonic() - started
-        time.sleep(0.2)
-    raise TimeoutError(f"the app did not answer within {timeout} s")
 
 
 def log_problems(log_path: Path) -> list[str]:

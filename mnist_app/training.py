@@ -136,14 +136,12 @@ def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None
     repeats = max(1, int(round(config.extra_share * len(data["x_train"]) / len(images))))
     data["x_train"] = np.concatenate([data["x_train"], np.repeat(images, repeats, axis=0)])
     data["y_train"] = np.concatenate([data["y_train"], np.repeat(labels, repeats)])
-    data["extra"] = np.array(
-        {
-            "file": Path(config.extra_data).name,
-            "drawings": int(len(images)),
-            "dropped_test_images": int((~keep).sum()),
-            "repeats": repeats,
-        }  # fmt: skip
-    )
+    data["extra"] = {
+        "file": Path(config.extra_data).name,
+        "drawings": int(len(images)),
+        "dropped_test_images": int((~keep).sum()),
+        "repeats": repeats,
+    }
     print(f"fine-tuning on MNIST plus {len(images)} drawings x{repeats} from {config.extra_data}")
 
 
@@ -268,7 +266,7 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
         "epoch_seconds": best.epoch_seconds,
         "best_epoch": best.best_epoch + 1,
         "train_seconds": train_seconds,
-        **({"fine_tuned": data["extra"].item()} if "extra" in data else {}),
+        **({"fine_tuned": data["extra"]} if "extra" in data else {}),
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(

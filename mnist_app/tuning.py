@@ -156,16 +156,9 @@ def _trial_record(trial: keras_tuner.engine.trial.Trial, costs: dict[str, dict])
     }
 
 
-def _settings(values: dict) -> AnnSettings:
-    if "units" in values:  # a record written above
-        return AnnSettings(tuple(values["units"]), values["dropout"], values["learning_rate"], values["batch_size"])
-    layers = int(values["layers"])
-    return AnnSettings(
-        tuple(int(values[f"units_{i}"]) for i in range(layers)),
-        float(values["dropout"]),
-        float(values["learning_rate"]),
-        int(values["batch_size"]),
-    )
+def _settings(record: dict) -> AnnSettings:
+    """A trial's settings as `_trial_record` wrote them."""
+    return AnnSettings(**{**record, "units": tuple(record["units"])})
 
 
 def _score_settings(settings: AnnSettings, x_train, y_train, x_val, y_val, config: TuneConfig) -> dict:  # noqa: ANN001

@@ -127,14 +127,13 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
 
 def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set):
     """--extra-data: start from the trained model, add the drawings to training only, drop leaked test images."""
-    from mnist_app.preprocess import preprocess
-    from tests.drawings import pen_drawing_set
+    from tests.finetune_report import drawings
 
     out, _ = quick_run
     x_test, y_test = test_set
-    drawn = [(digit, preprocess(image, "light")) for digit, _, _, _, image in pen_drawing_set(seed=11)]
-    images = np.stack([np.round(image * 255).astype(np.uint8) for _, image in drawn] + [x_test[0]])
-    labels = np.array([digit for digit, _ in drawn] + [y_test[0]], dtype=np.uint8)
+    drawn_images, drawn_labels = drawings(seed=11)
+    images = np.concatenate([drawn_images, x_test[:1]])
+    labels = np.concatenate([drawn_labels, y_test[:1].astype(np.uint8)])
     np.savez_compressed(tmp_path / "room.npz", images=images, labels=labels)
     before = json.loads((out / "logreg.json").read_text())
     result = subprocess.run(
@@ -143,7 +142,7 @@ def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     card = json.loads((out / "logreg.json").read_text())
-    assert card["fine_tuned"]["drawings"] == len(drawn) and card["fine_tuned"]["dropped_test_images"] == 1
+    assert card["fine_tuned"]["drawings"] == len(drawn_labels) and card["fine_tuned"]["dropped_test_images"] == 1
     assert card["data"]["test_images"] == before["data"]["test_images"], "the test set is MNIST's, unchanged"
     assert card["data"]["train_images"] > before["data"]["train_images"]
 
