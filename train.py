@@ -22,6 +22,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument(
         "--extra-data", type=Path, help="fine-tune the models in --out on MNIST plus these exported drawings (.npz)"
     )
+    parser.add_argument(
+        "--keep-members", action="store_true", help="ensembles: keep the members in --out, train only the missing ones"
+    )
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
     unknown = sorted(set(models) - set(MODEL_NAMES))
@@ -43,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         strategy=args.strategy,
         extra_data=args.extra_data,
         tune=args.tune,
+        keep_members=args.keep_members,
     )
 
 

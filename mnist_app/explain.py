@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_app.config import DATA_DIR, IMAGE_SIDE
+from mnist_app.models import ensemble_members
 
 SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
 
@@ -62,6 +63,7 @@ class CnnProbe:
     """The CNN's intermediate activations for one image, in one traced call."""
 
     def __init__(self, model: keras.Model) -> None:
+        model = ensemble_members(model)[0]  # an ensemble's members are alike: show the first one's layers
         flat = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 2]
         self.blocks = block_layers(model)
         self.penultimate = flat[-1]

@@ -79,6 +79,20 @@ def build_logreg() -> keras.Model:
     )
 
 
+def ensemble(members: list[keras.Model], name: str) -> keras.Model:
+    """One model that averages its members' probabilities (a single member is returned as it is)."""
+    if len(members) == 1:
+        return members[0]
+    inputs = keras.Input(INPUT_SHAPE)
+    named = [keras.Model(m.inputs, m.outputs[0], name=f"{name}_member_{i}") for i, m in enumerate(members)]
+    return keras.Model(inputs, layers.Average()([member(inputs) for member in named]), name=name)
+
+
+def ensemble_members(model: keras.Model) -> list[keras.Model]:
+    """The networks an ensemble averages; a plain network is its own only member."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+
+
 BUILDERS: dict[str, Callable[[], keras.Model]] = {
     "cnn": build_cnn,
     "ann": build_ann,

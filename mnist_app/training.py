@@ -22,7 +22,7 @@ from mnist_app.augment import augment_batch, degraded_copies
 from mnist_app.config import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.data import load_mnist
 from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
-from mnist_app.models import BUILDERS
+from mnist_app.models import BUILDERS, ensemble, ensemble_members
 
 
 class TrainingError(RuntimeError):
@@ -220,52 +220,40 @@ def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
 
 
 def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
-    """Train one model, evaluate it once on the test set, and write the model and its card."""
+    """Train one model (every member of an ensemble), evaluate it once on the test set, write it and its card."""
     spec = config.spec(name)
-    print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment} ===", flush=True)
-    keras.utils.set_random_seed(config.seed)
-    degraded = _degraded_training_copies(data, config.seed) if spec.degraded_share > 0 else None
-    train_ds = _dataset(data["x_train"], data["y_train"], spec, config.seed, train=True, degraded=degraded)
-    val_ds = _dataset(data["x_val"], data["y_val"], spec, config.seed, train=False)
-    steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
-    strategy = _strategy(config)
-    print(f"{name}: training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
-    with strategy.scope():
-        model = _starting_model(name, config, out_dir)
-        _compile(model, spec, steps)
-    best = _BestWeights()
-    started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
-    train_seconds = time.perf_counter() - started
-    print(
-        f"{name}: trained in {train_seconds:.0f} s, best validation accuracy "
-        f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
-        flush=True,
-    )
-    # Save a fresh, uncompiled copy: no optimizer state in the file, so it stays small.
-    shipped = BUILDERS[name]()
-    shipped.set_weights(model.get_weights())
+    print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
+          f"{spec.members} member(s) ===", flush=True)  # fmt: skip
+    members, records = _kept_members(name, config, spec, out_dir)
+    starts = _starting_members(name, config, out_dir, spec.members)
+    for index in range(len(members), spec.members):
+        member, record = _train_member(name, config, data, spec, config.seed + index, starts[index])
+        members.append(member)
+        records.append(record)
+    shipped = ensemble(members, name)
     path = out_dir / f"{name}.keras"
     with _atomic_path(path) as tmp:
         shipped.save(tmp)
     predictor = inference.Predictor(name, shipped, path=path)
+    first = records[0]
     card = {
         "name": name,
-        "architecture": model_summary(shipped),
+        "architecture": model_summary(members[0]),
         "parameters": shipped.count_params(),
         "file_bytes": path.stat().st_size,
         "hyperparameters": {**asdict(spec), "optimizer": "AdamW, weight decay 1e-4, cosine schedule"},
         "seed": config.seed,
         "quick": config.quick,
         "strategy": config.strategy,
-        "replicas": strategy.num_replicas_in_sync,
+        "replicas": first["replicas"],
         "data": _data_card(data),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
-        "epoch_seconds": best.epoch_seconds,
-        "best_epoch": best.best_epoch + 1,
-        "train_seconds": train_seconds,
+        "history": first["history"],
+        "epoch_seconds": first["epoch_seconds"],
+        "best_epoch": first["best_epoch"],
+        "train_seconds": sum(record["train_seconds"] for record in records),
+        **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
         **({"fine_tuned": data["extra"]} if "extra" in data else {}),
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
@@ -275,6 +263,102 @@ def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out
     }
     write_json_atomic(path.with_suffix(".json"), card)
     return card
+
+
+def _train_member(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], spec: ModelSpec, seed: int, start: keras.Model | None
+) -> tuple[keras.Model, dict]:
+    """Train one network with its own seed (initialisation, shuffling, augmentation, degraded copies)."""
+    keras.utils.set_random_seed(seed)
+    degraded = _degraded_training_copies(data, seed) if spec.degraded_share > 0 else None
+    train_ds = _dataset(data["x_train"], data["y_train"], spec, seed, train=True, degraded=degraded)
+    val_ds = _dataset(data["x_val"], data["y_val"], spec, seed, train=False)
+    steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
+    strategy = _strategy(config)
+    print(f"{name} (seed {seed}): training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
+    with strategy.scope():
+        model = BUILDERS[name]()
+        if start is not None:
+            model.set_weights(start.get_weights())
+        _compile(model, spec, steps)
+    best = _BestWeights()
+    started = time.perf_counter()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
+    train_seconds = time.perf_counter() - started
+    print(
+        f"{name} (seed {seed}): trained in {train_seconds:.0f} s, best validation accuracy "
+        f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
+        flush=True,
+    )
+    # A fresh, uncompiled copy: no optimizer state in the file, so it stays small.
+    shipped = BUILDERS[name]()
+    shipped.set_weights(model.get_weights())
+    return shipped, {
+        "seed": seed,
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "epoch_seconds": best.epoch_seconds,
+        "best_epoch": best.best_epoch + 1,
+        "train_seconds": train_seconds,
+        "replicas": strategy.num_replicas_in_sync,
+    }
+
+
+def _kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path) -> tuple[list, list[dict]]:
+    """With keep_members: the members (and their records) of the model already in out_dir."""
+    if not config.keep_members:
+        return [], []
+    path = out_dir / f"{name}.keras"
+    try:
+        model = inference.load_model(path)
+    except inference.ModelLoadError as error:
+        raise TrainingError(f"--keep-members starts from a trained model: {error}") from error
+    card = inference.read_card(path.with_suffix(".json"))
+    recipe = {key: value for key, value in asdict(spec).items() if key != "members"}
+    trained_by = {key: card.get("hyperparameters", {}).get(key) for key in recipe}
+    if trained_by != recipe or card.get("seed") != config.seed or card.get("quick", False) != config.quick:
+        raise TrainingError(f"--keep-members: {path} was trained with other settings ({trained_by}, seed "
+                            f"{card.get('seed')}) than this run ({recipe}, seed {config.seed})")  # fmt: skip
+    members = ensemble_members(model)[: spec.members]
+    records = card.get("members") or [
+        {
+            key: card[key]
+            for key in ("trained_at", "history", "epoch_seconds", "best_epoch", "train_seconds", "replicas")
+        }
+        | {"seed": card["seed"]}
+    ]
+    print(f"{name}: keeping {len(members)} trained member(s) from {path}")
+    return [_plain_copy(name, member) for member in members], [
+        {key: value for key, value in record.items() if key != "test_accuracy"} for record in records[: len(members)]
+    ]
+
+
+def _plain_copy(name: str, member: keras.Model) -> keras.Model:
+    copy = BUILDERS[name]()
+    copy.set_weights(member.get_weights())
+    return copy
+
+
+def _starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) -> list[keras.Model | None]:
+    """Fine-tuning: each member starts from its trained self in out_dir; otherwise from scratch."""
+    if not config.extra_data:
+        return [None] * count
+    try:
+        members = ensemble_members(inference.load_model(out_dir / f"{name}.keras"))
+    except inference.ModelLoadError as error:
+        raise TrainingError(f"fine-tuning starts from a trained model: {error}") from error
+    if len(members) != count:
+        raise TrainingError(f"fine-tuning: {out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
+    return members
+
+
+def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:
+    """Each member's record with its own test accuracy, to show what averaging gains."""
+    cards = []
+    for member, record in zip(members, records, strict=True):
+        alone = inference.Predictor(name, member).predict_batch(to_model_input(data["x_test"]), calibrated=False)
+        cards.append({**record, "test_accuracy": float(np.mean(alone.argmax(1) == data["y_test"]))})
+    return cards
 
 
 def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
@@ -314,24 +398,14 @@ def _data_card(data: dict[str, np.ndarray]) -> dict:
     }
 
 
-def _starting_model(name: str, config: TrainConfig, out_dir: Path) -> keras.Model:
-    """A new model, or (fine-tuning) the one already in out_dir."""
-    model = BUILDERS[name]()
-    if config.extra_data:
-        try:
-            model.set_weights(inference.load_model(out_dir / f"{name}.keras").get_weights())
-        except inference.ModelLoadError as error:
-            raise TrainingError(f"fine-tuning starts from a trained model: {error}") from error
-    return model
-
-
 def _degraded_training_copies(data: dict[str, np.ndarray], seed: int) -> np.ndarray:
     """Made once per run (about 2.5 ms an image) and shared by every model that asks for them."""
-    if "x_train_degraded" not in data:
+    key = f"x_train_degraded_{seed}"
+    if key not in data:
         started = time.perf_counter()
-        data["x_train_degraded"] = degraded_copies(data["x_train"], seed)
+        data[key] = degraded_copies(data["x_train"], seed)
         print(f"degraded copies of {len(data['x_train'])} training digits in {time.perf_counter() - started:.0f} s")
-    return data["x_train_degraded"]
+    return data[key]
 
 
 @contextlib.contextmanager
