@@ -41,6 +41,9 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
     if space is not None:
         judge = predictions.get("cnn") or next(iter(predictions.values()))
         result["looks_like_a_digit"] = space.is_typical(digit_image, judge.digit)
+        letter = space.nearest_letter(digit_image, judge.digit)
+        if letter:
+            result["looks_like_a_letter"] = letter
     result["predictions"] = {}
     for name, prediction in predictions.items():
         result["predictions"][name] = {
@@ -93,6 +96,8 @@ def format_line(result: dict) -> str:
         f"{name} {p['digit']} ({p['confidence'] * 100:.1f} %)" for name, p in result["predictions"].items()
     )
     note = "" if result.get("looks_like_a_digit", True) else " (does not look like a digit)"
+    if "looks_like_a_letter" in result:
+        note = f" (looks like the letter {result['looks_like_a_letter']}, not a digit)"
     return f"{result['file']}: {answers}{note}"
 
 

@@ -4,13 +4,17 @@ Classifiers trained on digits answer confidently for a smiley or a letter too. T
 a reconstruction error from principal components (PCA) of MNIST's training digits:
 1. all digits together: a drawing far from that space (a smiley, a box) is unlike any digit;
 2. the digit the model answered: an "A" read as a 4 is close enough to digits in general, but far
-   from how 4s vary (measured: this catches A, H, K, M and X; the first check alone caught none).
-Thresholds are high percentiles of the errors of held-out MNIST digits. Pure NumPy.
+   from how 4s vary (measured: this catches A, H, K, M and X; the first check alone caught none);
+3. letters: a "B" read as an 8 is near how 8s vary, but nearer to how printed Bs vary (components
+   of each capital letter, from `letters`): flagged when the answered digit's error is much larger
+   than the nearest letter's. This catches B, E, R and S, which the first two checks let through.
+Thresholds are high percentiles of the errors (or error ratios) of held-out MNIST digits. Pure NumPy.
 `python -m mnist_app.typicality` fits it for the shipped models (train.py does too).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +27,8 @@ QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first 
 CLASS_COMPONENTS = 30  # per digit: how 4s vary, not how digits vary
 CLASS_QUANTILE = 0.995  # measured: with the first check, ~1.5 % of MNIST test digits, no drawn digit
 CLASS_IMAGES = 4000  # training images per digit for its components
+LETTER_COMPONENTS = 12  # per letter, from ~300 varied renderings
+LETTER_QUANTILE = 0.995  # 0.5 % of held-out MNIST digits are nearer a letter than this
 FILE_NAME = "digit_space.npz"
 
 
@@ -34,6 +40,10 @@ class DigitSpace:
     class_means: np.ndarray | None = None  # (10, 784): each digit's mean image
     class_bases: np.ndarray | None = None  # (10, CLASS_COMPONENTS, 784): each digit's directions
     class_thresholds: np.ndarray | None = None  # (10,)
+    letters: str = ""  # the letters with components below, in order
+    letter_means: np.ndarray | None = None  # (letters, 784)
+    letter_bases: np.ndarray | None = None  # (letters, LETTER_COMPONENTS, 784)
+    letter_ratio: float = np.inf  # digit error / nearest letter error above which an input is a letter
 
     def error(self, image: np.ndarray) -> float:
         """Distance between a 28x28 input in [0, 1] and its reconstruction from the digit space."""
@@ -43,13 +53,26 @@ class DigitSpace:
         """The same distance, from how this one digit varies."""
         return _residual(image, self.class_means[digit], self.class_bases[digit])
 
+    def nearest_letter(self, image: np.ndarray, digit: int) -> str | None:
+        """The letter this input looks like far more than like the answered digit, if any."""
+        if self.letter_bases is None or self.class_bases is None:
+            return None
+        errors = [
+            _residual(image, mean, basis) for mean, basis in zip(self.letter_means, self.letter_bases, strict=True)
+        ]
+        nearest = int(np.argmin(errors))
+        ratio = self.class_error(image, digit) / max(errors[nearest], 1e-6)
+        return self.letters[nearest] if ratio > self.letter_ratio else None
+
     def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
         """Near the digits (and, given the answered digit and fitted classes, near that digit's kind)."""
         if self.error(image) > self.threshold:
             return False
         if digit is None or self.class_bases is None:
             return True
-        return self.class_error(image, digit) <= float(self.class_thresholds[digit])
+        if self.class_error(image, digit) > float(self.class_thresholds[digit]):
+            return False
+        return self.nearest_letter(image, digit) is None
 
 
 def _residual(image: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> float:
@@ -91,7 +114,23 @@ def fit(
         means.append(class_mean)
         bases.append(class_basis)
         thresholds.append(float(np.quantile(errors, CLASS_QUANTILE)))
-    return DigitSpace(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
+    space = DigitSpace(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
+    return _with_letters(space, held_out, held_out_labels, seed)
+
+
+def _with_letters(space: DigitSpace, held_out: np.ndarray, labels: np.ndarray, seed: int) -> DigitSpace:
+    """Add each printed letter's components, and the ratio that 0.5 % of held-out digits exceed."""
+    from mnist_app.letters import letter_images  # renders fonts: needed only when fitting
+
+    letters = letter_images(seed=seed)
+    fitted = [_components(images.reshape(len(images), -1), LETTER_COMPONENTS) for images in letters.values()]
+    means, bases = (np.stack(parts) for parts in zip(*fitted, strict=True))
+    space = dataclasses.replace(space, letters="".join(letters), letter_means=means, letter_bases=bases)
+    ratios = []
+    for image, digit in zip(held_out, labels, strict=True):
+        nearest = min(_residual(image, m, b) for m, b in zip(means, bases, strict=True))
+        ratios.append(space.class_error(image, int(digit)) / max(nearest, 1e-6))
+    return dataclasses.replace(space, letter_ratio=float(np.quantile(ratios, LETTER_QUANTILE)))
 
 
 def save(space: DigitSpace, folder: Path) -> Path:
@@ -102,6 +141,9 @@ def save(space: DigitSpace, folder: Path) -> Path:
         if space.class_bases is not None:
             classes = {"class_means": space.class_means, "class_bases": space.class_bases,
                        "class_thresholds": space.class_thresholds}  # fmt: skip
+        if space.letter_bases is not None:
+            classes |= {"letters": np.array(space.letters), "letter_means": space.letter_means,
+                        "letter_bases": space.letter_bases, "letter_ratio": np.float64(space.letter_ratio)}  # fmt: skip
         np.savez(tmp, mean=space.mean, basis=space.basis, threshold=np.float64(space.threshold), **classes)
     os.chmod(tmp.name, 0o644)
     os.replace(tmp.name, path)
@@ -115,6 +157,10 @@ def load(folder: Path) -> DigitSpace | None:
         with np.load(path, allow_pickle=False) as saved:
             classes = [saved.get(key) for key in ("class_means", "class_bases", "class_thresholds")]
             space = DigitSpace(saved["mean"], saved["basis"], float(saved["threshold"]), *classes)
+            if "letter_bases" in saved:
+                space = dataclasses.replace(space, letters=str(saved["letters"]), letter_means=saved["letter_means"],
+                                            letter_bases=saved["letter_bases"],
+                                            letter_ratio=float(saved["letter_ratio"]))  # fmt: skip
     except (OSError, ValueError, KeyError):
         return None
     if space.mean.shape != (784,) or space.basis.shape[1:] != (784,):
@@ -123,6 +169,11 @@ def load(folder: Path) -> DigitSpace | None:
         space.class_means.shape != (10, 784) or space.class_bases.shape[::2] != (10, 784)
         or space.class_thresholds.shape != (10,)
     ):  # fmt: skip
+        return None
+    if space.letter_bases is not None and (
+        space.letter_means.shape != (len(space.letters), 784)
+        or space.letter_bases.shape[::2] != (len(space.letters), 784)
+    ):
         return None
     return space
 

@@ -84,8 +84,18 @@ def test_things_that_are_not_digits_are_flagged(thing):
 
     at = reading(render_strokes(NOT_DIGITS[thing], pen=16))
     assert not at.exception
-    assert any("does not look much like" in md.value for md in at.markdown)
+    assert any("does not look much like" in md.value or "looks more like the letter" in md.value for md in at.markdown)
     assert not any("Both models agree" in md.value for md in at.markdown)
+
+
+@pytest.mark.parametrize("letter", ["B", "E", "R", "S"])
+def test_letters_that_look_like_digits_are_named(letter):
+    """B reads as 8 and S as 5 to a digit model; the page says which letter it looks like instead."""
+    from tests.drawings import LETTERS, render_strokes
+
+    at = reading(render_strokes(LETTERS[letter], pen=16))
+    assert not at.exception
+    assert any(f"the letter **{letter}**" in md.value for md in at.markdown)
 
 
 def test_missing_models_say_how_to_train(tmp_path):

@@ -63,3 +63,15 @@ def test_text_output_and_model_choice(tmp_path):
 def test_unknown_model_name_is_refused():
     result = subprocess.run([*PREDICT, "--models", "svm", "x.png"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--models takes names" in result.stderr
+
+
+def test_a_letter_is_named_in_text_and_json(tmp_path):
+    from tests.drawings import LETTERS, render_strokes
+
+    Image.fromarray(render_strokes(LETTERS["B"], pen=16)).save(tmp_path / "b.png")
+    text = subprocess.run([*PREDICT, "--models", "cnn", str(tmp_path / "b.png")], capture_output=True, text=True,
+                          timeout=180)  # fmt: skip
+    assert "(looks like the letter B, not a digit)" in text.stdout, text.stdout
+    line = json.loads(subprocess.run([*PREDICT, "--json", str(tmp_path / "b.png")], capture_output=True, text=True,
+                                     timeout=180).stdout)  # fmt: skip
+    assert line["looks_like_a_letter"] == "B" and line["looks_like_a_digit"] is False

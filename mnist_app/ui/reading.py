@@ -28,6 +28,7 @@ class Reading:
     steps: PreprocessSteps
     predictions: dict[str, Prediction]  # the models shown side by side (ANN, CNN), with saliency for the CNN
     typical: bool  # looks like an MNIST digit at all
+    letter: str | None = None  # the capital letter it looks like instead, if the check found one
 
 
 def read(image: np.ndarray | None, polarity: Polarity) -> Reading | None:
@@ -42,7 +43,8 @@ def read(image: np.ndarray | None, polarity: Polarity) -> Reading | None:
     space = resources.digit_space()
     judge = predictions.get("cnn") or next(iter(predictions.values()), None)
     typical = space is None or space.is_typical(steps.final, judge.digit if judge else None)
-    return Reading(steps, predictions, typical)
+    letter = space.nearest_letter(steps.final, judge.digit) if space is not None and judge else None
+    return Reading(steps, predictions, typical, letter)
 
 
 def show_problems() -> bool:
@@ -94,7 +96,7 @@ def show_answer(prediction: Prediction) -> None:
 
 def show_details(reading: Reading, key: str) -> None:
     """Whether the models agree, what they see, and every other model's reading."""
-    st.markdown(agreement_line(list(reading.predictions.values()), reading.typical))
+    st.markdown(agreement_line(list(reading.predictions.values()), reading.typical, reading.letter))
     show_model_view(reading.steps, reading.predictions.get("cnn"))
     loaded, _ = resources.predictors()
     names = [name for name in MODEL_NAMES if name in loaded and name not in reading.predictions]
@@ -111,8 +113,13 @@ def is_sure(prediction: Prediction) -> bool:
     return prediction.confidence >= CONFIDENCE_THRESHOLD
 
 
-def agreement_line(predictions: list[Prediction], typical: bool = True) -> str:
+def agreement_line(predictions: list[Prediction], typical: bool = True, letter: str | None = None) -> str:
     """One sentence on whether the models agree, how sure they are, and whether it looks like a digit."""
+    if letter:
+        return (
+            f"🔤 This looks more like the letter **{letter}** than like a digit. The models can only answer "
+            "0-9, so their answers are the nearest digit, not a reading."
+        )
     if not typical:
         return (
             "🧐 This does not look much like the handwritten digits the models learned from, so take their "
