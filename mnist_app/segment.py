@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.preprocess import Polarity, ink_map, preprocess_ink
+from mnist_app.ink import Polarity, ink_map
+from mnist_app.preprocess import preprocess_ink
 
 INK_LEVEL = 0.2  # an ink-map pixel above this is ink, for finding parts
 SPECK_SHARE = 0.03  # a part with less ink than this share of the heaviest part is a speck...

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageFilter
 
-from mnist_app.preprocess import ink_map, preprocess, preprocess_steps, stroke_width
+from mnist_app.ink import ink_map
+from mnist_app.preprocess import preprocess, preprocess_steps, stroke_width
 from tests.drawings import pen_drawing_set, render
 
 SAMPLES = 2000  # MNIST test images per redrawing test
