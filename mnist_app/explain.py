@@ -63,14 +63,17 @@ class CnnProbe:
     """The CNN's intermediate activations for one image, in one traced call."""
 
     def __init__(self, model: keras.Model) -> None:
-        model = ensemble_members(model)[0]  # an ensemble's members are alike: show the first one's layers
+        members = ensemble_members(model)
+        self.member_count = len(members)
+        model = members[0]  # an ensemble's members are alike: show the first one's layers
         flat = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 2]
         self.blocks = block_layers(model)
         self.penultimate = flat[-1]
         output = model.layers[-1]
         self.kernel, self.bias = (np.asarray(w) for w in output.get_weights())
         probe = keras.Model(model.inputs, [layer.output for layer in (*self.blocks, self.penultimate)])
-        self.first_kernels = np.asarray(model.layers[0].get_weights()[0])[:, :, 0, :]  # (3, 3, filters)
+        first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+        self.first_kernels = np.asarray(first_conv.get_weights()[0])[:, :, 0, :]  # (3, 3, filters)
 
         @tf.function(input_signature=[SINGLE])
         def single(x: tf.Tensor) -> list[tf.Tensor]:

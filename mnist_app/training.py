@@ -43,6 +43,8 @@ def run(config: TrainConfig) -> list[dict]:
         use_two_logical_cpus()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
+    networks = [name for name in config.models if name != "forest"]
+    kept = {name: _kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
     data = prepare_data(config)
     if config.tune:
         from mnist_app.tuning import search  # KerasTuner: imported only for a search
@@ -61,7 +63,9 @@ def run(config: TrainConfig) -> list[dict]:
     cards = []
     for name in config.models:
         cards.append(
-            train_forest_card(config, data, out_dir) if name == "forest" else train_model(name, config, data, out_dir)
+            train_forest_card(config, data, out_dir)
+            if name == "forest"
+            else train_model(name, config, data, out_dir, kept[name])
         )
     print(comparison_table(cards))
     return cards
@@ -219,12 +223,14 @@ def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
     )
 
 
-def train_model(name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
-    """Train one model (every member of an ensemble), evaluate it once on the test set, write it and its card."""
+def train_model(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path, kept: tuple[list, list[dict]]
+) -> dict:
+    """Train one model (each member of an ensemble not `kept`), evaluate it once on the test set, write it and its card."""
     spec = config.spec(name)
     print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
           f"{spec.members} member(s) ===", flush=True)  # fmt: skip
-    members, records = _kept_members(name, config, spec, out_dir)
+    members, records = kept
     starts = _starting_members(name, config, out_dir, spec.members)
     for index in range(len(members), spec.members):
         member, record = _train_member(name, config, data, spec, config.seed + index, starts[index])

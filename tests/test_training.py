@@ -15,6 +15,7 @@ import pytest
 
 from mnist_app.config import ROOT, TrainConfig
 from mnist_app.inference import load_predictor
+from mnist_app.models import BUILDERS, ensemble_members
 from mnist_app.training import run
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]
@@ -49,6 +50,47 @@ def test_quick_run_writes_loadable_models_and_valid_cards(quick_run, test_set):
         predictor.predict_batch(x_test[:1000].astype(np.float32)[..., None] / 255).argmax(1) == y_test[:1000]
     )
     assert accuracy == pytest.approx(cards[1]["test_accuracy"], abs=1e-9)
+
+
+def test_the_cnn_averages_members_trained_with_their_own_seeds(quick_run, test_set):
+    out, cards = quick_run
+    assert [member["seed"] for member in cards[1]["members"]] == [42, 43]
+    model = load_predictor("cnn", out).model
+    members = ensemble_members(model)
+    assert len(members) == 2
+    assert not np.array_equal(members[0].get_weights()[0], members[1].get_weights()[0])
+    x = test_set[0][:64].astype(np.float32)[..., None] / 255
+    averaged = (members[0].predict(x, verbose=0) + members[1].predict(x, verbose=0)) / 2
+    assert np.allclose(model.predict(x, verbose=0), averaged, atol=1e-6)
+
+
+def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path):
+    """A one-network CNN trained by the same recipe becomes member 0; only member 1 (seed 43) is trained."""
+    out, cards = quick_run
+    first = ensemble_members(load_predictor("cnn", out).model)[0]
+    single = BUILDERS["cnn"]()
+    single.set_weights(first.get_weights())
+    single.save(tmp_path / "cnn.keras")
+    card = {key: value for key, value in cards[1].items() if key != "members"} | {"parameters": single.count_params()}
+    (tmp_path / "cnn.json").write_text(json.dumps(card))
+    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--keep-members", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "keeping 1 trained member(s)" in result.stdout and "seed 42): training" not in result.stdout
+    saved = json.loads((tmp_path / "cnn.json").read_text())
+    assert [member["seed"] for member in saved["members"]] == [42, 43]
+    assert saved["members"][0]["trained_at"] == card["trained_at"]  # the kept network keeps its record
+    kept = ensemble_members(load_predictor("cnn", tmp_path).model)[0]
+    assert all(np.array_equal(a, b) for a, b in zip(kept.get_weights(), first.get_weights(), strict=True))
+
+
+def test_keep_members_refuses_a_model_trained_otherwise(quick_run, tmp_path):
+    out, _ = quick_run
+    for name in ("cnn.keras", "cnn.json"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
+    result = subprocess.run([*TRAIN, "--models", "cnn", "--keep-members", "--out", str(tmp_path)],  # not --quick
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and "was trained with other settings" in result.stderr
 
 
 def test_same_seed_same_weights(tmp_path):

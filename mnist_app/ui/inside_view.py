@@ -16,7 +16,9 @@ def show_inside(image: np.ndarray) -> None:
     cnn_view = cnn.view(image) if cnn is not None else None
     if cnn_view is not None:
         view = cnn_view
-        st.markdown("**CNN**: each small square is one feature map, a filter's response at every place in the image.")
+        first = f" (the first of the {cnn.member_count} networks it averages)" if cnn.member_count > 1 else ""
+        st.markdown(f"**CNN**{first}: each small square is one feature map, a filter's response at every place in "
+                    "the image.")  # fmt: skip
         for maps in view.blocks:
             height, width, channels = maps.shape
             st.image(charts.channel_grid(maps), caption=f"{channels} feature maps of {height}x{width}", width="stretch")

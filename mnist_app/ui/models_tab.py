@@ -47,6 +47,8 @@ def render() -> None:
     else:
         figure = model_charts.training_curves(card.get("history", {}), f"{MODEL_TITLES[name]}: training curves")
     st.plotly_chart(figure, width="stretch", key="models-curves")
+    if card.get("members"):
+        st.markdown(ensemble_line(card))
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
@@ -98,6 +100,16 @@ def show_tuning(report: dict | None) -> None:
         for t in report["trials"]
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=300)
+
+
+def ensemble_line(card: dict) -> str:
+    """What averaging several networks bought, from the card (the curves above are the first one's)."""
+    alone = " and ".join(f"{member['test_accuracy']:.2%} (seed {member['seed']})" for member in card["members"])
+    return (
+        f"**{len(card['members'])} networks, averaged.** Trained alike with different seeds, alone they read "
+        f"{alone} of the test set; their averaged probabilities read **{card['test_accuracy']:.2%}**. "
+        "The curves above are the first network's."
+    )
 
 
 def comparison_table(cards: dict[str, dict]) -> pd.DataFrame:
