@@ -179,6 +179,9 @@ def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, bro
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
     assert answers[0]["y"] == answers[1]["y"]  # side by side, not stacked
     assert answers[0]["y"] > canvas_box["y"] + canvas_box["height"]  # right under the canvas
+    for tab in page.get_by_role("tab").all():  # every tab on screen, none behind a scroll arrow
+        box = tab.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (tab.inner_text(), box)
     wait_until_drawn(page)
     page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))
     context.close()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mnist_app.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
+from mnist_app.models import ensemble_members
 
 
 @pytest.fixture(scope="module")
@@ -15,17 +16,18 @@ def cnn_probe(shipped):
 
 
 def test_cnn_feature_maps_are_the_layers_own_activations(shipped, cnn_probe, test_set):
-    model = shipped["cnn"].model
+    # The shipped CNN averages two networks; the probe shows the first one's layers.
+    model = ensemble_members(shipped["cnn"].model)[0]
     image = test_set[0][0].astype(np.float32) / 255
     view = cnn_probe.view(image)
     assert [m.shape for m in view.blocks] == [(28, 28, 32), (14, 14, 64), (5, 5, 128)]
     for layer, maps in zip(block_layers(model), view.blocks, strict=True):
         reference = keras.Model(model.inputs, layer.output).predict(image[None, :, :, None], verbose=0)[0]
         np.testing.assert_allclose(maps, reference, rtol=1e-4, atol=1e-5)
-    # The logits reproduce the model's own probabilities through softmax.
+    # The logits reproduce that network's own probabilities through softmax.
     probabilities = np.exp(view.logits - view.logits.max())
     probabilities /= probabilities.sum()
-    np.testing.assert_allclose(probabilities, shipped["cnn"].predict_batch(image, calibrated=False)[0], atol=1e-5)
+    np.testing.assert_allclose(probabilities, model.predict(image[None, :, :, None], verbose=0)[0], atol=1e-5)
 
 
 def test_ann_activations_and_template(shipped, test_set):
