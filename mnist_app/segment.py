@@ -6,6 +6,7 @@ The pipeline, each step a small function:
 3. `drop_specks`: parts holding a tiny share of the ink are dirt, not digits;
 4. `merge_parts`: parts that overlap horizontally are one digit (a 5's detached flag, a 4 or 7
    drawn in two strokes, a dot of ink); judged by overlap and size, never by fixed slots;
+   `drop_strays` then leaves out merged parts far lighter than a typical digit (a faint mark);
 5. `split_wide`: a part much wider than a digit is touching digits, cut where the ink's column
    profile is thinnest (or, given a scorer, where the pieces read most confidently);
 6. each digit's own ink goes through the single-digit pipeline (stroke, fit 20 px, centre).
@@ -31,6 +32,7 @@ WIDE_RATIO = 1.3  # a part wider than this many typical heights may hold touchin
 KEEP_WHOLE_BIAS = 0.3  # log-confidence bonus for leaving a part uncut: cut only when clearly better
 DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
 CUT_WINDOW = 0.3  # cuts are searched within this share of a digit width around the even split
+STRAY_SHARE = 0.15  # a merged part with less ink than this share of the median part is a stray mark
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels of the given image
 
@@ -72,7 +74,7 @@ def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Score
     parts = drop_specks(components(ink))
     if not parts:
         return []
-    parts = merge_parts(parts)
+    parts = drop_strays(merge_parts(parts))
     parts = split_wide(parts, ink, scorer)
     scale_y, scale_x = np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1]
     digits = []
@@ -175,6 +177,18 @@ def merge_parts(parts: list[_Part]) -> list[_Part]:
             if changed:
                 break
     return _attach_fragments(parts)
+
+
+def drop_strays(parts: list[_Part]) -> list[_Part]:
+    """Leave out parts far lighter than the typical digit: a faint line or smudge between digits.
+
+    Judged after merging, so a 5's flag or a two-stroke 4 already counts with its digit, and
+    against the median, so a thin "1" among heavy digits stays (it holds about a third of their ink).
+    """
+    if len(parts) < 2:
+        return parts
+    typical = float(np.median([part.mass for part in parts]))
+    return [part for part in parts if part.mass >= STRAY_SHARE * typical]
 
 
 def _overlap_share(a: _Part, b: _Part) -> float:

@@ -104,6 +104,14 @@ def test_specks_are_ignored(shipped):
     assert reading.number("cnn") == "305"
 
 
+def test_faint_stray_line_is_not_a_digit(shipped):
+    image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
+    height, width = image.shape[:2]
+    image[height // 4 : height * 3 // 4, width - 6, :3] = 110  # a faint pencil scratch, tall but light
+    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    assert reading.number("cnn") == "305"
+
+
 def test_boxes_are_left_to_right_inside_the_image(shipped):
     image = drawn_number("2026", np.random.default_rng(2), pen=8)
     digits = segment_number(image, "light")
