@@ -20,6 +20,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--strategy", choices=["default", "mirrored"], default="default")
     parser.add_argument("--tune", choices=["ann"], help="search the model's hyper-parameters (writes tuning.json)")
     parser.add_argument(
+        "--fine-tune", action="store_true", help="continue training the models in --out (a few epochs, lower rate)"
+    )
+    parser.add_argument(
         "--extra-data", type=Path, help="fine-tune the models in --out on MNIST plus these exported drawings (.npz)"
     )
     parser.add_argument(
@@ -44,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         out_dir=args.out,
         quick=args.quick,
         strategy=args.strategy,
+        fine_tune=args.fine_tune,
         extra_data=args.extra_data,
         tune=args.tune,
         keep_members=args.keep_members,

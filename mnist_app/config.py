@@ -122,8 +122,11 @@ class TrainConfig:
     validation_size: int = 5000  # carved out of the 60,000 training images
     quick_train_size: int = 2000  # training images used with quick=True
     quick_test_size: int = 1000  # test images evaluated with quick=True
-    # Fine-tune the model in out_dir on MNIST's training split plus these drawings (an .npz from
-    # `python -m mnist_app.drawings export`), instead of training from scratch.
+    # Fine-tune: continue training the models in out_dir (at a lower rate, for a few epochs)
+    # instead of training from scratch, e.g. after the preprocessing of the degraded copies changed.
+    fine_tune: bool = False
+    # Fine-tune on MNIST's training split plus these drawings (an .npz from
+    # `python -m mnist_app.drawings export`); implies fine_tune.
     extra_data: Path | None = None
     extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
     fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
@@ -133,14 +136,18 @@ class TrainConfig:
     # the missing ones, instead of training every member again.
     keep_members: bool = False
 
+    @property
+    def fine_tuning(self) -> bool:
+        return self.fine_tune or self.extra_data is not None
+
     def spec(self, name: str) -> ModelSpec:
         """The model's shipped spec with this run's overrides applied."""
         base = MODEL_SPECS[name]
-        default_epochs = self.fine_tune_epochs if self.extra_data else base.epochs
+        default_epochs = self.fine_tune_epochs if self.fine_tuning else base.epochs
         epochs = 1 if self.quick else (self.epochs or default_epochs)
         return ModelSpec(
             epochs=epochs,
-            learning_rate=base.learning_rate * (self.fine_tune_rate if self.extra_data else 1.0),
+            learning_rate=base.learning_rate * (self.fine_tune_rate if self.fine_tuning else 1.0),
             augment=base.augment,
             batch_size=self.batch_size or base.batch_size,
             degraded_share=base.degraded_share,

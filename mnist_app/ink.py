@@ -13,6 +13,7 @@ from PIL import Image
 
 Polarity = Literal["auto", "light", "dark"]  # "light": light ink on a dark background
 
+FLAT_BORDER_SHARE = 0.12  # a frame with this share at one exact level is flat (paper photos: <= 0.06)
 MIN_CONTRAST = 0.08  # ink must differ from the background by this much (of full scale)
 MAX_WORK_PIXELS = 1024  # larger images are reduced (box filter) before any other work
 SMALL_SIDE = 40  # images smaller than this are enlarged (bicubic) before any other step
@@ -32,7 +33,9 @@ def ink_map(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None
     ink = grey if polarity == "light" else 1.0 - grey
     if not _is_clean(ink):
         ink = _remove_background(ink)
-    ink = ink - float(np.median(ink))  # the background (the majority of pixels) goes to 0
+    # The median, not the flat level: on a blurry digit it also trims the faint outer halo, as the
+    # models saw in training (measured: subtracting the flat level read sigma-3 blur 85 % -> 84 %).
+    ink = ink - float(np.median(ink))
     peak = float(np.percentile(ink[ink > 0], 99)) if np.any(ink > 0) else 0.0
     if peak < MIN_CONTRAST:
         return None
@@ -104,10 +107,18 @@ def _composite_over_contrasting_background(grey: np.ndarray, alpha: np.ndarray) 
 
 
 def _is_clean(ink: np.ndarray) -> bool:
-    """A drawing or screenshot: most pixels share one exact background value (photos never do)."""
+    """A drawing or screenshot: most pixels, or the image's frame, share one exact value (photos never do).
+
+    The frame matters for blurry digits: their blur covers most of the image, but the edges stay
+    flat. Sent down the photo path, the background subtraction ate the wide soft strokes
+    (measured on 1,000 test digits: sigma-3 blur read 80.6 % -> 85.2 %)."""
     sample = ink[::3, ::3]  # every ninth pixel is plenty to find a flat background
     levels = np.bincount(np.rint(sample * 255).astype(np.uint8).ravel(), minlength=256)
-    return levels.max() > 0.4 * sample.size
+    if levels.max() > 0.4 * sample.size:
+        return True
+    frame = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
+    frame_levels = np.bincount(np.rint(frame * 255).astype(np.uint8), minlength=256)
+    return frame_levels.max() > FLAT_BORDER_SHARE * frame.size
 
 
 def _remove_background(ink: np.ndarray) -> np.ndarray:

@@ -34,10 +34,12 @@ def run(config: TrainConfig) -> list[dict]:
     unknown = [name for name in config.models if name not in (*BUILDERS, "forest")]
     if unknown:
         raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest")
-    if config.extra_data and "forest" in config.models:
+    if config.fine_tuning and "forest" in config.models:
         raise TrainingError(
-            "--extra-data fine-tunes a network; the forest is retrained from scratch with --models forest"
+            "fine-tuning applies to networks; the forest is retrained from scratch with --models forest"
         )
+    if config.fine_tuning and config.keep_members:
+        raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
     out_dir = _writable_dir(Path(config.out_dir))
     if config.strategy == "mirrored":
         use_two_logical_cpus()
@@ -56,8 +58,8 @@ def run(config: TrainConfig) -> list[dict]:
               f"{report['verdict']}")  # fmt: skip
         return []
     if config.extra_data:
-        add_extra_drawings(data, config)  # fine-tuning: the shipped digit space stays as it is
-    else:
+        add_extra_drawings(data, config)
+    if not config.fine_tuning:  # fine-tuning: the shipped digit space stays as it is
         space = typicality.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
         print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
@@ -232,6 +234,7 @@ def train_model(
           f"{spec.members} member(s) ===", flush=True)  # fmt: skip
     members, records = kept
     starts = _starting_members(name, config, out_dir, spec.members)
+    previous = _previous_card(out_dir / f"{name}.json") if config.fine_tuning else None
     for index in range(len(members), spec.members):
         member, record = _train_member(name, config, data, spec, config.seed + index, starts[index])
         members.append(member)
@@ -260,7 +263,7 @@ def train_model(
         "best_epoch": first["best_epoch"],
         "train_seconds": sum(record["train_seconds"] for record in records),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
-        **({"fine_tuned": data["extra"]} if "extra" in data else {}),
+        **({"fine_tuned": {"from": previous, **data.get("extra", {})}} if config.fine_tuning else {}),
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(
@@ -347,7 +350,7 @@ def _plain_copy(name: str, member: keras.Model) -> keras.Model:
 
 def _starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) -> list[keras.Model | None]:
     """Fine-tuning: each member starts from its trained self in out_dir; otherwise from scratch."""
-    if not config.extra_data:
+    if not config.fine_tuning:
         return [None] * count
     try:
         members = ensemble_members(inference.load_model(out_dir / f"{name}.keras"))
@@ -356,6 +359,16 @@ def _starting_members(name: str, config: TrainConfig, out_dir: Path, count: int)
     if len(members) != count:
         raise TrainingError(f"fine-tuning: {out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
     return members
+
+
+def _previous_card(path: Path) -> dict:
+    """What a fine-tuned model started from, kept in its new card (the old card is overwritten)."""
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    keys = ("trained_at", "test_accuracy", "hyperparameters", "history", "fine_tuned")
+    return {key: card[key] for key in keys if key in card}
 
 
 def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:

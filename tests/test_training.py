@@ -93,6 +93,33 @@ def test_keep_members_refuses_a_model_trained_otherwise(quick_run, tmp_path):
     assert result.returncode == 2 and "was trained with other settings" in result.stderr
 
 
+def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tmp_path):
+    """--fine-tune: both CNN networks start from their trained weights; the card says what it started from."""
+    out, _ = quick_run
+    for name in ("cnn.keras", "cnn.json"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
+    before = json.loads((tmp_path / "cnn.json").read_text())
+    old_members = ensemble_members(load_predictor("cnn", tmp_path).model)
+    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--fine-tune", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    card = json.loads((tmp_path / "cnn.json").read_text())
+    assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]
+    assert card["fine_tuned"]["from"]["test_accuracy"] == before["test_accuracy"]
+    assert card["hyperparameters"]["learning_rate"] == pytest.approx(before["hyperparameters"]["learning_rate"] / 10)
+    new_members = ensemble_members(load_predictor("cnn", tmp_path).model)
+    for old, new in zip(old_members, new_members, strict=True):
+        # Moved, but only a little: one quick epoch at a tenth of the rate from the old weights.
+        drift = np.abs(new.get_weights()[0] - old.get_weights()[0]).mean() / np.abs(old.get_weights()[0]).mean()
+        assert 0 < drift < 0.5
+
+
+def test_fine_tune_refuses_keep_members(tmp_path):
+    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--fine-tune", "--keep-members", "--out",
+                             str(tmp_path)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and "--keep-members" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_same_seed_same_weights(tmp_path):
     first = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "a", seed=7))
     second = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "b", seed=7))
