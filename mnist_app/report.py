@@ -44,16 +44,20 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
         rows.append(
             f"| {MODEL_TITLES[name]} (`{name}`) | **{card['test_accuracy']:.2%}** | {len(card['misclassified']['index'])} "
             f"| {PUBLISHED[name]} | {card['parameters']:,} | {card['file_bytes'] / 1e6:.2f} MB "
-            f"| {card['train_seconds'] / 60:.1f} min ({_how_long(card['hyperparameters'])}) "
+            f"| {card['train_seconds'] / 60:.1f} min ({_how_long(card)}) "
             f"| {card['latency_ms']:.2f} ms |"
         )
     return "\n".join(rows) + "\n"
 
 
-def _how_long(hyperparameters: dict) -> str:
-    if "epochs" in hyperparameters:
-        return f"{hyperparameters['epochs']} epochs"
-    return f"{hyperparameters['trees']} trees"
+def _how_long(card: dict) -> str:
+    hyperparameters = card["hyperparameters"]
+    if "trees" in hyperparameters:
+        return f"{hyperparameters['trees']} trees"
+    fine_tuned = card.get("fine_tuned")
+    if fine_tuned and "hyperparameters" in fine_tuned["from"]:
+        return f"{_how_long(fine_tuned['from'])}, then {fine_tuned['epochs']} fine-tuning epochs"
+    return f"{hyperparameters['epochs']} epochs"
 
 
 def calibration_table(models_dir: Path = MODELS_DIR) -> str:

@@ -263,13 +263,14 @@ def train_model(
         "best_epoch": first["best_epoch"],
         "train_seconds": sum(record["train_seconds"] for record in records),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
-        **({"fine_tuned": {"from": previous, **data.get("extra", {})}} if config.fine_tuning else {}),
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(
             predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
         ),
     }
+    if previous is not None:
+        card = _continued(card, previous, data.get("extra", {}))
     write_json_atomic(path.with_suffix(".json"), card)
     return card
 
@@ -362,13 +363,28 @@ def _starting_members(name: str, config: TrainConfig, out_dir: Path, count: int)
 
 
 def _previous_card(path: Path) -> dict:
-    """What a fine-tuned model started from, kept in its new card (the old card is overwritten)."""
+    """The card of the model a fine-tuning starts from ({} if unreadable): it is about to be overwritten."""
     try:
-        card = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    keys = ("trained_at", "test_accuracy", "hyperparameters", "history", "fine_tuned")
-    return {key: card[key] for key in keys if key in card}
+
+
+def _continued(card: dict, previous: dict, extra: dict) -> dict:
+    """A fine-tuned model's card: its curves and training time continue the old ones, which it records."""
+    history = {key: previous.get("history", {}).get(key, []) + values for key, values in card["history"].items()}
+    kept = ("trained_at", "test_accuracy", "hyperparameters", "train_seconds", "fine_tuned")
+    return card | {
+        "history": history,
+        "best_epoch": card["best_epoch"] + len(previous.get("history", {}).get("loss", [])),
+        "train_seconds": previous.get("train_seconds", 0.0) + card["train_seconds"],
+        "fine_tuned": {
+            "from": {key: previous[key] for key in kept if key in previous},
+            "epochs": card["hyperparameters"]["epochs"],
+            "seconds": card["train_seconds"],
+            **extra,
+        },
+    }
 
 
 def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:

@@ -165,6 +165,12 @@ def test_models_tab_switches_model():
     at.selectbox(key="models-choice").select("cnn").run()
     assert not at.exception
     assert at.dataframe[0].value.shape[0] == 5  # all five models in the comparison table
+    import json
+
+    from mnist_app.config import MODELS_DIR
+
+    fine_tuned = "fine_tuned" in json.loads((MODELS_DIR / "cnn.json").read_text())
+    assert any("Fine-tuned: after the model trained on" in c.value for c in at.caption) == fine_tuned
     at.selectbox(key="models-choice").select("forest").run()  # no epochs: its accuracy-against-size curve
     assert not at.exception
     titles = [chart.proto.spec for chart in at.get("plotly_chart")]

@@ -107,6 +107,10 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
     assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]
     assert card["fine_tuned"]["from"]["test_accuracy"] == before["test_accuracy"]
     assert card["hyperparameters"]["learning_rate"] == pytest.approx(before["hyperparameters"]["learning_rate"] / 10)
+    # The curves and the training time continue the old ones.
+    assert len(card["history"]["loss"]) == len(before["history"]["loss"]) + 1
+    assert card["history"]["loss"][: len(before["history"]["loss"])] == before["history"]["loss"]
+    assert card["train_seconds"] > before["train_seconds"]
     new_members = ensemble_members(load_predictor("cnn", tmp_path).model)
     for old, new in zip(old_members, new_members, strict=True):
         # Moved, but only a little: one quick epoch at a tenth of the rate from the old weights.

@@ -25,8 +25,8 @@ def metric_bars(names: Sequence[str], values: Sequence[float], title: str, axis:
     return compact(fig, 300, title)
 
 
-def training_curves(history: dict[str, list[float]], title: str) -> go.Figure:
-    """Loss and accuracy per epoch, training vs validation."""
+def training_curves(history: dict[str, list[float]], title: str, fine_tuned_after: int | None = None) -> go.Figure:
+    """Loss and accuracy per epoch, training vs validation; a dotted line where fine-tuning began."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
@@ -41,6 +41,9 @@ def training_curves(history: dict[str, list[float]], title: str) -> go.Figure:
                     col=column,
                 )
     fig.update_xaxes(title="epoch")
+    if fine_tuned_after:
+        for column in (1, 2):
+            fig.add_vline(x=fine_tuned_after + 0.5, line_dash="dot", line_color="grey", row=1, col=column)
     fig = compact(fig, 320, title)
     fig.update_layout(showlegend=True)
     return fig

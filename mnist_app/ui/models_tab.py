@@ -45,8 +45,12 @@ def render() -> None:
     if card.get("size_curve"):  # the forest: no epochs, but accuracy against size
         figure = model_charts.size_curve(card["size_curve"], f"{MODEL_TITLES[name]}: accuracy against size")
     else:
-        figure = model_charts.training_curves(card.get("history", {}), f"{MODEL_TITLES[name]}: training curves")
+        figure = model_charts.training_curves(
+            card.get("history", {}), f"{MODEL_TITLES[name]}: training curves", fine_tuned_after(card)
+        )
     st.plotly_chart(figure, width="stretch", key="models-curves")
+    if card.get("fine_tuned", {}).get("from"):
+        st.caption(fine_tune_line(card))
     if card.get("members"):
         st.markdown(ensemble_line(card))
     left, right = st.columns([3, 2])
@@ -100,6 +104,25 @@ def show_tuning(report: dict | None) -> None:
         for t in report["trials"]
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=300)
+
+
+def fine_tuned_after(card: dict) -> int | None:
+    """The epoch after which a fine-tuned model's curves continue at the lower rate."""
+    fine_tuned = card.get("fine_tuned") or {}
+    if "epochs" not in fine_tuned:
+        return None
+    return len(card.get("history", {}).get("loss", [])) - fine_tuned["epochs"]
+
+
+def fine_tune_line(card: dict) -> str:
+    """What a fine-tuned model started from, from its card."""
+    fine_tuned, start = card["fine_tuned"], card["fine_tuned"]["from"]
+    drawings = f" plus {fine_tuned['drawings']} of the room's drawings" if "drawings" in fine_tuned else ""
+    return (
+        f"Fine-tuned: after the model trained on {start.get('trained_at', '?')[:10]} "
+        f"({start.get('test_accuracy', 0):.2%} on the test set), {fine_tuned['epochs']} more epochs at a tenth "
+        f"of the learning rate on MNIST{drawings} (right of the dotted line)."
+    )
 
 
 def ensemble_line(card: dict) -> str:
