@@ -158,6 +158,10 @@ def test_explore_and_models_tabs_render_charts(page):
     open_tab(page, "🧠 Models")
     page.get_by_text("Which model is best").wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
+    # The comparison table and the model picker, not their loading placeholders, in the screenshot.
+    page.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stSelectbox").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "models-desktop.png"), full_page=True)
 
 
