@@ -14,6 +14,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated: " + ", ".join(MODEL_NAMES))
     parser.add_argument("--epochs", type=int, help="override every model's epoch count")
     parser.add_argument("--batch-size", type=int, help="override every model's batch size")
+    parser.add_argument(
+        "--degraded-share", type=float, help="override the share of each batch that is a degraded copy (0-1)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="output directory (default: models/)")
     parser.add_argument("--quick", action="store_true", help="small subset, 1 epoch: a smoke test")
@@ -39,10 +42,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         value = getattr(args, option)
         if value is not None and value < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if args.degraded_share is not None and not 0 <= args.degraded_share <= 1:
+        parser.error("--degraded-share must be between 0 and 1")
     return TrainConfig(
         models=models,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        degraded_share=args.degraded_share,
         seed=args.seed,
         out_dir=args.out,
         quick=args.quick,

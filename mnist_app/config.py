@@ -116,6 +116,7 @@ class TrainConfig:
     models: tuple[str, ...] = MODEL_NAMES  # which model families to train
     epochs: int | None = None  # override every model's epoch count
     batch_size: int | None = None  # override every model's batch size
+    degraded_share: float | None = None  # override every model's share of degraded copies per batch
     seed: int = 42  # one seed for data split, initialisation and augmentation
     out_dir: Path = field(default_factory=lambda: MODELS_DIR)  # where .keras and .json go
     quick: bool = False  # tiny subset, one epoch: a smoke test, not a model to ship
@@ -151,6 +152,6 @@ class TrainConfig:
             learning_rate=base.learning_rate * (self.fine_tune_rate if self.fine_tuning else 1.0),
             augment=base.augment,
             batch_size=self.batch_size or base.batch_size,
-            degraded_share=base.degraded_share,
+            degraded_share=base.degraded_share if self.degraded_share is None else self.degraded_share,
             members=base.members,
         )

@@ -152,6 +152,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--models", "svm"], "--models takes names"),
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--batch-size", "-3"], "--batch-size must be at least 1"),
+        (["--degraded-share", "1.5"], "--degraded-share must be between 0 and 1"),
         (["--strategy", "tpu"], "invalid choice"),
     ],
 )
