@@ -24,8 +24,8 @@ ZOOM_RANGE = (0.85, 1.15)  # the preprocessing fits digits to 20 px, so keep thi
 MAX_SHIFT = 2.5  # pixels; centring by mass is never exact for unusual shapes
 THIN_PROBABILITY = 0.15  # erode: fine pens
 THICK_PROBABILITY = 0.3  # dilate: brushes and fingers
-BLUR_SIGMA = (0.6, 3.5)  # Gaussian blur, in pixels at 28-px scale: out-of-focus photos (past 3: no edge case)
-LOW_RESOLUTION = (7, 20)  # sides a digit is digitised at before being enlarged again (small sides drawn more often)
+BLUR_SIGMA = (0.6, 3.0)  # Gaussian blur, in pixels at 28-px scale: out-of-focus photos
+LOW_RESOLUTION = (7, 20)  # sides a digit is digitised at before being enlarged again
 FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background with noise
 
 
@@ -96,9 +96,7 @@ def _blurred(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _low_resolution(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    # Squaring a uniform draw favours small sides: 7-9 px, the hardest, make up nearly half.
-    low, high = LOW_RESOLUTION
-    side = low + int((high - low + 1) * rng.random() ** 2)
+    side = int(rng.integers(LOW_RESOLUTION[0], LOW_RESOLUTION[1] + 1))
     method = (Image.Resampling.BOX, Image.Resampling.BILINEAR)[int(rng.integers(2))]
     small = Image.fromarray(image).resize((side, side), method)
     return np.asarray(small.resize((28, 28), Image.Resampling.BICUBIC))
