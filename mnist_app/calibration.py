@@ -130,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from mnist_app.config import TrainConfig
+    from mnist_app.evaluation import to_model_input
     from mnist_app.inference import load_predictors
-    from mnist_app.training import prepare_data, to_model_input, write_json_atomic
+    from mnist_app.training import write_json_atomic
+    from mnist_app.training_data import prepare_data
 
     names = tuple(name.strip() for name in args.models.split(",") if name.strip())
     predictors, problems = load_predictors(args.models_dir, names)

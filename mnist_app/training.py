@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import tempfile
@@ -18,15 +17,20 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_app import calibration, inference, typicality
-from mnist_app.augment import augment_batch, degraded_copies
 from mnist_app.config import ModelSpec, TrainConfig, TuneConfig
-from mnist_app.data import load_mnist
 from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
-from mnist_app.models import BUILDERS, ensemble, ensemble_members
+from mnist_app.models import BUILDERS, ensemble
+from mnist_app.starting_points import continued_card, kept_members, previous_card, starting_members
+from mnist_app.training_data import (
+    TrainingError,
+    add_extra_drawings,
+    batches,
+    data_card,
+    degraded_training_copies,
+    prepare_data,
+)
 
-
-class TrainingError(RuntimeError):
-    """Training cannot start or finish; the message says why."""
+__all__ = ["TrainingError", "run", "write_json_atomic"]  # TrainingError: what train.py catches
 
 
 def run(config: TrainConfig) -> list[dict]:
@@ -46,7 +50,7 @@ def run(config: TrainConfig) -> list[dict]:
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     networks = [name for name in config.models if name != "forest"]
-    kept = {name: _kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
+    kept = {name: kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
     data = prepare_data(config)
     if config.tune:
         from mnist_app.tuning import search  # KerasTuner: imported only for a search
@@ -103,87 +107,6 @@ def _writable_dir(path: Path) -> Path:
     return path
 
 
-def prepare_data(config: TrainConfig) -> dict[str, np.ndarray]:
-    """Train/validation split of the 60,000 training images (seeded) and the test set, as uint8."""
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    checksum = hashlib.sha256()
-    for array in (x_train, y_train, x_test, y_test):
-        checksum.update(array.tobytes())
-    order = np.random.default_rng(config.seed).permutation(len(x_train))
-    validation, train = order[: config.validation_size], order[config.validation_size :]
-    if config.quick:
-        train, validation = train[: config.quick_train_size], validation[: config.quick_train_size // 4]
-        x_test, y_test = x_test[: config.quick_test_size], y_test[: config.quick_test_size]
-    return {
-        "x_train": x_train[train],
-        "y_train": y_train[train],
-        "x_val": x_train[validation],
-        "y_val": y_train[validation],
-        "x_test": x_test,
-        "y_test": y_test,
-        "checksum": np.array(checksum.hexdigest()),
-    }
-
-
-def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None:
-    """Append the exported drawings to the training split only, repeated to `extra_share` of it.
-
-    The test set stays MNIST's own: a drawing identical to a test image is dropped, so an exported
-    room that happens to hold test digits cannot leak them into training.
-    """
-    from mnist_app.drawings.files import read_npz
-
-    images, labels = read_npz(Path(config.extra_data))
-    test_digests = {image.tobytes() for image in data["x_test"]}
-    keep = np.array([image.tobytes() not in test_digests for image in images], dtype=bool)
-    images, labels = images[keep], labels[keep]
-    if not len(images):
-        raise TrainingError(f"{config.extra_data} holds no drawings to learn from (after dropping MNIST test images)")
-    repeats = max(1, int(round(config.extra_share * len(data["x_train"]) / len(images))))
-    data["x_train"] = np.concatenate([data["x_train"], np.repeat(images, repeats, axis=0)])
-    data["y_train"] = np.concatenate([data["y_train"], np.repeat(labels, repeats)])
-    data["extra"] = {
-        "file": Path(config.extra_data).name,
-        "drawings": int(len(images)),
-        "dropped_test_images": int((~keep).sum()),
-        "repeats": repeats,
-    }
-    print(f"fine-tuning on MNIST plus {len(images)} drawings x{repeats} from {config.extra_data}")
-
-
-def _dataset(
-    images: np.ndarray,
-    labels: np.ndarray,
-    spec: ModelSpec,
-    seed: int,
-    train: bool,
-    degraded: np.ndarray | None = None,
-) -> tf.data.Dataset:
-    """Batches of (float images, labels); shuffled and augmented when training.
-
-    With `degraded` (one degraded copy per image), a random `spec.degraded_share` of each batch
-    is the degraded copy instead of the clean scan.
-    """
-    if degraded is None:
-        degraded = images
-    ds = tf.data.Dataset.from_tensor_slices((images, degraded, labels.astype(np.int32)))
-    if train:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(spec.batch_size)
-    ds = ds.map(lambda x, d, y: (_mix(x, d, spec.degraded_share if train else 0.0), y))
-    if train and spec.augment:
-        ds = ds.map(lambda x, y: (augment_batch(x), y))
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _mix(clean: tf.Tensor, degraded: tf.Tensor, share: float) -> tf.Tensor:
-    """uint8 batches -> float (n, 28, 28, 1) in [0, 1], taking the degraded copy for `share` of them."""
-    if share > 0:
-        pick = tf.random.uniform([tf.shape(clean)[0], 1, 1]) < share
-        clean = tf.where(pick, degraded, clean)
-    return tf.cast(clean, tf.float32)[..., None] / 255.0
-
-
 class _BestWeights(keras.callbacks.Callback):
     """Keep the weights of the epoch with the best validation accuracy (later epochs win ties)."""
 
@@ -233,8 +156,8 @@ def train_model(
     print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
           f"{spec.members} member(s) ===", flush=True)  # fmt: skip
     members, records = kept
-    starts = _starting_members(name, config, out_dir, spec.members)
-    previous = _previous_card(out_dir / f"{name}.json") if config.fine_tuning else None
+    starts = starting_members(name, config, out_dir, spec.members)
+    previous = previous_card(out_dir / f"{name}.json") if config.fine_tuning else None
     for index in range(len(members), spec.members):
         member, record = _train_member(name, config, data, spec, config.seed + index, starts[index])
         members.append(member)
@@ -255,7 +178,7 @@ def train_model(
         "quick": config.quick,
         "strategy": config.strategy,
         "replicas": first["replicas"],
-        "data": _data_card(data),
+        "data": data_card(data),
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "history": first["history"],
@@ -270,7 +193,7 @@ def train_model(
         ),
     }
     if previous is not None:
-        card = _continued(card, previous, data.get("extra", {}))
+        card = continued_card(card, previous, data.get("extra", {}))
     write_json_atomic(path.with_suffix(".json"), card)
     return card
 
@@ -280,9 +203,9 @@ def _train_member(
 ) -> tuple[keras.Model, dict]:
     """Train one network with its own seed (initialisation, shuffling, augmentation, degraded copies)."""
     keras.utils.set_random_seed(seed)
-    degraded = _degraded_training_copies(data, seed) if spec.degraded_share > 0 else None
-    train_ds = _dataset(data["x_train"], data["y_train"], spec, seed, train=True, degraded=degraded)
-    val_ds = _dataset(data["x_val"], data["y_val"], spec, seed, train=False)
+    degraded = degraded_training_copies(data, seed) if spec.degraded_share > 0 else None
+    train_ds = batches(data["x_train"], data["y_train"], spec, seed, train=True, degraded=degraded)
+    val_ds = batches(data["x_val"], data["y_val"], spec, seed, train=False)
     steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
     strategy = _strategy(config)
     print(f"{name} (seed {seed}): training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
@@ -314,79 +237,6 @@ def _train_member(
     }
 
 
-def _kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path) -> tuple[list, list[dict]]:
-    """With keep_members: the members (and their records) of the model already in out_dir."""
-    if not config.keep_members:
-        return [], []
-    path = out_dir / f"{name}.keras"
-    try:
-        model = inference.load_model(path)
-    except inference.ModelLoadError as error:
-        raise TrainingError(f"--keep-members starts from a trained model: {error}") from error
-    card = inference.read_card(path.with_suffix(".json"))
-    recipe = {key: value for key, value in asdict(spec).items() if key != "members"}
-    trained_by = {key: card.get("hyperparameters", {}).get(key) for key in recipe}
-    if trained_by != recipe or card.get("seed") != config.seed or card.get("quick", False) != config.quick:
-        raise TrainingError(f"--keep-members: {path} was trained with other settings ({trained_by}, seed "
-                            f"{card.get('seed')}) than this run ({recipe}, seed {config.seed})")  # fmt: skip
-    members = ensemble_members(model)[: spec.members]
-    records = card.get("members") or [
-        {
-            key: card[key]
-            for key in ("trained_at", "history", "epoch_seconds", "best_epoch", "train_seconds", "replicas")
-        }
-        | {"seed": card["seed"]}
-    ]
-    print(f"{name}: keeping {len(members)} trained member(s) from {path}")
-    return [_plain_copy(name, member) for member in members], [
-        {key: value for key, value in record.items() if key != "test_accuracy"} for record in records[: len(members)]
-    ]
-
-
-def _plain_copy(name: str, member: keras.Model) -> keras.Model:
-    copy = BUILDERS[name]()
-    copy.set_weights(member.get_weights())
-    return copy
-
-
-def _starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) -> list[keras.Model | None]:
-    """Fine-tuning: each member starts from its trained self in out_dir; otherwise from scratch."""
-    if not config.fine_tuning:
-        return [None] * count
-    try:
-        members = ensemble_members(inference.load_model(out_dir / f"{name}.keras"))
-    except inference.ModelLoadError as error:
-        raise TrainingError(f"fine-tuning starts from a trained model: {error}") from error
-    if len(members) != count:
-        raise TrainingError(f"fine-tuning: {out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
-    return members
-
-
-def _previous_card(path: Path) -> dict:
-    """The card of the model a fine-tuning starts from ({} if unreadable): it is about to be overwritten."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _continued(card: dict, previous: dict, extra: dict) -> dict:
-    """A fine-tuned model's card: its curves and training time continue the old ones, which it records."""
-    history = {key: previous.get("history", {}).get(key, []) + values for key, values in card["history"].items()}
-    kept = ("trained_at", "test_accuracy", "hyperparameters", "train_seconds", "fine_tuned")
-    return card | {
-        "history": history,
-        "best_epoch": card["best_epoch"] + len(previous.get("history", {}).get("loss", [])),
-        "train_seconds": previous.get("train_seconds", 0.0) + card["train_seconds"],
-        "fine_tuned": {
-            "from": {key: previous[key] for key in kept if key in previous},
-            "epochs": card["hyperparameters"]["epochs"],
-            "seconds": card["train_seconds"],
-            **extra,
-        },
-    }
-
-
 def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:
     """Each member's record with its own test accuracy, to show what averaging gains."""
     cards = []
@@ -410,7 +260,7 @@ def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir:
         **trained,
         "seed": config.seed,
         "quick": config.quick,
-        "data": _data_card(data),
+        "data": data_card(data),
         "versions": {"ydf": trained["hyperparameters"]["library"].split()[-1]},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "epoch_seconds": [],
@@ -422,25 +272,6 @@ def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir:
     }
     write_json_atomic(out_dir / "forest.json", card)
     return card
-
-
-def _data_card(data: dict[str, np.ndarray]) -> dict:
-    return {
-        "sha256": str(data["checksum"]),
-        "train_images": len(data["x_train"]),
-        "validation_images": len(data["x_val"]),
-        "test_images": len(data["x_test"]),
-    }
-
-
-def _degraded_training_copies(data: dict[str, np.ndarray], seed: int) -> np.ndarray:
-    """Made once per run (about 2.5 ms an image) and shared by every model that asks for them."""
-    key = f"x_train_degraded_{seed}"
-    if key not in data:
-        started = time.perf_counter()
-        data[key] = degraded_copies(data["x_train"], seed)
-        print(f"degraded copies of {len(data['x_train'])} training digits in {time.perf_counter() - started:.0f} s")
-    return data[key]
 
 
 @contextlib.contextmanager

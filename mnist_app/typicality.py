@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from mnist_app.config import MODELS_DIR, TrainConfig
-    from mnist_app.training import prepare_data
+    from mnist_app.training_data import prepare_data
 
     parser = argparse.ArgumentParser(prog="python -m mnist_app.typicality", description=main.__doc__)
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)

@@ -11,8 +11,8 @@ import pytest
 
 from mnist_app.calibration import apply_temperature
 from mnist_app.config import MODELS_DIR
+from mnist_app.evaluation import to_model_input
 from mnist_app.inference import ModelLoadError, Predictor, load_predictor, load_predictors
-from mnist_app.training import to_model_input
 
 
 @pytest.mark.parametrize("name", ["ann", "cnn", "rnn", "logreg"])
