@@ -6,7 +6,6 @@ fine-tuning continues every member, and its card continues the old card's curves
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -42,12 +41,13 @@ def kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path)
         | {"seed": card["seed"]}
     ]
     print(f"{name}: keeping {len(members)} trained member(s) from {path}")
-    return [_plain_copy(name, member) for member in members], [
+    return [plain_copy(name, member) for member in members], [
         {key: value for key, value in record.items() if key != "test_accuracy"} for record in records[: len(members)]
     ]
 
 
-def _plain_copy(name: str, member: keras.Model) -> keras.Model:
+def plain_copy(name: str, member: keras.Model) -> keras.Model:
+    """A fresh, uncompiled network with these weights: no optimizer state in its file."""
     copy = BUILDERS[name]()
     copy.set_weights(member.get_weights())
     return copy
@@ -69,8 +69,8 @@ def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) 
 def previous_card(path: Path) -> dict:
     """The card of the model a fine-tuning starts from ({} if unreadable): it is about to be overwritten."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return inference.read_card(path)
+    except inference.ModelLoadError:
         return {}
 
 

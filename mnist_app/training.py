@@ -20,7 +20,7 @@ from mnist_app import calibration, inference, typicality
 from mnist_app.config import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
 from mnist_app.models import BUILDERS, ensemble
-from mnist_app.starting_points import continued_card, kept_members, previous_card, starting_members
+from mnist_app.starting_points import continued_card, kept_members, plain_copy, previous_card, starting_members
 from mnist_app.training_data import (
     TrainingError,
     add_extra_drawings,
@@ -223,10 +223,7 @@ def _train_member(
         f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
         flush=True,
     )
-    # A fresh, uncompiled copy: no optimizer state in the file, so it stays small.
-    shipped = BUILDERS[name]()
-    shipped.set_weights(model.get_weights())
-    return shipped, {
+    return plain_copy(name, model), {
         "seed": seed,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},

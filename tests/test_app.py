@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.config import ROOT
+from mnist_app.config import MODELS_DIR, ROOT
 
 TIMEOUT = 120  # the first run loads TensorFlow and the models
 
@@ -165,10 +167,6 @@ def test_models_tab_switches_model():
     at.selectbox(key="models-choice").select("cnn").run()
     assert not at.exception
     assert at.dataframe[0].value.shape[0] == 5  # all five models in the comparison table
-    import json
-
-    from mnist_app.config import MODELS_DIR
-
     fine_tuned = "fine_tuned" in json.loads((MODELS_DIR / "cnn.json").read_text())
     assert any("Fine-tuned: after the model trained on" in c.value for c in at.caption) == fine_tuned
     at.selectbox(key="models-choice").select("forest").run()  # no epochs: its accuracy-against-size curve

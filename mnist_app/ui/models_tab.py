@@ -120,9 +120,18 @@ def fine_tune_line(card: dict) -> str:
     drawings = f" plus {fine_tuned['drawings']} of the room's drawings" if "drawings" in fine_tuned else ""
     return (
         f"Fine-tuned: after the model trained on {start.get('trained_at', '?')[:10]} "
-        f"({start.get('test_accuracy', 0):.2%} on the test set), {fine_tuned['epochs']} more epochs at a tenth "
-        f"of the learning rate on MNIST{drawings} (right of the dotted line)."
+        f"({start.get('test_accuracy', 0):.2%} on the test set), {fine_tuned['epochs']} more epochs at "
+        f"{_rate_share(card)} on MNIST{drawings} (right of the dotted line)."
     )
+
+
+def _rate_share(card: dict) -> str:
+    """The fine-tuning learning rate against the one the model first trained at, as both cards record."""
+    rate = card["hyperparameters"].get("learning_rate")
+    first = card["fine_tuned"]["from"].get("hyperparameters", {}).get("learning_rate")
+    if not rate or not first:
+        return "a lower learning rate"
+    return f"{rate / first:.2g}× the learning rate"
 
 
 def ensemble_line(card: dict) -> str:
