@@ -31,6 +31,10 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument(
         "--keep-members", action="store_true", help="ensembles: keep the members in --out, train only the missing ones"
     )
+    parser.add_argument(
+        "--experts-only", action="store_true",
+        help="keep the networks of the models in --out, train only their soft-ink experts (the CNN's)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
     unknown = sorted(set(models) - set(MODEL_NAMES))
@@ -57,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         extra_data=args.extra_data,
         tune=args.tune,
         keep_members=args.keep_members,
+        experts_only=args.experts_only,
     )
 
 

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_app import models  # noqa: F401  (registers SoftInkRouter, so model files that route can load)
 from mnist_app.calibration import apply_temperature
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, MODELS_DIR, NUM_CLASSES
 

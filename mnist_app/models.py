@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import keras
-from keras import layers
+from keras import layers, ops
+
+from mnist_app.config import INK_LEVELS, SOFT_INK
 
 INPUT_SHAPE = (28, 28, 1)  # float32 in [0, 1], white digit on black
 
@@ -79,18 +81,63 @@ def build_logreg() -> keras.Model:
     )
 
 
-def ensemble(members: list[keras.Model], name: str) -> keras.Model:
-    """One model that averages its members' probabilities (a single member is returned as it is)."""
-    if len(members) == 1:
+def ensemble(members: list[keras.Model], name: str, soft_experts: list[keras.Model] = ()) -> keras.Model:
+    """One model that averages its members' probabilities (a single member is returned as it is).
+
+    With soft experts, images whose ink is mostly mid-grey (blurred, low-resolution) get the
+    experts' average instead: `SoftInkRouter` picks per image, so one file holds both."""
+    if len(members) == 1 and not soft_experts:
         return members[0]
     inputs = keras.Input(INPUT_SHAPE)
-    named = [keras.Model(m.inputs, m.outputs[0], name=f"{name}_member_{i}") for i, m in enumerate(members)]
-    return keras.Model(inputs, layers.Average()([member(inputs) for member in named]), name=name)
+    general = _average(inputs, members, f"{name}_member")
+    if not soft_experts:
+        return keras.Model(inputs, general, name=name)
+    experts = _average(inputs, soft_experts, f"{name}_soft_expert")
+    return keras.Model(inputs, SoftInkRouter(name="soft_ink_router")([inputs, general, experts]), name=name)
+
+
+def _average(inputs: keras.KerasTensor, networks: list[keras.Model], prefix: str) -> keras.KerasTensor:
+    named = [keras.Model(n.inputs, n.outputs[0], name=f"{prefix}_{i}") for i, n in enumerate(networks)]
+    outputs = [network(inputs) for network in named]
+    return outputs[0] if len(outputs) == 1 else layers.Average()(outputs)
 
 
 def ensemble_members(model: keras.Model) -> list[keras.Model]:
-    """The networks an ensemble averages; a plain network is its own only member."""
-    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+    """The networks an ensemble averages for ordinary ink; a plain network is its own only member."""
+    networks = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return [n for n in networks if "_soft_expert_" not in n.name] or [model]
+
+
+def soft_experts(model: keras.Model) -> list[keras.Model]:
+    """The networks that read soft ink instead of the members ([] when the model has none)."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model) and "_soft_expert_" in layer.name]
+
+
+def answering_networks(model: keras.Model, soft: bool) -> list[keras.Model]:
+    """The networks whose average is the model's answer for an image (soft: `preprocess.is_soft`)."""
+    experts = soft_experts(model)
+    return experts if experts and soft else ensemble_members(model)
+
+
+def _soft_share_exceeded(flat: keras.KerasTensor) -> keras.KerasTensor:
+    """Per row of (n, pixels) ink in [0, 1]: is more than SOFT_INK of its ink mid-grey? (as `preprocess.is_soft`)"""
+    low, high = INK_LEVELS
+    inked = ops.sum(ops.cast(flat > low, "float32"), axis=1)
+    mid = ops.sum(ops.cast((flat > low) & (flat < high), "float32"), axis=1)
+    return (inked > 0) & (mid > SOFT_INK * inked)
+
+
+@keras.saving.register_keras_serializable(package="mnist_app")
+class SoftInkRouter(layers.Layer):
+    """[images, general probabilities, expert probabilities] -> the experts' row where the image's ink is soft."""
+
+    def call(self, inputs: list) -> keras.KerasTensor:
+        images, general, experts = inputs
+        soft = _soft_share_exceeded(ops.reshape(images, (ops.shape(images)[0], -1)))
+        return ops.where(soft[:, None], experts, general)
+
+    def compute_output_shape(self, input_shape: list) -> tuple:
+        return input_shape[1]
 
 
 BUILDERS: dict[str, Callable[[], keras.Model]] = {

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from mnist_app.config import DIGIT_BOX, IMAGE_SIDE
+from mnist_app.config import DIGIT_BOX, IMAGE_SIDE, INK_LEVELS, SOFT_INK
 from mnist_app.ink import Polarity, ink_map, square_rank_filter
 
 SPECK_FRACTION = 0.02  # components lighter than this share of all ink are specks
 WORK_SIDE = 4 * DIGIT_BOX  # stroke weight is normalised at 4x the final resolution
 MNIST_STROKE = 2.5  # median MNIST stroke width, in pixels of the 20-px box (measured: 2.46)
 STROKE_BAND = (1.9, 3.3)  # widths inside this band are left alone, like MNIST's own spread
-SOFT_INK = 0.8  # share of mid-grey ink above which a stroke counts as soft (pen drawings: <= 0.7)
 MASS_CENTRE = 14.0  # MNIST's mean centre of mass, row and column (measured: 13.99, 14.00)
 
 
@@ -168,8 +167,9 @@ def _thin_keeping_thin_parts(work: np.ndarray, steps: int) -> np.ndarray:
 
 def is_soft(ink: np.ndarray) -> bool:
     """Blurry or enlarged low-resolution ink: most inked pixels are mid-grey, not solid."""
-    inked = int((ink > 0.1).sum())
-    mid = int(((ink > 0.1) & (ink < 0.9)).sum())
+    low, high = INK_LEVELS
+    inked = int((ink > low).sum())
+    mid = int(((ink > low) & (ink < high)).sum())
     return inked > 0 and mid > SOFT_INK * inked
 
 

@@ -1,7 +1,8 @@
 """Where each network of a training run starts: from scratch, kept, or from its trained self.
 
 `--keep-members` keeps an ensemble's trained members and trains only the missing ones;
-fine-tuning continues every member, and its card continues the old card's curves and time.
+fine-tuning continues every member, and its card continues the old card's curves and time;
+`--experts-only` keeps every member and trains only the soft-ink experts (mnist_app.soft_experts).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path)
     except inference.ModelLoadError as error:
         raise TrainingError(f"--keep-members starts from a trained model: {error}") from error
     card = inference.read_card(path.with_suffix(".json"))
-    recipe = {key: value for key, value in asdict(spec).items() if key != "members"}
+    recipe = {key: value for key, value in asdict(spec).items() if key not in ("members", "soft_experts")}
     trained_by = {key: card.get("hyperparameters", {}).get(key) for key in recipe}
     if trained_by != recipe or card.get("seed") != config.seed or card.get("quick", False) != config.quick:
         raise TrainingError(f"--keep-members: {path} was trained with other settings ({trained_by}, seed "
@@ -54,15 +55,15 @@ def plain_copy(name: str, member: keras.Model) -> keras.Model:
 
 
 def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) -> list[keras.Model | None]:
-    """Fine-tuning: each member starts from its trained self in out_dir; otherwise from scratch."""
-    if not config.fine_tuning:
+    """Fine-tuning (and --experts-only): each member starts from its trained self in out_dir; otherwise from scratch."""
+    if not (config.fine_tuning or config.experts_only):
         return [None] * count
     try:
         members = ensemble_members(inference.load_model(out_dir / f"{name}.keras"))
     except inference.ModelLoadError as error:
-        raise TrainingError(f"fine-tuning starts from a trained model: {error}") from error
+        raise TrainingError(f"this run starts from a trained model: {error}") from error
     if len(members) != count:
-        raise TrainingError(f"fine-tuning: {out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
+        raise TrainingError(f"{out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
     return members
 
 

@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -19,16 +18,11 @@ import tensorflow as tf
 from mnist_app import calibration, inference, typicality
 from mnist_app.config import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
+from mnist_app.fitting import fit_network, use_two_logical_cpus
 from mnist_app.models import BUILDERS, ensemble
+from mnist_app.soft_experts import train_soft_experts
 from mnist_app.starting_points import continued_card, kept_members, plain_copy, previous_card, starting_members
-from mnist_app.training_data import (
-    TrainingError,
-    add_extra_drawings,
-    batches,
-    data_card,
-    degraded_training_copies,
-    prepare_data,
-)
+from mnist_app.training_data import TrainingError, add_extra_drawings, data_card, prepare_data, training_copies
 
 __all__ = ["TrainingError", "run", "write_json_atomic"]  # TrainingError: what train.py catches
 
@@ -44,6 +38,10 @@ def run(config: TrainConfig) -> list[dict]:
         )
     if config.fine_tuning and config.keep_members:
         raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
+    if config.experts_only and (config.fine_tuning or config.keep_members or "forest" in config.models):
+        raise TrainingError(
+            "--experts-only keeps every network of the models as it is: use it alone, without the forest"
+        )
     out_dir = _writable_dir(Path(config.out_dir))
     if config.strategy == "mirrored":
         use_two_logical_cpus()
@@ -63,7 +61,7 @@ def run(config: TrainConfig) -> list[dict]:
         return []
     if config.extra_data:
         add_extra_drawings(data, config)
-    if not config.fine_tuning:  # fine-tuning: the shipped digit space stays as it is
+    if not (config.fine_tuning or config.experts_only):  # then the shipped digit space stays as it is
         space = typicality.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
         print(f"digit space: threshold {space.threshold:.2f}, written to {typicality.save(space, out_dir)}")
     cards = []
@@ -77,25 +75,6 @@ def run(config: TrainConfig) -> list[dict]:
     return cards
 
 
-def use_two_logical_cpus() -> None:
-    """Split the CPU into two logical devices, so MirroredStrategy has two replicas to mirror."""
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    # RuntimeError: devices were initialised already (a second run in one process); keep them.
-    with contextlib.suppress(RuntimeError):
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-        )
-
-
-def _strategy(config: TrainConfig) -> tf.distribute.Strategy:
-    if config.strategy == "mirrored":
-        cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices=cpus[:2])
-    if config.strategy == "default":
-        return tf.distribute.get_strategy()
-    raise TrainingError(f"unknown strategy {config.strategy!r}; use 'default' or 'mirrored'")
-
-
 def _writable_dir(path: Path) -> Path:
     """The output directory, created if needed; fail early (before training) if it is not writable."""
     try:
@@ -107,72 +86,31 @@ def _writable_dir(path: Path) -> Path:
     return path
 
 
-class _BestWeights(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the best validation accuracy (later epochs win ties)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.best_accuracy, self.best_epoch, self.best_weights = -1.0, -1, None
-        self.epoch_seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch_seconds.append(time.perf_counter() - self._started)
-        accuracy = float((logs or {}).get("val_accuracy", 0.0))
-        if accuracy >= self.best_accuracy:
-            self.best_accuracy, self.best_epoch = accuracy, epoch
-            self.best_weights = self.model.get_weights()
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
-
-
-def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
-    """Adam with weight decay, one warm-up epoch, then cosine decay of the learning rate."""
-    total = max(1, spec.epochs * steps_per_epoch)
-    warmup = min(steps_per_epoch, total // 2)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=spec.learning_rate / 10,
-        decay_steps=max(1, total - warmup),
-        alpha=0.01,
-        warmup_target=spec.learning_rate,
-        warmup_steps=warmup,
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-
-
 def train_model(
     name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path, kept: tuple[list, list[dict]]
 ) -> dict:
-    """Train one model (each member of an ensemble not `kept`), evaluate it once on the test set, write it and its card."""
+    """Train one model (each member of an ensemble not `kept`, then its soft-ink experts), evaluate
+    it once on the test set, write it and its card."""
     spec = config.spec(name)
+    path = out_dir / f"{name}.keras"
+    if config.experts_only:
+        return _with_new_soft_experts(name, config, data, path, spec)
     print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
-          f"{spec.members} member(s) ===", flush=True)  # fmt: skip
+          f"{spec.members} member(s), {spec.soft_experts} soft-ink expert(s) ===", flush=True)  # fmt: skip
     members, records = kept
     starts = starting_members(name, config, out_dir, spec.members)
-    previous = previous_card(out_dir / f"{name}.json") if config.fine_tuning else None
+    previous = previous_card(path.with_suffix(".json")) if config.fine_tuning else None
     for index in range(len(members), spec.members):
-        member, record = _train_member(name, config, data, spec, config.seed + index, starts[index])
+        seed = config.seed + index
+        degraded = training_copies(data, seed) if spec.degraded_share > 0 else None
+        member, record = fit_network(name, config, data, spec, seed, starts[index], degraded)
         members.append(member)
         records.append(record)
-    shipped = ensemble(members, name)
-    path = out_dir / f"{name}.keras"
-    with _atomic_path(path) as tmp:
-        shipped.save(tmp)
-    predictor = inference.Predictor(name, shipped, path=path)
+    experts, experts_card = train_soft_experts(name, config, data, spec, members) if spec.soft_experts else ([], {})
     first = records[0]
     card = {
         "name": name,
         "architecture": model_summary(members[0]),
-        "parameters": shipped.count_params(),
-        "file_bytes": path.stat().st_size,
         "hyperparameters": {**asdict(spec), "optimizer": "AdamW, weight decay 1e-4, cosine schedule"},
         "seed": config.seed,
         "quick": config.quick,
@@ -186,11 +124,8 @@ def train_model(
         "best_epoch": first["best_epoch"],
         "train_seconds": sum(record["train_seconds"] for record in records),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
-        **evaluate(predictor, data["x_test"], data["y_test"]),
-        "latency_ms": measure_latency_ms(predictor),
-        "calibration": calibration.calibrate_card(
-            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
-        ),
+        **({"soft_experts": experts_card} if experts else {}),
+        **_save_and_measure(name, ensemble(members, name, experts), path, data),
     }
     if previous is not None:
         card = continued_card(card, previous, data.get("extra", {}))
@@ -198,39 +133,34 @@ def train_model(
     return card
 
 
-def _train_member(
-    name: str, config: TrainConfig, data: dict[str, np.ndarray], spec: ModelSpec, seed: int, start: keras.Model | None
-) -> tuple[keras.Model, dict]:
-    """Train one network with its own seed (initialisation, shuffling, augmentation, degraded copies)."""
-    keras.utils.set_random_seed(seed)
-    degraded = degraded_training_copies(data, seed) if spec.degraded_share > 0 else None
-    train_ds = batches(data["x_train"], data["y_train"], spec, seed, train=True, degraded=degraded)
-    val_ds = batches(data["x_val"], data["y_val"], spec, seed, train=False)
-    steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
-    strategy = _strategy(config)
-    print(f"{name} (seed {seed}): training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
-    with strategy.scope():
-        model = BUILDERS[name]()
-        if start is not None:
-            model.set_weights(start.get_weights())
-        _compile(model, spec, steps)
-    best = _BestWeights()
-    started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
-    train_seconds = time.perf_counter() - started
-    print(
-        f"{name} (seed {seed}): trained in {train_seconds:.0f} s, best validation accuracy "
-        f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
-        flush=True,
-    )
-    return plain_copy(name, model), {
-        "seed": seed,
-        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
-        "epoch_seconds": best.epoch_seconds,
-        "best_epoch": best.best_epoch + 1,
-        "train_seconds": train_seconds,
-        "replicas": strategy.num_replicas_in_sync,
+def _with_new_soft_experts(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], path: Path, spec: ModelSpec
+) -> dict:
+    """--experts-only: the model in out_dir keeps its members and card; its soft-ink experts are trained anew."""
+    if not spec.soft_experts:
+        raise TrainingError(f"--experts-only: the {name} recipe has no soft-ink experts")
+    print(f"\n=== {name}: {spec.soft_experts} soft-ink expert(s) for the members in {path} ===", flush=True)
+    members = [plain_copy(name, member) for member in starting_members(name, config, path.parent, spec.members)]
+    experts, experts_card = train_soft_experts(name, config, data, spec, members)
+    card = previous_card(path.with_suffix(".json")) | {"soft_experts": experts_card}
+    card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
+    write_json_atomic(path.with_suffix(".json"), card)
+    return card
+
+
+def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[str, np.ndarray]) -> dict:
+    """Write the model; its card's measured part: size, test-set evaluation, latency and calibration."""
+    with _atomic_path(path) as tmp:
+        shipped.save(tmp)
+    predictor = inference.Predictor(name, shipped, path=path)
+    return {
+        "parameters": shipped.count_params(),
+        "file_bytes": path.stat().st_size,
+        **evaluate(predictor, data["x_test"], data["y_test"]),
+        "latency_ms": measure_latency_ms(predictor),
+        "calibration": calibration.calibrate_card(
+            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+        ),
     }
 
 

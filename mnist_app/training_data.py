@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from mnist_app.augment import augment_batch, degraded_copies
+from mnist_app.augment import augment_batch, degraded_copies, soft_copies
 from mnist_app.config import ModelSpec, TrainConfig
 from mnist_app.data import load_mnist
 
@@ -113,11 +113,12 @@ def data_card(data: dict[str, np.ndarray]) -> dict:
     }
 
 
-def degraded_training_copies(data: dict[str, np.ndarray], seed: int) -> np.ndarray:
-    """Made once per run (about 2.5 ms an image) and shared by every model that asks for them."""
-    key = f"x_train_degraded_{seed}"
+def training_copies(data: dict[str, np.ndarray], seed: int, soft: bool = False) -> np.ndarray:
+    """Degraded copies (`augment.degraded_copies`, or `soft_copies` for the soft-ink experts) of the
+    training digits, made once per run and seed (about 2 ms an image) and shared by every model."""
+    key = f"x_train_{'soft' if soft else 'degraded'}_{seed}"
     if key not in data:
         started = time.perf_counter()
-        data[key] = degraded_copies(data["x_train"], seed)
-        print(f"degraded copies of {len(data['x_train'])} training digits in {time.perf_counter() - started:.0f} s")
+        data[key] = (soft_copies if soft else degraded_copies)(data["x_train"], seed)
+        print(f"{key[8:]} copies of {len(data['x_train'])} training digits in {time.perf_counter() - started:.0f} s")
     return data[key]
