@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_app.config import DATA_DIR, IMAGE_SIDE
-from mnist_app.models import ensemble_members
+from mnist_app.models import ensemble_members, soft_experts
+from mnist_app.preprocess import is_soft
 
 SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
 
@@ -65,6 +66,7 @@ class CnnProbe:
     def __init__(self, model: keras.Model) -> None:
         members = ensemble_members(model)
         self.member_count = len(members)
+        self.expert_count = len(soft_experts(model))
         model = members[0]  # an ensemble's members are alike: show the first one's layers
         flat = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 2]
         self.blocks = block_layers(model)
@@ -85,6 +87,10 @@ class CnnProbe:
 
         self._single, self._features = single, features
         self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))  # trace now, not on first use
+
+    def answered_by_experts(self, image: np.ndarray) -> bool:
+        """Soft ink (blurred, low-resolution) is answered by the soft-ink experts, not the members shown."""
+        return self.expert_count > 0 and is_soft(image)
 
     def view(self, image: np.ndarray) -> CnnView:
         outputs = [o.numpy()[0] for o in self._single(tf.constant(_batch(image)))]

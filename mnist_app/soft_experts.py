@@ -20,6 +20,7 @@ from mnist_app.config import ModelSpec, TrainConfig
 from mnist_app.evaluation import to_model_input
 from mnist_app.fitting import fit_network
 from mnist_app.models import ensemble
+from mnist_app.preprocess import is_soft
 from mnist_app.training_data import training_copies
 
 RECIPE = (
@@ -55,6 +56,8 @@ def train_soft_experts(
         "train_seconds": sum(record["train_seconds"] for record in records),
         "networks": records,
         "soft_validation": _soft_validation(name, members, experts, soft_validation, data["y_val"]),
+        # how many clean test digits the experts answer (the rest go to the members)
+        "soft_test_images": int(sum(is_soft(image) for image in to_model_input(data["x_test"]))),
     }
 
 

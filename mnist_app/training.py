@@ -122,7 +122,7 @@ def train_model(
         "history": first["history"],
         "epoch_seconds": first["epoch_seconds"],
         "best_epoch": first["best_epoch"],
-        "train_seconds": sum(record["train_seconds"] for record in records),
+        "train_seconds": sum(record["train_seconds"] for record in records) + experts_card.get("train_seconds", 0.0),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
         **({"soft_experts": experts_card} if experts else {}),
         **_save_and_measure(name, ensemble(members, name, experts), path, data),
@@ -142,7 +142,12 @@ def _with_new_soft_experts(
     print(f"\n=== {name}: {spec.soft_experts} soft-ink expert(s) for the members in {path} ===", flush=True)
     members = [plain_copy(name, member) for member in starting_members(name, config, path.parent, spec.members)]
     experts, experts_card = train_soft_experts(name, config, data, spec, members)
-    card = previous_card(path.with_suffix(".json")) | {"soft_experts": experts_card}
+    previous = previous_card(path.with_suffix(".json"))
+    replaced = previous.get("soft_experts", {}).get("train_seconds", 0.0)
+    card = previous | {
+        "soft_experts": experts_card,
+        "train_seconds": previous.get("train_seconds", 0.0) - replaced + experts_card["train_seconds"],
+    }
     card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
     write_json_atomic(path.with_suffix(".json"), card)
     return card

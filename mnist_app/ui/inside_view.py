@@ -17,6 +17,9 @@ def show_inside(image: np.ndarray) -> None:
     if cnn_view is not None:
         view = cnn_view
         first = f" (the first of the {cnn.member_count} networks it averages)" if cnn.member_count > 1 else ""
+        if cnn.answered_by_experts(image):
+            first += (f". This ink is soft (blurred or low-resolution), so the answer above came from its "
+                      f"{cnn.expert_count} soft-ink experts, fine-tuned from these networks")  # fmt: skip
         st.markdown(f"**CNN**{first}: each small square is one feature map, a filter's response at every place in "
                     "the image.")  # fmt: skip
         for maps in view.blocks:

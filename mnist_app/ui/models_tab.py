@@ -53,6 +53,8 @@ def render() -> None:
         st.caption(fine_tune_line(card))
     if card.get("members"):
         st.markdown(ensemble_line(card))
+    if card.get("soft_experts"):
+        st.markdown(soft_experts_line(card["soft_experts"]))
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
@@ -141,6 +143,18 @@ def ensemble_line(card: dict) -> str:
         f"**{len(card['members'])} networks, averaged.** Trained alike with different seeds, alone they read "
         f"{alone} of the test set; their averaged probabilities read **{card['test_accuracy']:.2%}**. "
         "The curves above are the first network's."
+    )
+
+
+def soft_experts_line(experts: dict) -> str:
+    """Who reads blurred and low-resolution ink, and what that gains, from the card."""
+    count, gain = len(experts["networks"]), experts["soft_validation"]
+    return (
+        f"**{count} soft-ink experts.** When most of an image's ink is mid-grey (a blurred photo, a "
+        f"low-resolution scan), the answer comes from {count} networks {experts['recipe']}. On such copies of "
+        f"the {gain['images']:,} validation digits the members read {gain['members']:.2%} and the experts "
+        f"**{gain['experts']:.2%}**. Clean digits are hardly ever soft: the experts answered "
+        f"{experts['soft_test_images']} of the 10,000 test digits."
     )
 
 
