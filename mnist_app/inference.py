@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app import models  # noqa: F401  (registers SoftInkRouter, so model files that route can load)
 from mnist_app.calibration import apply_temperature
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, MODELS_DIR, NUM_CLASSES
+from mnist_app.models import single_image_forward  # also registers SoftInkRouter, so routed model files load
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +62,20 @@ class Predictor:
 
     def __post_init__(self) -> None:
         model = self.model
+        forward = single_image_forward(model)  # a model with soft-ink experts runs only one branch
         # Fitted by `python -m mnist_app.calibration` on the validation split; 1.0 = as trained.
         self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
 
         @tf.function(input_signature=[SINGLE])
         def single(x: tf.Tensor) -> tf.Tensor:
-            return model(x, training=False)
+            return forward(x)
 
         @tf.function(input_signature=[SINGLE])
         def single_with_saliency(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             # Gradient x input of the winning class's log-probability: which pixels drove it.
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                probabilities = model(x, training=False)
+                probabilities = forward(x)
                 top = tf.math.log(tf.reduce_max(probabilities, axis=1) + 1e-12)
             return probabilities, tape.gradient(top, x) * x
 

@@ -119,6 +119,26 @@ def answering_networks(model: keras.Model, soft: bool) -> list[keras.Model]:
     return experts if experts and soft else ensemble_members(model)
 
 
+def single_image_forward(model: keras.Model) -> Callable[[keras.KerasTensor], keras.KerasTensor]:
+    """Probabilities for one image (1, 28, 28, 1), running only the networks that answer it.
+
+    Called as a whole, a model with soft-ink experts runs all its networks and then picks per image;
+    inside a traced function `ops.cond` runs one branch, so one image costs what the members cost."""
+    experts = soft_experts(model)
+    if not experts:
+        return lambda x: model(x, training=False)
+    members = ensemble_members(model)
+
+    def average(networks: list[keras.Model], x: keras.KerasTensor) -> keras.KerasTensor:
+        return ops.mean(ops.stack([network(x, training=False) for network in networks]), axis=0)
+
+    def forward(x: keras.KerasTensor) -> keras.KerasTensor:
+        soft = _soft_share_exceeded(ops.reshape(x, (1, -1)))[0]
+        return ops.cond(soft, lambda: average(experts, x), lambda: average(members, x))
+
+    return forward
+
+
 def _soft_share_exceeded(flat: keras.KerasTensor) -> keras.KerasTensor:
     """Per row of (n, pixels) ink in [0, 1]: is more than SOFT_INK of its ink mid-grey? (as `preprocess.is_soft`)"""
     low, high = INK_LEVELS

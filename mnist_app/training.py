@@ -137,8 +137,6 @@ def _with_new_soft_experts(
     name: str, config: TrainConfig, data: dict[str, np.ndarray], path: Path, spec: ModelSpec
 ) -> dict:
     """--experts-only: the model in out_dir keeps its members and card; its soft-ink experts are trained anew."""
-    if not spec.soft_experts:
-        raise TrainingError(f"--experts-only: the {name} recipe has no soft-ink experts")
     print(f"\n=== {name}: {spec.soft_experts} soft-ink expert(s) for the members in {path} ===", flush=True)
     members = [plain_copy(name, member) for member in starting_members(name, config, path.parent, spec.members)]
     experts, experts_card = train_soft_experts(name, config, data, spec, members)

@@ -169,6 +169,9 @@ def test_models_tab_switches_model():
     assert at.dataframe[0].value.shape[0] == 5  # all five models in the comparison table
     fine_tuned = "fine_tuned" in json.loads((MODELS_DIR / "cnn.json").read_text())
     assert any("Fine-tuned: after the model trained on" in c.value for c in at.caption) == fine_tuned
+    experts = json.loads((MODELS_DIR / "cnn.json").read_text())["soft_experts"]["soft_validation"]
+    said = " ".join(md.value for md in at.markdown)
+    assert "2 soft-ink experts." in said and f"**{experts['experts']:.2%}**" in said
     at.selectbox(key="models-choice").select("forest").run()  # no epochs: its accuracy-against-size curve
     assert not at.exception
     titles = [chart.proto.spec for chart in at.get("plotly_chart")]
@@ -285,7 +288,17 @@ def test_inside_the_networks_panel():
     captions = " ".join(img.caption for element in at.get("image") for img in element.proto.imgs)
     assert "feature" in captions and "hidden" in captions
     said = " ".join(md.value for md in at.markdown)
-    assert "closest training digits" in said and "are 4s" in said
+    assert "closest training digits" in said and "are 4s" in said and "soft-ink experts" not in said
+
+
+def test_inside_the_networks_says_when_the_soft_ink_experts_answered(test_set):
+    from mnist_app.preprocess import preprocess
+    from tests import degrade
+
+    image = preprocess(degrade.blurred(test_set[0][0], np.random.default_rng(0), 2.5))
+    at = AppTest.from_function(inside_script, args=(image,), default_timeout=300).run()
+    assert not at.exception
+    assert "answer above came from its 2 soft-ink experts" in " ".join(md.value for md in at.markdown)
 
 
 def test_explore_map_marks_the_last_drawing():

@@ -8,6 +8,8 @@ import pytest
 
 from mnist_app.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
 from mnist_app.models import ensemble_members
+from mnist_app.preprocess import preprocess
+from tests import degrade
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,14 @@ def test_cnn_feature_maps_are_the_layers_own_activations(shipped, cnn_probe, tes
     probabilities = np.exp(view.logits - view.logits.max())
     probabilities /= probabilities.sum()
     np.testing.assert_allclose(probabilities, model.predict(image[None, :, :, None], verbose=0)[0], atol=1e-5)
+
+
+def test_the_probe_knows_when_the_soft_ink_experts_answered(cnn_probe, test_set):
+    """The layers shown are a member's; for blurred ink the app says the experts gave the answer."""
+    digit = test_set[0][0]
+    assert cnn_probe.expert_count == 2
+    assert not cnn_probe.answered_by_experts(digit.astype(np.float32) / 255)
+    assert cnn_probe.answered_by_experts(preprocess(degrade.blurred(digit, np.random.default_rng(0), 2.5)))
 
 
 def test_ann_activations_and_template(shipped, test_set):

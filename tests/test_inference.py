@@ -120,3 +120,29 @@ def test_predictor_warms_up_on_creation():
     )
     predictor = Predictor("logreg", model)
     assert predictor.predict(np.ones((28, 28), np.float32)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_set, tmp_path):
+    """Clean digits go to the members' average, blurred ones to the experts', in one batch, after a reload."""
+    from PIL import Image, ImageFilter
+
+    from mnist_app.models import BUILDERS, answering_networks, ensemble
+    from mnist_app.preprocess import is_soft
+
+    keras.utils.set_random_seed(3)
+    members, experts = [BUILDERS["logreg"]() for _ in range(2)], [BUILDERS["logreg"]() for _ in range(2)]
+    ensemble(members, "cnn", experts).save(tmp_path / "cnn.keras")
+    predictor = load_predictor("cnn", tmp_path)  # safe_mode: the router is a registered layer, not code
+    digits = test_set[0][:20]
+    blurred = [np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(2.5))) for d in digits]
+    images = np.concatenate([to_model_input(digits), to_model_input(np.stack(blurred))])
+    images /= images.max(axis=(1, 2, 3), keepdims=True)  # as the preprocessing gives them: peak ink 1
+    soft = np.array([is_soft(image[:, :, 0]) for image in images])
+    assert soft[20:].all() and soft[:20].mean() < 0.2
+    expected = np.stack([
+        np.mean([network.predict(image[None], verbose=0)[0] for network in answering_networks(predictor.model, s)], 0)
+        for image, s in zip(images, soft, strict=True)
+    ])  # fmt: skip
+    assert np.allclose(predictor.predict_batch(images, calibrated=False), expected, atol=1e-5)
+    assert np.allclose(predictor.predict(images[-1, :, :, 0]).probabilities, expected[-1], atol=1e-5)
+    assert not np.allclose(expected[:20], np.mean([e.predict(images[:20], verbose=0) for e in experts], 0))

@@ -15,7 +15,7 @@ import pytest
 
 from mnist_app.config import ROOT, TrainConfig
 from mnist_app.inference import load_predictor
-from mnist_app.models import BUILDERS, ensemble_members
+from mnist_app.models import BUILDERS, ensemble_members, soft_experts
 from mnist_app.training import run
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]
@@ -247,3 +247,52 @@ def test_quick_hyperparameter_search_records_every_trial(tmp_path):
         assert trial["seconds"] > 0
     assert set(report["head_to_head"]) == {"best", "shipped"} and report["verdict"]
     assert not list(tmp_path.glob("*.keras")), "a search ships no model by itself"
+
+
+def test_the_cnn_reads_soft_ink_with_experts_fine_tuned_from_its_members(quick_run):
+    out, cards = quick_run
+    model = load_predictor("cnn", out).model
+    members, experts = ensemble_members(model), soft_experts(model)
+    assert len(experts) == 2
+    for member, expert in zip(members, experts, strict=True):
+        drift = (
+            np.abs(expert.get_weights()[0] - member.get_weights()[0]).mean() / np.abs(member.get_weights()[0]).mean()
+        )
+        assert 0 < drift < 0.5  # moved from its member, not trained from scratch
+    section = cards[1]["soft_experts"]
+    assert [network["seed"] for network in section["networks"]] == [42, 43]
+    assert 0 <= section["soft_validation"]["experts"] <= 1 and 0 <= section["soft_test_images"] <= 1000
+    assert cards[1]["train_seconds"] >= section["train_seconds"] > 0
+
+
+def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path):
+    out, _ = quick_run
+    for name in ("cnn.keras", "cnn.json"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
+    before = json.loads((tmp_path / "cnn.json").read_text())
+    old = load_predictor("cnn", tmp_path).model
+    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--experts-only", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    card = json.loads((tmp_path / "cnn.json").read_text())
+    new = load_predictor("cnn", tmp_path).model
+    for kept, loaded in zip(ensemble_members(old), ensemble_members(new), strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(kept.get_weights(), loaded.get_weights(), strict=True))
+    assert card["trained_at"] == before["trained_at"] and card["history"] == before["history"]
+    assert card["soft_experts"]["trained_at"] >= before["soft_experts"]["trained_at"]
+    old_seconds, new_seconds = before["soft_experts"]["train_seconds"], card["soft_experts"]["train_seconds"]
+    assert card["train_seconds"] == pytest.approx(before["train_seconds"] - old_seconds + new_seconds)
+    assert not (tmp_path / "digit_space.npz").exists()  # the digit space is the members', kept as it was
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--models", "cnn", "--experts-only", "--fine-tune"], "--experts-only keeps every network"),
+        (["--models", "logreg", "--experts-only"], "recipe of logreg has no soft-ink experts"),
+    ],
+)
+def test_experts_only_refuses_what_it_cannot_do(tmp_path, options, message):
+    result = subprocess.run([*TRAIN, "--quick", *options, "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
