@@ -31,7 +31,7 @@ FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background wi
 # The soft-ink experts see only these (measured on degraded validation digits, one expert
 # network: blur sigma 0.5-3 97.6 -> 98.7 %, 8-px digits 95.9 -> 96.8 %).
 SOFT_BLUR_SIGMA = (0.5, 3.5)
-SOFT_LOW_RESOLUTION = (7, 14)
+SOFT_LOW_RESOLUTION = (7, 12)
 
 
 def augment_batch(images: tf.Tensor) -> tf.Tensor:
