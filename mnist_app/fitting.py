@@ -25,16 +25,18 @@ def fit_network(
     start: keras.Model | None,
     degraded: np.ndarray | None = None,
     validation: np.ndarray | None = None,
+    label: str = "",
 ) -> tuple[keras.Model, dict]:
     """Train one network with its own seed (initialisation, shuffling, augmentation), from `start`
     if given. `degraded` holds one copy per training image for `spec.degraded_share` of each batch;
-    `validation` replaces the validation images that choose the best epoch."""
+    `validation` replaces the validation images that choose the best epoch; `label` names it in the log."""
     keras.utils.set_random_seed(seed)
+    label = label or f"{name} (seed {seed})"
     train_ds = batches(data["x_train"], data["y_train"], spec, seed, train=True, degraded=degraded)
     val_ds = batches(data["x_val"] if validation is None else validation, data["y_val"], spec, seed, train=False)
     steps = int(np.ceil(len(data["x_train"]) / spec.batch_size))
     strategy = _strategy(config)
-    print(f"{name} (seed {seed}): training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
+    print(f"{label}: training on {strategy.num_replicas_in_sync} replica(s) ({config.strategy} strategy)")
     with strategy.scope():
         model = BUILDERS[name]()
         if start is not None:
@@ -45,7 +47,7 @@ def fit_network(
     history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
     train_seconds = time.perf_counter() - started
     print(
-        f"{name} (seed {seed}): trained in {train_seconds:.0f} s, best validation accuracy "
+        f"{label}: trained in {train_seconds:.0f} s, best validation accuracy "
         f"{best.best_accuracy:.4f} (epoch {best.best_epoch + 1})",
         flush=True,
     )

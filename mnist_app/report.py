@@ -51,6 +51,10 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
 
 
 def _how_long(card: dict) -> str:
+    experts = card.get("soft_experts")
+    if experts:
+        epochs = experts["hyperparameters"]["epochs"]
+        return f"{_how_long({k: v for k, v in card.items() if k != 'soft_experts'})}; {len(experts['networks'])} soft-ink experts, {epochs} epochs each"
     hyperparameters = card["hyperparameters"]
     if "trees" in hyperparameters:
         return f"{hyperparameters['trees']} trees"

@@ -42,6 +42,9 @@ def run(config: TrainConfig) -> list[dict]:
         raise TrainingError(
             "--experts-only keeps every network of the models as it is: use it alone, without the forest"
         )
+    without = [name for name in config.models if config.experts_only and not config.spec(name).soft_experts]
+    if without:
+        raise TrainingError(f"--experts-only: the recipe of {', '.join(without)} has no soft-ink experts")
     out_dir = _writable_dir(Path(config.out_dir))
     if config.strategy == "mirrored":
         use_two_logical_cpus()
