@@ -16,8 +16,9 @@ DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...
 NUM_CLASSES = 10  # ...then centred by centre of mass in the 28x28 field
 
 # Soft ink: more than SOFT_INK of the inked pixels (above INK_LEVELS[0]) are mid-grey (below
-# INK_LEVELS[1]). Blurred photos and enlarged low-resolution scans are soft; pen drawings are not
-# (<= 0.7 of their ink), and neither are 99.6 % of MNIST's validation digits (measured).
+# INK_LEVELS[1]). Blurred photos and enlarged low-resolution scans are soft; our pen drawings are
+# not (<= 0.7 of their ink), nor 99.3 % of MNIST's test digits as published, but about half of
+# them enlarged onto a canvas or photographed are (measured; README, Preprocessing).
 SOFT_INK = 0.8
 INK_LEVELS = (0.1, 0.9)
 

@@ -53,5 +53,6 @@ def test_card_agrees_with_what_is_measured(measured, test_set, shipped, name):
     assert np.array_equal(confusion.sum(axis=1), np.bincount(labels, minlength=10))
     assert card["parameters"] == shipped[name].model.count_params()
     path = MODELS_DIR / f"{name}.keras"
-    assert card["file_bytes"] == path.stat().st_size < 5_000_000
+    # The CNN is four 2.2 MB networks (two members, two soft-ink experts); the others are smaller.
+    assert card["file_bytes"] == path.stat().st_size < 10_000_000
     assert len(card["history"]["val_accuracy"]) == trained_epochs(card)
