@@ -113,12 +113,6 @@ def soft_experts(model: keras.Model) -> list[keras.Model]:
     return [layer for layer in model.layers if isinstance(layer, keras.Model) and "_soft_expert_" in layer.name]
 
 
-def answering_networks(model: keras.Model, soft: bool) -> list[keras.Model]:
-    """The networks whose average is the model's answer for an image (soft: `preprocess.is_soft`)."""
-    experts = soft_experts(model)
-    return experts if experts and soft else ensemble_members(model)
-
-
 def single_image_forward(model: keras.Model) -> Callable[[keras.KerasTensor], keras.KerasTensor]:
     """Probabilities for one image (1, 28, 28, 1), running only the networks that answer it.
 

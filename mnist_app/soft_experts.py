@@ -14,7 +14,6 @@ import datetime
 import keras
 import numpy as np
 
-from mnist_app import inference
 from mnist_app.augment import SOFT_BLUR_SIGMA, SOFT_LOW_RESOLUTION, soft_copies
 from mnist_app.config import ModelSpec, TrainConfig
 from mnist_app.evaluation import to_model_input
@@ -67,9 +66,7 @@ def _soft_validation(
     """What the experts gain: members and experts on the same soft copies of the validation digits."""
 
     def accuracy(networks: list[keras.Model]) -> float:
-        probabilities = inference.Predictor(name, ensemble(networks, name)).predict_batch(
-            to_model_input(images), calibrated=False
-        )
+        probabilities = ensemble(networks, name).predict(to_model_input(images), batch_size=1000, verbose=0)
         return round(float(np.mean(probabilities.argmax(1) == labels)), 5)
 
     return {"images": len(labels), "members": accuracy(members), "experts": accuracy(experts)}

@@ -126,7 +126,7 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     """Clean digits go to the members' average, blurred ones to the experts', in one batch, after a reload."""
     from PIL import Image, ImageFilter
 
-    from mnist_app.models import BUILDERS, answering_networks, ensemble
+    from mnist_app.models import BUILDERS, ensemble
     from mnist_app.preprocess import is_soft
 
     keras.utils.set_random_seed(3)
@@ -140,7 +140,7 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     soft = np.array([is_soft(image[:, :, 0]) for image in images])
     assert soft[20:].all() and soft[:20].mean() < 0.2
     expected = np.stack([
-        np.mean([network.predict(image[None], verbose=0)[0] for network in answering_networks(predictor.model, s)], 0)
+        np.mean([network.predict(image[None], verbose=0)[0] for network in (experts if s else members)], 0)
         for image, s in zip(images, soft, strict=True)
     ])  # fmt: skip
     assert np.allclose(predictor.predict_batch(images, calibrated=False), expected, atol=1e-5)
