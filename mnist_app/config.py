@@ -151,7 +151,7 @@ class TrainConfig:
     keep_members: bool = False
     # Keep the networks of the model in out_dir as they are and train only its soft-ink experts.
     experts_only: bool = False
-    soft_expert_epochs: int = 3  # each expert is fine-tuned this long, at fine_tune_rate
+    soft_expert_epochs: int = 6  # each expert is fine-tuned this long, at fine_tune_rate
 
     @property
     def fine_tuning(self) -> bool:
