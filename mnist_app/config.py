@@ -151,7 +151,9 @@ class TrainConfig:
     keep_members: bool = False
     # Keep the networks of the model in out_dir as they are and train only its soft-ink experts.
     experts_only: bool = False
-    soft_expert_epochs: int = 6  # each expert is fine-tuned this long, at fine_tune_rate
+    # Each expert is fine-tuned this long, at fine_tune_rate: 6 epochs rather than 3 took soft validation
+    # copies from 98.04 to 98.20 % (validation accuracy was still rising at epoch 3).
+    soft_expert_epochs: int = 6
 
     @property
     def fine_tuning(self) -> bool:

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from mnist_app.calibration import expected_calibration_error
-from tests.robustness import degraded_inputs
+from tests.robustness import TARGETS, degraded_inputs
 
 SAMPLES = 500  # per set: enough for a 1-point resolution, quick enough for every `make test`
 
 
 # Regression guards about a point under what the shipped CNN reads on these 500 images (seed 11;
-# README, Results, has 1,000 per set). The issue's blur target is checked on the README's images below.
+# README, Results, has 1,000 per set). The issue's tightest targets are checked on every test digit below.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name, bound",
@@ -34,12 +34,14 @@ def test_cnn_reads_degraded_digits(shipped, test_set, name, bound):
 
 
 @pytest.mark.slow
-def test_the_issue_target_for_blur_on_the_readme_images(shipped, test_set):
-    """98 % on Gaussian blur of sigma 0.5-3 (issue 11), on the README's 1,000 images. Reached with the
-    soft-ink experts; its other target, 97 % on 8-px digits alone, is not (96.4 %), so it is not here."""
-    images, labels = degraded_inputs("blur", *test_set)
+@pytest.mark.parametrize("name", ["low8", "blur"])
+def test_the_issue_targets_on_every_test_digit(shipped, test_set, name):
+    """Issue 11: 97 % on 8-px digits, 98 % on blur of sigma 0.5-3, on all 10,000 test digits (README).
+    These two have margins under a point; the 12- and 16-px guards above already sit over 97 %."""
+    images, labels = degraded_inputs(name, *test_set, samples=len(test_set[1]))
     accuracy = float(np.mean(shipped["cnn"].predict_batch(images).argmax(1) == labels))
-    assert accuracy >= 0.98, accuracy
+    print(f"CNN on every test digit, {name}: {accuracy:.2%}")
+    assert accuracy >= TARGETS[name], accuracy
 
 
 @pytest.mark.parametrize("model", ["cnn", "ann"])
