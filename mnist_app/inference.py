@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import tensorflow as tf
 
 from mnist_app.calibration import apply_temperature
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, MODELS_DIR, NUM_CLASSES
-from mnist_app.models import single_image_forward  # also registers SoftInkRouter, so routed model files load
+from mnist_app.models import answering_networks, averaged_forward, soft_experts  # registers SoftInkRouter too
+from mnist_app.preprocess import is_soft
 
 log = logging.getLogger(__name__)
 
@@ -62,39 +64,32 @@ class Predictor:
 
     def __post_init__(self) -> None:
         model = self.model
-        forward = single_image_forward(model)  # a model with soft-ink experts runs only one branch
         # Fitted by `python -m mnist_app.calibration` on the validation split; 1.0 = as trained.
         self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
-
-        @tf.function(input_signature=[SINGLE])
-        def single(x: tf.Tensor) -> tf.Tensor:
-            return forward(x)
-
-        @tf.function(input_signature=[SINGLE])
-        def single_with_saliency(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            # Gradient x input of the winning class's log-probability: which pixels drove it.
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                probabilities = forward(x)
-                top = tf.math.log(tf.reduce_max(probabilities, axis=1) + 1e-12)
-            return probabilities, tape.gradient(top, x) * x
+        # A model with soft-ink experts gets one traced pair of functions per branch, chosen on the
+        # host by `is_soft`: an in-graph `cond` would cost a single image about 15 % more.
+        self._routes_soft = bool(soft_experts(model))
+        routes = (False, True) if self._routes_soft else (False,)
+        self._single = {soft: _traced_single(averaged_forward(answering_networks(model, soft))) for soft in routes}
 
         @tf.function(input_signature=[BATCH])
         def batch(x: tf.Tensor) -> tf.Tensor:
             return model(x, training=False)
 
-        self._single, self._single_with_saliency, self._batch = single, single_with_saliency, batch
-        blank = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
-        self.predict(blank)  # trace now, not on first use
-        self.predict(blank, saliency=True)
+        self._batch = batch
+        for soft in routes:  # trace now, not on first use
+            warm_up = np.full((IMAGE_SIDE, IMAGE_SIDE), 0.5 if soft else 0.0, np.float32)
+            self.predict(warm_up)
+            self.predict(warm_up, saliency=True)
 
     def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction:
         """Class probabilities of one 28x28 float image in [0, 1] (white digit on black)."""
         x = _as_batch(image)[:1]
+        plain, with_saliency = self._single[self._routes_soft and is_soft(x[0, :, :, 0])]
         if saliency:
-            probabilities, grad = self._single_with_saliency(tf.constant(x))
+            probabilities, grad = with_saliency(tf.constant(x))
             return Prediction(self.name, self._calibrate(probabilities.numpy())[0], grad.numpy()[0, :, :, 0])
-        return Prediction(self.name, self._calibrate(self._single(tf.constant(x)).numpy())[0])
+        return Prediction(self.name, self._calibrate(plain(tf.constant(x)).numpy())[0])
 
     def predict_batch(self, images: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
         """Probabilities (n, 10) for n images, given as (n, 28, 28) or (n, 28, 28, 1) floats."""
@@ -105,6 +100,25 @@ class Predictor:
 
     def _calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         return probabilities if self.temperature == 1.0 else apply_temperature(probabilities, self.temperature)
+
+
+def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor]) -> tuple[Callable, Callable]:
+    """One image's probabilities, and the same with its saliency, each traced once."""
+
+    @tf.function(input_signature=[SINGLE])
+    def plain(x: tf.Tensor) -> tf.Tensor:
+        return forward(x)
+
+    @tf.function(input_signature=[SINGLE])
+    def with_saliency(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        # Gradient x input of the winning class's log-probability: which pixels drove it.
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            probabilities = forward(x)
+            top = tf.math.log(tf.reduce_max(probabilities, axis=1) + 1e-12)
+        return probabilities, tape.gradient(top, x) * x
+
+    return plain, with_saliency
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:

@@ -113,24 +113,20 @@ def soft_experts(model: keras.Model) -> list[keras.Model]:
     return [layer for layer in model.layers if isinstance(layer, keras.Model) and "_soft_expert_" in layer.name]
 
 
-def single_image_forward(model: keras.Model) -> Callable[[keras.KerasTensor], keras.KerasTensor]:
-    """Probabilities for one image (1, 28, 28, 1), running only the networks that answer it.
-
-    Called as a whole, a model with soft-ink experts runs all its networks and then picks per image;
-    inside a traced function `ops.cond` runs one branch, so one image costs what the members cost."""
+def answering_networks(model: keras.Model, soft: bool) -> list[keras.Model]:
+    """The networks whose average answers an image. With soft-ink experts: the experts for soft ink,
+    else the members, so that one image runs one branch only (as `inference` does); without: the model."""
     experts = soft_experts(model)
     if not experts:
-        return lambda x: model(x, training=False)
-    members = ensemble_members(model)
+        return [model]
+    return experts if soft else ensemble_members(model)
 
-    def average(networks: list[keras.Model], x: keras.KerasTensor) -> keras.KerasTensor:
-        return ops.mean(ops.stack([network(x, training=False) for network in networks]), axis=0)
 
-    def forward(x: keras.KerasTensor) -> keras.KerasTensor:
-        soft = _soft_share_exceeded(ops.reshape(x, (1, -1)))[0]
-        return ops.cond(soft, lambda: average(experts, x), lambda: average(members, x))
-
-    return forward
+def averaged_forward(networks: list[keras.Model]) -> Callable[[keras.KerasTensor], keras.KerasTensor]:
+    """Probabilities: the mean of the networks' outputs (a single network's own)."""
+    if len(networks) == 1:
+        return lambda x: networks[0](x, training=False)
+    return lambda x: ops.mean(ops.stack([network(x, training=False) for network in networks]), axis=0)
 
 
 def _soft_share_exceeded(flat: keras.KerasTensor) -> keras.KerasTensor:

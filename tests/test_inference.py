@@ -138,11 +138,14 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     images = np.concatenate([to_model_input(digits), to_model_input(np.stack(blurred))])
     images /= images.max(axis=(1, 2, 3), keepdims=True)  # as the preprocessing gives them: peak ink 1
     soft = np.array([is_soft(image[:, :, 0]) for image in images])
-    assert soft[20:].all() and soft[:20].mean() < 0.2
+    assert soft[20:].all() and soft[:20].mean() < 0.2 and not soft[0]
     expected = np.stack([
         np.mean([network.predict(image[None], verbose=0)[0] for network in (experts if s else members)], 0)
         for image, s in zip(images, soft, strict=True)
     ])  # fmt: skip
     assert np.allclose(predictor.predict_batch(images, calibrated=False), expected, atol=1e-5)
-    assert np.allclose(predictor.predict(images[-1, :, :, 0]).probabilities, expected[-1], atol=1e-5)
+    for index in (0, -1):  # one image runs only its branch (members, experts), with saliency or without
+        for saliency in (False, True):
+            answer = predictor.predict(images[index, :, :, 0], saliency=saliency).probabilities
+            assert np.allclose(answer, expected[index], atol=1e-5)
     assert not np.allclose(expected[:20], np.mean([e.predict(images[:20], verbose=0) for e in experts], 0))
