@@ -1,7 +1,8 @@
 """Load the trained models safely and predict digits fast, one image or many.
 
 Single images never go through `model.predict` (tens of milliseconds of overhead per call):
-each model is traced once into a `tf.function` with a fixed input signature and warmed up."""
+each model (each of its two branches, with soft-ink experts) is traced once into a `tf.function`
+with a fixed input signature and warmed up."""
 
 from __future__ import annotations
 

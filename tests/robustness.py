@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from mnist_app.preprocess import preprocess
 from tests import degrade
 from tests.drawings import pen_drawing_set
 from tests.test_preprocess import as_canvas, as_photo
+
+if TYPE_CHECKING:
+    from mnist_app.inference import Predictor
 
 SAMPLES = 1000  # test digits per degraded set
 OUT = ROOT / "benchmarks" / "robustness.json"
@@ -87,7 +91,7 @@ def measure(predictors: dict, x_test: np.ndarray, y_test: np.ndarray, samples: i
 TARGETS = {"low8": 0.97, "low12": 0.97, "low16": 0.97, "blur": 0.98}
 
 
-def measure_targets(cnn, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+def measure_targets(cnn: Predictor, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """Per target set: the CNN's accuracy on every test digit, degraded once (seed 0)."""
     results = {}
     for name, target in TARGETS.items():
