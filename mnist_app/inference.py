@@ -77,6 +77,7 @@ class Predictor:
         def batch(x: tf.Tensor) -> tf.Tensor:
             return model(x, training=False)
 
+        _trace_now(batch)
         self._batch = batch
         for soft in routes:  # trace now, not on first use
             warm_up = np.full((IMAGE_SIDE, IMAGE_SIDE), 0.5 if soft else 0.0, np.float32)
@@ -119,7 +120,15 @@ def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor]) -> tuple[Callable,
             top = tf.math.log(tf.reduce_max(probabilities, axis=1) + 1e-12)
         return probabilities, tape.gradient(top, x) * x
 
+    _trace_now(plain, with_saliency)
     return plain, with_saliency
+
+
+def _trace_now(*functions: tf.types.experimental.PolymorphicFunction) -> None:
+    """Trace each function for its input signature now. Traced on first call instead, every model's
+    functions share code, so TensorFlow would log a false "frequent retracing" warning."""
+    for function in functions:
+        function.get_concrete_function()
 
 
 def _as_batch(images: np.ndarray) -> np.ndarray:

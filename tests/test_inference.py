@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import logging.handlers
 import shutil
 
 import keras
@@ -120,6 +122,23 @@ def test_predictor_warms_up_on_creation():
     )
     predictor = Predictor("logreg", model)
     assert predictor.predict(np.ones((28, 28), np.float32)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_loading_every_model_again_and_again_logs_no_retracing_warning():
+    """A server loads every model, per replica and after a cache clear: each traces its own functions,
+    and TensorFlow must not mistake that for retracing (it once filled the app's log)."""
+    handler = logging.handlers.BufferingHandler(capacity=1000)
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        for _ in range(3):
+            predictors, problems = load_predictors()
+            assert not problems
+            for predictor in predictors.values():
+                predictor.predict(np.full((28, 28), 0.5, np.float32), saliency=True)
+                predictor.predict_batch(np.zeros((3, 28, 28), np.float32))
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert not [r.getMessage() for r in handler.buffer if "retracing" in r.getMessage()]
 
 
 def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_set, tmp_path):
