@@ -79,7 +79,7 @@ class Predictor:
 
         _trace_now(batch)
         self._batch = batch
-        for soft in routes:  # trace now, not on first use
+        for soft in routes:  # run each branch once now (already traced): the first user waits no longer
             warm_up = np.full((IMAGE_SIDE, IMAGE_SIDE), 0.5 if soft else 0.0, np.float32)
             self.predict(warm_up)
             self.predict(warm_up, saliency=True)
