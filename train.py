@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR, TrainConfig
+from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.training.recipes import TrainConfig
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -67,9 +68,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
-    from mnist_app.data import MnistUnavailableError
+    from mnist_app.dataset.mnist import MnistUnavailableError
     from mnist_app.drawings.files import BadFile
-    from mnist_app.training import TrainingError, run  # imports TensorFlow: after argument checks
+    from mnist_app.training.run import TrainingError, run  # imports TensorFlow: after argument checks
 
     try:
         run(config)

@@ -1,9 +1,11 @@
-"""Paths, constants and the training configuration, all in one place."""
+"""What the app needs at run time: paths, image constants, model names, thresholds and limits.
+
+Training recipes live in `mnist_app.training.recipes`."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +36,7 @@ MODEL_TITLES = {
 }
 
 # A calibrated top probability below this is "not sure". Chosen from data (`python -m
-# mnist_app.calibration`, validation split): about 1 % of right answers flagged per shown model.
+# mnist_app.serving.calibration`, validation split): about 1 % of right answers flagged per shown model.
 # With the fine-tuned models it catches 55 % of the CNN's and 63 % of the ANN's wrong answers and
 # flags 0.60 % (CNN) and 1.05 % (ANN) of right ones. A strict 1 % would mean 0.70, where the CNN
 # catches 45 % on validation and only 23 % of its test-set errors (43 % at 0.80): kept at 0.80.
@@ -60,127 +62,3 @@ ROOM = RoomConfig()
 # Uploads: refuse images larger than this before decoding them fully (decompression bombs).
 MAX_UPLOAD_PIXELS = 40_000_000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """How one model family is trained."""
-
-    epochs: int  # full passes over the training split
-    learning_rate: float  # peak learning rate of the cosine schedule (Adam)
-    augment: bool  # random affine + stroke-weight augmentation during training
-    batch_size: int = 128  # images per step
-    degraded_share: float = 0.0  # share of each batch replaced by blurred / low-resolution / faded copies
-    # Networks trained alike (same data split; seeds seed, seed + 1, ...) whose probabilities the
-    # shipped model averages: two double the latency (still ~3 ms) and fix digits one of them misreads.
-    members: int = 1
-    # Networks fine-tuned from the first members on blurred and low-resolution copies only; a
-    # model with them answers images of soft ink (SOFT_INK) with their average instead.
-    soft_experts: int = 0
-
-
-# Shipped settings: `make train` takes about an hour on a 2-core CPU (the CNN most of it).
-MODEL_SPECS: dict[str, ModelSpec] = {
-    # Soft input (blurred photos, low-resolution scans) was misread until the two shown models saw it.
-    "cnn": ModelSpec(
-        epochs=20, learning_rate=3e-3, augment=True, degraded_share=0.3, members=2, soft_experts=2
-    ),  # ~2 min an epoch
-    "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3),  # ~6 s an epoch
-    "rnn": ModelSpec(epochs=30, learning_rate=2e-3, augment=True),  # ~12 s an epoch
-    # Plain pixels: a linear model cannot absorb warps, augmentation would only cost accuracy.
-    "logreg": ModelSpec(epochs=20, learning_rate=2e-3, augment=False, batch_size=256),
-}
-
-
-@dataclass(frozen=True)
-class ForestSpec:
-    """The random forest (YDF), chosen from measured accuracy against size (models/forest.json)."""
-
-    # Measured on the test set (files gzipped): 50 trees of depth 16: 96.47 %, 3.0 MB;
-    # 100 trees of depth 20: 96.72 %, 6.2 MB. The card's size_curve has the validation curve.
-    trees: int = 100  # more trees: a little more accurate, proportionally bigger
-    max_depth: int = 20  # each level deeper roughly doubles a tree's size
-    candidates: int | None = None  # pixels tried at each split; None: YDF's default, sqrt(784) = 28
-
-    def quick(self) -> ForestSpec:
-        return ForestSpec(trees=5, max_depth=8, candidates=self.candidates)
-
-
-FOREST = ForestSpec()
-
-
-@dataclass(frozen=True)
-class TuneConfig:
-    """`make tune`: the ANN's hyper-parameter search (KerasTuner Hyperband), within about 20 minutes."""
-
-    train_subset: int = 15_000  # training images each candidate learns from (validation: all 5,000)
-    max_epochs: int = 9  # the most any candidate trains (Hyperband gives most of them fewer)
-    iterations: int = 3  # Hyperband rounds; one took 6 minutes here, ~23 trials
-    budget_s: float = 15 * 60  # no new trial starts after this; the head-to-head follows
-    margin: float = 0.002  # validation accuracy the best trial must gain over the shipped settings
-    seed: int = 42
-
-
-@dataclass
-class TrainConfig:
-    """What `train.py` does; every field has a command-line option."""
-
-    models: tuple[str, ...] = MODEL_NAMES  # which model families to train
-    epochs: int | None = None  # override every model's epoch count
-    batch_size: int | None = None  # override every model's batch size
-    degraded_share: float | None = None  # override every model's share of degraded copies per batch
-    seed: int = 42  # one seed for data split, initialisation and augmentation
-    out_dir: Path = field(default_factory=lambda: MODELS_DIR)  # where .keras and .json go
-    quick: bool = False  # tiny subset, one epoch: a smoke test, not a model to ship
-    strategy: str = "default"  # "default" or "mirrored" (tf.distribute.MirroredStrategy)
-    validation_size: int = 5000  # carved out of the 60,000 training images
-    quick_train_size: int = 2000  # training images used with quick=True
-    quick_test_size: int = 1000  # test images evaluated with quick=True
-    # Fine-tune: continue training the models in out_dir (at a lower rate, for a few epochs)
-    # instead of training from scratch, e.g. after the preprocessing of the degraded copies changed.
-    fine_tune: bool = False
-    # Fine-tune on MNIST's training split plus these drawings (an .npz from
-    # `python -m mnist_app.drawings export`); implies fine_tune.
-    extra_data: Path | None = None
-    extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
-    fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
-    fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
-    tune: str | None = None  # search this model's hyper-parameters (TuneConfig) instead of training
-    # Ensembles: keep the members already in out_dir (trained by the same recipe) and train only
-    # the missing ones, instead of training every member again.
-    keep_members: bool = False
-    # Keep the networks of the model in out_dir as they are and train only its soft-ink experts.
-    experts_only: bool = False
-    # Each expert is fine-tuned this long, at fine_tune_rate: 6 epochs rather than 3 took soft validation
-    # copies from 98.04 to 98.20 % (validation accuracy was still rising at epoch 3).
-    soft_expert_epochs: int = 6
-
-    @property
-    def fine_tuning(self) -> bool:
-        return self.fine_tune or self.extra_data is not None
-
-    def spec(self, name: str) -> ModelSpec:
-        """The model's shipped spec with this run's overrides applied."""
-        base = MODEL_SPECS[name]
-        default_epochs = self.fine_tune_epochs if self.fine_tuning else base.epochs
-        epochs = 1 if self.quick else (self.epochs or default_epochs)
-        return ModelSpec(
-            epochs=epochs,
-            learning_rate=base.learning_rate * (self.fine_tune_rate if self.fine_tuning else 1.0),
-            augment=base.augment,
-            batch_size=self.batch_size or base.batch_size,
-            degraded_share=base.degraded_share if self.degraded_share is None else self.degraded_share,
-            members=base.members,
-            soft_experts=base.soft_experts,
-        )
-
-    def soft_expert_spec(self, name: str) -> ModelSpec:
-        """How each soft-ink expert is fine-tuned: on soft copies only, at the fine-tuning rate."""
-        base = MODEL_SPECS[name]
-        return ModelSpec(
-            epochs=1 if self.quick else self.soft_expert_epochs,
-            learning_rate=base.learning_rate * self.fine_tune_rate,
-            augment=base.augment,
-            batch_size=self.batch_size or base.batch_size,
-            degraded_share=1.0,
-        )

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app import typicality
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
-from mnist_app.images import ImageDecodeError, decode_image
-from mnist_app.preprocess import preprocess
+from mnist_app.reading.preprocess import preprocess
+from mnist_app.reading.uploads import ImageDecodeError, decode_image
+from mnist_app.serving import digit_check
 
 NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
 
@@ -37,7 +37,7 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
     if digit_image is None:
         return {**result, "error": "no ink found: the image is blank or has no contrast"}
     predictions = {name: predictor.predict(digit_image) for name, predictor in predictors.items()}
-    space = typicality.load(models_dir)
+    space = digit_check.load(models_dir)
     if space is not None:
         judge = predictions.get("cnn") or next(iter(predictions.values()))
         result["looks_like_a_digit"] = space.is_typical(digit_image, judge.digit)
@@ -56,7 +56,7 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
 
 def read_number_file(path: Path, predictors: dict) -> dict:
     """One file read as a number by the one model given: the number and every digit's reading."""
-    from mnist_app.numbers import TooManyParts, read_number
+    from mnist_app.serving.reader import TooManyParts, read_number
 
     result: dict = {"file": str(path)}
     image, error = _read_image(path)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.number and len(names) != 1:
         parser.error("--number reads with one model: name it with --models (default: cnn)")
 
-    from mnist_app.inference import load_predictors  # TensorFlow: only after the arguments are fine
+    from mnist_app.serving.predictor import load_predictors  # TensorFlow: only after the arguments are fine
 
     predictors, problems = load_predictors(args.models_dir, names)
     for problem in problems:

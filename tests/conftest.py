@@ -10,7 +10,7 @@ from mnist_app.config import MODEL_NAMES, MODELS_DIR
 
 @pytest.fixture(scope="session")
 def mnist():
-    from mnist_app.data import load_mnist
+    from mnist_app.dataset.mnist import load_mnist
 
     return load_mnist()
 
@@ -24,7 +24,7 @@ def test_set(mnist) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def shipped():
     """Every shipped model, loaded the way the app loads them."""
-    from mnist_app.inference import load_predictors
+    from mnist_app.serving.predictor import load_predictors
 
     predictors, problems = load_predictors(MODELS_DIR, MODEL_NAMES)
     assert not problems, problems

@@ -34,7 +34,7 @@ def reading_script(image, polarity: str, models_dir: str | None = None) -> None:
     from pathlib import Path
 
     from mnist_app import config
-    from mnist_app.ui.reading import show_reading
+    from mnist_app.ui.digit_view import show_reading
 
     original = config.MODELS_DIR
     config.MODELS_DIR = Path(models_dir) if models_dir else original
@@ -49,7 +49,7 @@ def reading(image, polarity="light", models_dir=None) -> AppTest:
 
 
 def test_a_drawn_seven_is_read_by_both_models():
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     at = reading(render(7, pen=20))
     assert not at.exception
@@ -82,7 +82,7 @@ def test_scribble_is_not_a_confident_digit():
 
 @pytest.mark.parametrize("thing", ["smiley", "letter A", "letter W", "hash", "box"])
 def test_things_that_are_not_digits_are_flagged(thing):
-    from tests.drawings import NOT_DIGITS, render_strokes
+    from tools.synthetic_drawings import NOT_DIGITS, render_strokes
 
     at = reading(render_strokes(NOT_DIGITS[thing], pen=16))
     assert not at.exception
@@ -93,7 +93,7 @@ def test_things_that_are_not_digits_are_flagged(thing):
 @pytest.mark.parametrize("letter", ["B", "E", "R", "S"])
 def test_letters_that_look_like_digits_are_named(letter):
     """B reads as 8 and S as 5 to a digit model; the page says which letter it looks like instead."""
-    from tests.drawings import LETTERS, render_strokes
+    from tools.synthetic_drawings import LETTERS, render_strokes
 
     at = reading(render_strokes(LETTERS[letter], pen=16))
     assert not at.exception
@@ -101,7 +101,7 @@ def test_letters_that_look_like_digits_are_named(letter):
 
 
 def test_missing_models_say_how_to_train(tmp_path):
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     at = reading(render(3), models_dir=str(tmp_path))
     assert not at.exception
@@ -137,7 +137,7 @@ def test_data_tab_shuffle_changes_the_samples():
 
 def test_data_tab_without_data_explains_the_fix(monkeypatch):
     def script() -> None:
-        from mnist_app.data import MnistUnavailableError
+        from mnist_app.dataset.mnist import MnistUnavailableError
         from mnist_app.ui import data_tab, resources
 
         def unavailable():
@@ -235,7 +235,7 @@ def number_reading(image) -> AppTest:
 
 
 def test_number_panel_reads_a_drawn_number():
-    from tests.number_images import drawn_number
+    from tools.number_images import drawn_number
 
     at = number_reading(drawn_number("2026", np.random.default_rng(2), pen=8))
     assert not at.exception
@@ -254,7 +254,7 @@ def test_number_panel_reads_a_drawn_number():
     ],
 )
 def test_number_panel_bad_input_gets_a_message(name, image):
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     if image is None:
         image = render(3, pen=20)
@@ -278,8 +278,8 @@ def inside_script(image) -> None:
 
 
 def test_inside_the_networks_panel():
-    from mnist_app.preprocess import preprocess
-    from tests.drawings import render
+    from mnist_app.reading.preprocess import preprocess
+    from tools.synthetic_drawings import render
 
     image = preprocess(render(4, pen=20), "light")
     # The first run builds the neighbour index into data/ (the app's own cache), later runs read it.
@@ -292,8 +292,8 @@ def test_inside_the_networks_panel():
 
 
 def test_inside_the_networks_says_when_the_soft_ink_experts_answered(test_set):
-    from mnist_app.preprocess import preprocess
-    from tests import degrade
+    from mnist_app.reading.preprocess import preprocess
+    from tools import degrade
 
     image = preprocess(degrade.blurred(test_set[0][0], np.random.default_rng(0), 2.5))
     at = AppTest.from_function(inside_script, args=(image,), default_timeout=300).run()
@@ -305,9 +305,9 @@ def test_explore_map_marks_the_last_drawing():
     def script() -> None:
         import streamlit as st
 
-        from mnist_app.preprocess import preprocess
+        from mnist_app.reading.preprocess import preprocess
         from mnist_app.ui import data_tab, navigation
-        from tests.drawings import render
+        from tools.synthetic_drawings import render
 
         st.session_state[navigation.LAST_DRAWING] = preprocess(render(0, pen=20), "light")
         data_tab.render()
@@ -321,7 +321,7 @@ def test_explore_map_marks_the_last_drawing():
 
 def share_script(image) -> None:
     """Runs inside AppTest: a drawing's answers with the share controls, as the Draw tab shows them."""
-    from mnist_app.ui.reading import read
+    from mnist_app.ui.digit_view import read
     from mnist_app.ui.share_view import show_share
 
     reading = read(image, "light")
@@ -330,7 +330,7 @@ def share_script(image) -> None:
 
 def test_share_a_drawing_then_correct_it(tmp_path, monkeypatch):
     from mnist_app.drawings import Store
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     db = f"sqlite:///{tmp_path / 'room.db'}"
     monkeypatch.setenv("MNIST_APP_DB", db)
@@ -354,7 +354,7 @@ def test_share_a_drawing_then_correct_it(tmp_path, monkeypatch):
 
 
 def test_share_with_a_broken_database_keeps_the_drawing_and_says_why(tmp_path, monkeypatch):
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     (tmp_path / "file").write_text("a file where the database's folder should be")
     monkeypatch.setenv("MNIST_APP_DB", f"sqlite:///{tmp_path / 'file' / 'room.db'}")
@@ -378,7 +378,7 @@ def room_script() -> None:
 
 def test_room_tab_shows_counts_accuracy_and_misses_first(tmp_path, monkeypatch):
     from mnist_app.drawings import Answer, Store, new_drawing
-    from tests.drawings import render
+    from tools.synthetic_drawings import render
 
     db = f"sqlite:///{tmp_path / 'room.db'}"
     monkeypatch.setenv("MNIST_APP_DB", db)

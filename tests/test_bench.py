@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mnist_app import bench, report
+from tools import bench, report
 
 
 def test_benchmark_writes_valid_results(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app.browser import (
+from tools.browser import (
     ARTIFACTS,
     canvas,
     draw_strokes,
@@ -23,7 +23,7 @@ from mnist_app.browser import (
     wait_for_metrics,
     wait_until_drawn,
 )
-from tests.drawings import canvas_points, render
+from tools.synthetic_drawings import canvas_points, render
 
 
 def ink_on_canvas(page) -> int:

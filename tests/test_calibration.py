@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app.calibration import (
+from mnist_app.serving.calibration import (
     apply_temperature,
     expected_calibration_error,
     fit_temperature,

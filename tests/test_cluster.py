@@ -1,6 +1,6 @@
 """The deployment: nginx in front of replicas with sticky sessions, PostgreSQL, failover; the Docker files.
 
-A bounded run of `make scaletest` (tests/scaletest.py): 4 sessions, one drawing before and one
+A bounded run of `make scaletest` (tools/scaletest.py): 4 sessions, one drawing before and one
 after a replica is killed. Real nginx, real PostgreSQL, real Chromium, loopback only.
 """
 
@@ -68,7 +68,7 @@ def test_dockerfile_runs_as_a_user_with_a_healthcheck_and_ships_what_exists():
 @pytest.mark.slow
 def test_sessions_spread_share_across_replicas_and_survive_a_killed_replica():
     require_services()
-    from tests.scaletest import FAILOVER_BUDGET_S, run, summary
+    from tools.scaletest import FAILOVER_BUDGET_S, run, summary
 
     run_dir = Path(tempfile.mkdtemp(prefix="mnist-cluster-test-"))  # under /tmp: PostgreSQL's user reaches it
     try:

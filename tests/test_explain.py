@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_app.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
-from mnist_app.models import ensemble_members
-from mnist_app.preprocess import preprocess
-from tests import degrade
+from mnist_app.reading.preprocess import preprocess
+from mnist_app.serving.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
+from mnist_app.serving.networks import ensemble_members
+from tools import degrade
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_neighbour_caption():
 
 
 def test_you_are_here_falls_in_the_cloud_of_its_own_class(mnist):
-    from mnist_app.eda import pca_2d
+    from mnist_app.dataset.statistics import pca_2d
 
     (x_train, y_train), (x_test, y_test) = mnist
     digit_map = pca_2d(x_train, 3000, seed=0)

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mnist_app.images import ImageDecodeError, decode_image
-from mnist_app.preprocess import preprocess
-from tests.drawings import render
+from mnist_app.reading.preprocess import preprocess
+from mnist_app.reading.uploads import ImageDecodeError, decode_image
+from tools.synthetic_drawings import render
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -144,7 +144,7 @@ def test_corrupted_png_bytes_never_crash(position, noise):
 
 
 def test_preview_is_small_and_displayable():
-    from mnist_app.images import preview
+    from mnist_app.reading.uploads import preview
 
     big = paper_digit(1).resize((2000, 1500))
     sixteen = Image.fromarray(np.asarray(paper_digit(1).convert("L"), np.uint16) * 257)

@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_app.calibration import apply_temperature
 from mnist_app.config import MODELS_DIR
-from mnist_app.evaluation import to_model_input
-from mnist_app.inference import ModelLoadError, Predictor, load_predictor, load_predictors
+from mnist_app.serving.calibration import apply_temperature
+from mnist_app.serving.predictor import ModelLoadError, Predictor, load_predictor, load_predictors
+from mnist_app.training.evaluation import to_model_input
 
 
 @pytest.mark.parametrize("name", ["ann", "cnn", "rnn", "logreg"])
@@ -145,8 +145,8 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     """Clean digits go to the members' average, blurred ones to the experts', in one batch, after a reload."""
     from PIL import Image, ImageFilter
 
-    from mnist_app.models import BUILDERS, ensemble
-    from mnist_app.preprocess import is_soft
+    from mnist_app.reading.preprocess import is_soft
+    from mnist_app.serving.networks import BUILDERS, ensemble
 
     keras.utils.set_random_seed(3)
     members, experts = [BUILDERS["logreg"]() for _ in range(2)], [BUILDERS["logreg"]() for _ in range(2)]

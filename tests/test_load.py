@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
-from mnist_app.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
 from mnist_app.drawings import Store
-from tests.async_driver import ANSWER_TIMEOUT, draw, wait_for
-from tests.drawings import render
+from tools.async_driver import ANSWER_TIMEOUT, draw, wait_for
+from tools.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
+from tools.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
+from tools.synthetic_drawings import render
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
 async_api = pytest.importorskip("playwright.async_api")

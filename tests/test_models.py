@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODELS_DIR
-from mnist_app.evaluation import to_model_input
+from mnist_app.training.evaluation import to_model_input
 
 TARGETS = {"cnn": 0.9960, "ann": 0.9860, "rnn": 0.9880, "logreg": 0.92}
 CARD_FIELDS = {

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from tests.drawings import render
+from tools.synthetic_drawings import render
 
 PREDICT = [sys.executable, "-m", "mnist_app.predict"]
 
@@ -66,7 +66,7 @@ def test_unknown_model_name_is_refused():
 
 
 def test_a_letter_is_named_in_text_and_json(tmp_path):
-    from tests.drawings import LETTERS, render_strokes
+    from tools.synthetic_drawings import LETTERS, render_strokes
 
     Image.fromarray(render_strokes(LETTERS["B"], pen=16)).save(tmp_path / "b.png")
     text = subprocess.run([*PREDICT, "--models", "cnn", str(tmp_path / "b.png")], capture_output=True, text=True,

@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from mnist_app.ink import ink_map
-from mnist_app.preprocess import preprocess, preprocess_steps, stroke_width
-from tests.drawings import pen_drawing_set, render
+from mnist_app.reading.ink import ink_map
+from mnist_app.reading.preprocess import preprocess, preprocess_steps, stroke_width
+from tools.degrade import as_canvas, as_photo
+from tools.synthetic_drawings import pen_drawing_set, render
 
 SAMPLES = 2000  # MNIST test images per redrawing test
-
-
-def as_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
-    """An MNIST digit redrawn like a canvas sketch: random size, place, stroke width and polarity."""
-    size = int(rng.integers(90, 330))  # the 28x28 field; the digit itself is ~20/28 of it
-    big = Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
-    widen = int(rng.choice([1, 3, 5, 9, 13]))
-    if widen > 1:
-        big = big.filter(ImageFilter.MaxFilter(widen))
-    ink = np.zeros((canvas + 2 * size, canvas + 2 * size), np.uint8)
-    top, left = rng.integers(size - size // 5, canvas + size // 5, size=2)  # may run a little off
-    ink[top : top + size, left : left + size] = np.asarray(big)
-    ink = ink[size : size + canvas, size : size + canvas]
-    style = rng.integers(4)
-    if style == 0:  # white pen, black opaque canvas
-        grey = ink
-        return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-    if style == 1:  # black pen on white paper, no alpha
-        return 255 - ink
-    if style == 2:  # white pen on a transparent canvas
-        return np.dstack([np.full_like(ink, 255)] * 3 + [ink])
-    return np.dstack([np.zeros_like(ink)] * 3 + [ink])  # black pen on a transparent canvas
-
-
-def as_photo(digit: np.ndarray, rng: np.random.Generator, side: int = 400) -> np.ndarray:
-    """An MNIST digit as a phone photo: dark ink, uneven light, noise, JPEG artefacts."""
-    size = int(rng.integers(200, 380))
-    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255
-    ink = np.zeros((side, side), np.float32)
-    top, left = rng.integers(0, side - size + 1, size=2)
-    ink[top : top + size, left : left + size] = big
-    rows, cols = np.mgrid[0:side, 0:side] / side
-    angle = rng.uniform(0, 2 * np.pi)
-    light = 0.78 + 0.17 * (np.cos(angle) * rows + np.sin(angle) * cols)  # a shadow across the page
-    paper = light + rng.normal(0, 0.03, (side, side))
-    pixel = paper * (1 - 0.75 * ink)
-    rgb = np.clip(np.dstack([pixel * 0.98, pixel * 0.96, pixel * 0.9]) * 255, 0, 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=70)
-    return np.asarray(Image.open(buffer))
 
 
 def accuracy_after(transform, x_test, y_test, predictor, seed: int) -> tuple[float, float]:

@@ -10,38 +10,21 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_app.numbers import MAX_DIGITS, TooManyParts, read_number
-from mnist_app.segment import segment_number
-from tests.drawings import canvas_points
-from tests.number_images import drawn_number, pasted_number
+from mnist_app.reading.segment import segment_number
+from mnist_app.serving.reader import MAX_DIGITS, TooManyParts, read_number
+from tools.number_images import drawn_number, exact_rate
+from tools.synthetic_drawings import canvas_points
 
 NUMBERS = 150  # pasted numbers per accuracy test
 
 
-def exact_rate(
-    predictors, x_test, y_test, seed: int, photo: bool, numbers: int = NUMBERS, gaps=((3, 16), (0, 3), (-2, 1))
-) -> tuple[float, float, int, int]:
-    """Whole-number exact accuracy of the CNN, for numbers whose digits are apart and those that touch."""
-    rng = np.random.default_rng(seed)
-    right = {False: 0, True: 0}
-    total = {False: 0, True: 0}
-    for index in range(numbers):
-        image, truth, touching = pasted_number(
-            x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
-        )
-        reading = read_number(image, {"cnn": predictors["cnn"]}, "auto")
-        right[touching] += reading is not None and reading.number("cnn") == truth
-        total[touching] += 1
-    return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]
-
-
 # A regression guard on 150 numbers each (about 115 with digits apart: one miss is 0.9 points).
-# The README's figures come from `python -m tests.number_report`, 400 numbers each: canvases
+# The README's figures come from `python -m tools.number_report`, 400 numbers each: canvases
 # 98.9 %, paper photos 97.0 % (this sample's photos: 94.9 %).
 @pytest.mark.slow
 @pytest.mark.parametrize("photo, bound", [(False, 0.97), (True, 0.93)], ids=["canvas", "paper-photo"])
 def test_pasted_mnist_numbers_read_exactly(shipped, test_set, photo, bound):
-    apart, touching, n_apart, n_touching = exact_rate(shipped, *test_set, seed=4 + photo, photo=photo)
+    apart, touching, n_apart, n_touching = exact_rate(shipped, *test_set, seed=4 + photo, photo=photo, numbers=NUMBERS)
     print(
         f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}, touching {touching:.1%} of {n_touching}"
     )

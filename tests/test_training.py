@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_app.config import ROOT, TrainConfig
-from mnist_app.inference import load_predictor
-from mnist_app.models import BUILDERS, ensemble_members, soft_experts
-from mnist_app.preprocess import is_soft
-from mnist_app.training import run
+from mnist_app.config import ROOT
+from mnist_app.reading.preprocess import is_soft
+from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
+from mnist_app.serving.predictor import load_predictor
+from mnist_app.training.recipes import TrainConfig
+from mnist_app.training.run import run
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]
 
@@ -204,7 +205,7 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
 
 def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set):
     """--extra-data: start from the trained model, add the drawings to training only, drop leaked test images."""
-    from tests.finetune_report import drawings
+    from tools.finetune_report import drawings
 
     out, _ = quick_run
     x_test, y_test = test_set

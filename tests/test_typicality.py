@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app import typicality
 from mnist_app.config import MODELS_DIR
-from mnist_app.preprocess import preprocess
-from tests.drawings import LETTERS, NOT_DIGITS, render, render_strokes
+from mnist_app.reading.preprocess import preprocess
+from mnist_app.serving import digit_check
+from tools.synthetic_drawings import LETTERS, NOT_DIGITS, render, render_strokes
 
 
 @pytest.fixture(scope="module")
 def space():
-    loaded = typicality.load(MODELS_DIR)
+    loaded = digit_check.load(MODELS_DIR)
     assert loaded is not None, "models/digit_space.npz is missing: run `make train`"
     return loaded
 
@@ -32,7 +32,7 @@ def test_few_mnist_test_digits_are_unusual(space, test_set, shipped):
 def test_letters_read_as_digits_are_flagged(space, shipped):
     """Capital letters drawn with a pen, several pens and sizes: A, B, E, H, K, M, R, S and X are caught.
 
-    The letter check learned from a font's letters (mnist_app.letters), not from these strokes."""
+    The letter check learned from a font's letters (mnist_app.training.letters), not from these strokes."""
     caught: dict[str, int] = {}
     for letter, strokes in LETTERS.items():
         for pen in (8, 16, 28):
@@ -77,14 +77,14 @@ def test_most_things_that_are_not_digits_are_flagged(space):
 
 def test_save_and_load_round_trip(tmp_path, mnist):
     (x_train, _), (x_test, _) = mnist
-    fitted = typicality.fit(x_train[:3000], x_test[:500])
-    typicality.save(fitted, tmp_path)
-    loaded = typicality.load(tmp_path)
+    fitted = digit_check.fit(x_train[:3000], x_test[:500])
+    digit_check.save(fitted, tmp_path)
+    loaded = digit_check.load(tmp_path)
     assert loaded.threshold == pytest.approx(fitted.threshold)
     assert np.allclose(loaded.basis, fitted.basis)
 
 
 def test_missing_or_broken_file_means_no_check(tmp_path):
-    assert typicality.load(tmp_path) is None
-    (tmp_path / typicality.FILE_NAME).write_bytes(b"garbage")
-    assert typicality.load(tmp_path) is None
+    assert digit_check.load(tmp_path) is None
+    (tmp_path / digit_check.FILE_NAME).write_bytes(b"garbage")
+    assert digit_check.load(tmp_path) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_app import eda
+from mnist_app.dataset import statistics
 from mnist_app.ui import charts, resources
 from mnist_app.ui.navigation import LAST_DRAWING
 
@@ -88,28 +88,28 @@ def summary_row(x_train: np.ndarray, x_test: np.ndarray) -> None:
 @st.cache_data(show_spinner=False)
 def class_counts() -> tuple[np.ndarray, np.ndarray]:
     (_, y_train), (_, y_test) = resources.mnist()
-    return eda.class_counts(y_train), eda.class_counts(y_test)
+    return statistics.class_counts(y_train), statistics.class_counts(y_test)
 
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def sample_grid(seed: int) -> np.ndarray:
     (x_train, y_train), _ = resources.mnist()
-    return eda.sample_grid(x_train, y_train, PER_CLASS, seed)
+    return statistics.sample_grid(x_train, y_train, PER_CLASS, seed)
 
 
 @st.cache_data(show_spinner=False)
 def mean_images() -> tuple[np.ndarray, np.ndarray]:
     (x_train, y_train), _ = resources.mnist()
-    return eda.mean_and_std_per_class(x_train, y_train)
+    return statistics.mean_and_std_per_class(x_train, y_train)
 
 
 @st.cache_data(show_spinner=False)
 def pixel_statistics() -> tuple[np.ndarray, np.ndarray]:
     (x_train, _), _ = resources.mnist()
-    return eda.pixel_histogram(x_train), eda.ink_per_image(x_train)
+    return statistics.pixel_histogram(x_train), statistics.ink_per_image(x_train)
 
 
 @st.cache_data(show_spinner=False)
-def pca_map() -> eda.PcaMap:
+def pca_map() -> statistics.PcaMap:
     (x_train, _), _ = resources.mnist()
-    return eda.pca_2d(x_train, PCA_POINTS, seed=0)
+    return statistics.pca_2d(x_train, PCA_POINTS, seed=0)

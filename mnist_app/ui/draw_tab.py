@@ -13,10 +13,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.ui import timing
+from mnist_app.ui.digit_view import read, show_answers, show_details, show_problems
 from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.navigation import EXPLORE, LAST_DRAWING, go_to
 from mnist_app.ui.number_view import show_number_reading
-from mnist_app.ui.reading import read, show_answers, show_details, show_problems
 from mnist_app.ui.share_view import show_share
 
 CANVAS_SIDE = 280  # pixels; 10x MNIST's 28, and narrow enough for a 320-px phone

@@ -1,4 +1,4 @@
-"""The "Inside the networks" panel: renders what mnist_app.explain computes (no maths here)."""
+"""The "Inside the networks" panel: renders what mnist_app.serving.explain computes (no maths here)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def show_inside(image: np.ndarray) -> None:
     if cnn_view is not None and index is not None and data is not None:
         nearest, distances = index.nearest(cnn_view.dense, NEIGHBOURS)
         labels = index.labels[nearest]
-        from mnist_app.explain import neighbour_caption
+        from mnist_app.serving.explain import neighbour_caption
 
         st.markdown(f"**The closest training digits** (CNN features, cosine): {neighbour_caption(labels)}.")
         (x_train, _), _ = data

@@ -7,10 +7,10 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from mnist_app.config import MODEL_TITLES, SHOWN_MODELS
-from mnist_app.numbers import NumberReading, TooManyParts, read_number
-from mnist_app.preprocess import Polarity
+from mnist_app.reading.preprocess import Polarity
+from mnist_app.serving.reader import NumberReading, TooManyParts, read_number
 from mnist_app.ui import charts, resources
-from mnist_app.ui.reading import is_sure
+from mnist_app.ui.digit_view import is_sure
 
 BOX_COLOUR = (255, 75, 75)
 

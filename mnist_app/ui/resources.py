@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_app import config, typicality
-from mnist_app.data import Mnist, MnistUnavailableError, load_mnist
-from mnist_app.typicality import DigitSpace
+from mnist_app import config
+from mnist_app.dataset.mnist import Mnist, MnistUnavailableError, load_mnist
+from mnist_app.serving import digit_check
+from mnist_app.serving.digit_check import DigitSpace
 
 
 def predictors() -> tuple[dict, list[str]]:
@@ -20,7 +21,7 @@ def predictors() -> tuple[dict, list[str]]:
 
 @st.cache_resource(show_spinner="Loading the models…")
 def _predictors(models_dir: str) -> tuple[dict, list[str]]:
-    from mnist_app.inference import load_predictors  # TensorFlow: imported on first use only
+    from mnist_app.serving.predictor import load_predictors  # TensorFlow: imported on first use only
 
     _keep_keras_session()
     return load_predictors(Path(models_dir))
@@ -58,7 +59,7 @@ def mnist_problem() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _digit_space(models_dir: str) -> DigitSpace | None:
-    return typicality.load(Path(models_dir))
+    return digit_check.load(Path(models_dir))
 
 
 def digit_space() -> DigitSpace | None:
@@ -98,7 +99,7 @@ def probes() -> tuple:
 
 @st.cache_resource(show_spinner="Opening up the networks…")
 def _probes(models_dir: str) -> tuple:
-    from mnist_app.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
+    from mnist_app.serving.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
 
     loaded, _ = _predictors(models_dir)
     cnn = CnnProbe(loaded["cnn"].model) if "cnn" in loaded else None
@@ -113,7 +114,7 @@ def neighbour_index() -> object | None:
 
 @st.cache_resource(show_spinner="Indexing the 60,000 training digits (once, about half a minute)…")
 def _neighbour_index(models_dir: str) -> object | None:
-    from mnist_app.explain import cached_index
+    from mnist_app.serving.explain import cached_index
 
     cnn, _ = _probes(models_dir)
     data = mnist()

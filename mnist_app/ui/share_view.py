@@ -10,7 +10,7 @@ import streamlit as st
 
 from mnist_app.drawings import Answer, DrawingsError, new_drawing
 from mnist_app.ui import resources
-from mnist_app.ui.reading import Reading
+from mnist_app.ui.digit_view import Reading
 
 SHARE_LABEL = "Share with the room"
 CORRECTION_LABEL = "It was a …"

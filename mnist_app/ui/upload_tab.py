@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.images import SUPPORTED, ImageDecodeError, decode_image, preview
+from mnist_app.reading.uploads import SUPPORTED, ImageDecodeError, decode_image, preview
+from mnist_app.ui.digit_view import show_reading
 from mnist_app.ui.number_view import show_number_reading
-from mnist_app.ui.reading import show_reading
 
 FILE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 SOURCES = ("📁 A file", "📷 The camera")

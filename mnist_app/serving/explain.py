@@ -1,0 +1,190 @@
+"""Inside the networks: what each layer computes for one input, and the training digits most like it.
+
+1. `CnnProbe`: one traced call gives the feature maps of each convolutional block (28x28, 14x14,
+   5x5), the dense layer before the output, and the 10 logits (before softmax);
+2. `AnnProbe`: one traced call gives each hidden layer's activations, and the first layer's
+   weights summed as a 28x28 "template", each unit weighted by how strongly it fired;
+3. `NeighbourIndex`: the CNN's penultimate features of the 60,000 training digits, unit length,
+   so the closest digits by cosine are one matrix product away. Built once, cached under data/
+   with a checksum of the model and the data.
+The UI only renders the arrays these return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_app.config import DATA_DIR, IMAGE_SIDE
+from mnist_app.reading.preprocess import is_soft
+from mnist_app.serving.networks import ensemble_members, soft_experts
+
+SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
+
+
+@dataclass(frozen=True)
+class CnnView:
+    blocks: list[np.ndarray]  # per convolutional block: (height, width, channels) feature maps
+    dense: np.ndarray  # (units,) activations of the dense layer before the output
+    logits: np.ndarray  # (10,) the output layer's inputs to softmax
+
+
+@dataclass(frozen=True)
+class AnnView:
+    hidden: list[np.ndarray]  # per hidden layer: (units,) activations
+    template: np.ndarray  # (28, 28) first-layer weights, each unit weighted by its activation
+
+
+def _relu_layers(model: keras.Model) -> list[keras.Layer]:
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.ReLU)]
+
+
+def block_layers(model: keras.Model) -> list[keras.Layer]:
+    """The CNN's block outputs: each ReLU right before a pooling layer, and the last convolutional ReLU."""
+    layers = model.layers
+    chosen = [
+        layer
+        for index, layer in enumerate(layers[:-1])
+        if isinstance(layer, keras.layers.ReLU) and isinstance(layers[index + 1], keras.layers.MaxPooling2D)
+    ]
+    spatial = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 4]
+    if spatial and spatial[-1] not in chosen:
+        chosen.append(spatial[-1])
+    return chosen
+
+
+class CnnProbe:
+    """The CNN's intermediate activations for one image, in one traced call."""
+
+    def __init__(self, model: keras.Model) -> None:
+        members = ensemble_members(model)
+        self.member_count = len(members)
+        self.expert_count = len(soft_experts(model))
+        model = members[0]  # an ensemble's members are alike: show the first one's layers
+        flat = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 2]
+        self.blocks = block_layers(model)
+        self.penultimate = flat[-1]
+        output = model.layers[-1]
+        self.kernel, self.bias = (np.asarray(w) for w in output.get_weights())
+        probe = keras.Model(model.inputs, [layer.output for layer in (*self.blocks, self.penultimate)])
+        first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+        self.first_kernels = np.asarray(first_conv.get_weights()[0])[:, :, 0, :]  # (3, 3, filters)
+
+        @tf.function(input_signature=[SINGLE])
+        def single(x: tf.Tensor) -> list[tf.Tensor]:
+            return probe(x, training=False)
+
+        @tf.function(input_signature=[tf.TensorSpec((None, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)])
+        def features(x: tf.Tensor) -> tf.Tensor:
+            return probe(x, training=False)[-1]
+
+        self._single, self._features = single, features
+        self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))  # trace now, not on first use
+
+    def answered_by_experts(self, image: np.ndarray) -> bool:
+        """Soft ink (blurred, low-resolution) is answered by the soft-ink experts, not the members shown."""
+        return self.expert_count > 0 and is_soft(image)
+
+    def view(self, image: np.ndarray) -> CnnView:
+        outputs = [o.numpy()[0] for o in self._single(tf.constant(_batch(image)))]
+        dense = outputs[-1]
+        return CnnView(outputs[:-1], dense, dense @ self.kernel + self.bias)
+
+    def features(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Penultimate features (n, units) of (n, 28, 28) float images."""
+        x = _batch(images)
+        return np.concatenate(
+            [self._features(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+        )
+
+
+class AnnProbe:
+    """The ANN's hidden activations for one image, and its first layer's template."""
+
+    def __init__(self, model: keras.Model) -> None:
+        hidden = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
+        self.first_kernel = np.asarray(hidden[0].get_weights()[0])  # (784, units)
+        probe = keras.Model(model.inputs, [layer.output for layer in hidden])
+
+        @tf.function(input_signature=[SINGLE])
+        def single(x: tf.Tensor) -> list[tf.Tensor]:
+            return probe(x, training=False)
+
+        self._single = single
+        self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))
+
+    def view(self, image: np.ndarray) -> AnnView:
+        hidden = [o.numpy()[0] for o in self._single(tf.constant(_batch(image)))]
+        template = (self.first_kernel @ hidden[0]).reshape(IMAGE_SIDE, IMAGE_SIDE)
+        return AnnView(hidden, template)
+
+
+def _batch(images: np.ndarray) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[None]
+    return x.reshape(len(x), IMAGE_SIDE, IMAGE_SIDE, 1)
+
+
+@dataclass(frozen=True)
+class NeighbourIndex:
+    features: np.ndarray  # (n, units) float32, unit length
+    labels: np.ndarray  # (n,) uint8
+
+    def nearest(self, feature: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the k most similar training digits (cosine), most similar first, and their distances."""
+        query = feature / max(float(np.linalg.norm(feature)), 1e-12)
+        similarity = self.features @ query
+        top = np.argpartition(-similarity, k)[:k]
+        top = top[np.argsort(-similarity[top])]
+        return top, 1.0 - similarity[top]
+
+
+def build_index(probe: CnnProbe, images: np.ndarray, labels: np.ndarray) -> NeighbourIndex:
+    features = probe.features(images.astype(np.float32) / 255)
+    features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    return NeighbourIndex(features.astype(np.float32), labels.astype(np.uint8))
+
+
+def cached_index(
+    probe: CnnProbe, model_path: Path, images: np.ndarray, labels: np.ndarray, folder: Path | None = None
+) -> NeighbourIndex:
+    """The index from data/ (or `folder`) if its checksum matches this model and data; else built and saved."""
+    folder = DATA_DIR if folder is None else folder
+    digest = hashlib.sha256(Path(model_path).read_bytes())
+    digest.update(images.tobytes())
+    key = digest.hexdigest()
+    path = Path(folder) / f"neighbours-{key[:16]}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if str(saved["key"]) == key and hashlib.sha256(saved["features"].tobytes()).hexdigest() == str(
+                saved["sum"]
+            ):
+                return NeighbourIndex(saved["features"], saved["labels"])
+    except (OSError, ValueError, KeyError):
+        pass  # missing or damaged: build it again
+    index = build_index(probe, images, labels)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, features=index.features, labels=index.labels, key=np.array(key),
+                 sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
+    os.replace(tmp.name, path)
+    return index
+
+
+def neighbour_caption(labels: np.ndarray) -> str:
+    """E.g. "the closest training digits: 7 of 8 are 4s", or that they are mixed."""
+    counts = np.bincount(labels, minlength=10)
+    top = int(np.argmax(counts))
+    if counts[top] * 2 <= len(labels):
+        return (
+            f"the closest training digits are a mix ({', '.join(str(d) for d in labels)}): this is unlike any one digit"
+        )
+    return f"the closest training digits: {counts[top]} of {len(labels)} are {top}s"

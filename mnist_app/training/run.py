@@ -1,0 +1,229 @@
+"""Train, evaluate and save the models: `run(config)` writes models/<name>.keras and <name>.json."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mnist_app.serving import calibration, digit_check
+from mnist_app.serving.networks import BUILDERS, ensemble
+from mnist_app.serving.predictor import Predictor
+from mnist_app.training.data import TrainingError, add_extra_drawings, data_card, prepare_data, training_copies
+from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
+from mnist_app.training.fitting import fit_network, use_two_logical_cpus
+from mnist_app.training.recipes import ModelSpec, TrainConfig, TuneConfig
+from mnist_app.training.soft_experts import train_soft_experts
+from mnist_app.training.starting_points import continued_card, kept_members, plain_copy, previous_card, starting_members
+
+__all__ = ["TrainingError", "run", "write_json_atomic"]  # TrainingError: what train.py catches
+
+
+def run(config: TrainConfig) -> list[dict]:
+    """Train every model named in `config`, write it and its card, and return the cards."""
+    unknown = [name for name in config.models if name not in (*BUILDERS, "forest")]
+    if unknown:
+        raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest")
+    if config.fine_tuning and "forest" in config.models:
+        raise TrainingError(
+            "fine-tuning applies to networks; the forest is retrained from scratch with --models forest"
+        )
+    if config.fine_tuning and config.keep_members:
+        raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
+    if config.experts_only and (config.fine_tuning or config.keep_members or "forest" in config.models):
+        raise TrainingError(
+            "--experts-only keeps every network of the models as it is: use it alone, without the forest"
+        )
+    without = [name for name in config.models if config.experts_only and not config.spec(name).soft_experts]
+    if without:
+        raise TrainingError(f"--experts-only: the recipe of {', '.join(without)} has no soft-ink experts")
+    out_dir = _writable_dir(Path(config.out_dir))
+    if config.strategy == "mirrored":
+        use_two_logical_cpus()
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    networks = [name for name in config.models if name != "forest"]
+    kept = {name: kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
+    data = prepare_data(config)
+    if config.tune:
+        from mnist_app.training.tuning import search  # KerasTuner: imported only for a search
+
+        report = search(
+            data, TuneConfig(train_subset=1000, max_epochs=2, iterations=1) if config.quick else TuneConfig(), out_dir
+        )
+        print(f"{len(report['trials'])} trials in {report['search_seconds']:.0f} s; best {report['best']}; "
+              f"{report['verdict']}")  # fmt: skip
+        return []
+    if config.extra_data:
+        add_extra_drawings(data, config)
+    if not (config.fine_tuning or config.experts_only):  # then the shipped digit space stays as it is
+        space = digit_check.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
+        print(f"digit space: threshold {space.threshold:.2f}, written to {digit_check.save(space, out_dir)}")
+    cards = []
+    for name in config.models:
+        cards.append(
+            train_forest_card(config, data, out_dir)
+            if name == "forest"
+            else train_model(name, config, data, out_dir, kept[name])
+        )
+    print(comparison_table(cards))
+    return cards
+
+
+def _writable_dir(path: Path) -> Path:
+    """The output directory, created if needed; fail early (before training) if it is not writable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise TrainingError(f"cannot write to the output directory {path}: {error}") from error
+    return path
+
+
+def train_model(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path, kept: tuple[list, list[dict]]
+) -> dict:
+    """Train one model (each member of an ensemble not `kept`, then its soft-ink experts), evaluate
+    it once on the test set, write it and its card."""
+    spec = config.spec(name)
+    path = out_dir / f"{name}.keras"
+    if config.experts_only:
+        return _with_new_soft_experts(name, config, data, path, spec)
+    print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
+          f"{spec.members} member(s), {spec.soft_experts} soft-ink expert(s) ===", flush=True)  # fmt: skip
+    members, records = kept
+    starts = starting_members(name, config, out_dir, spec.members)
+    previous = previous_card(path.with_suffix(".json")) if config.fine_tuning else None
+    for index in range(len(members), spec.members):
+        seed = config.seed + index
+        degraded = training_copies(data, seed) if spec.degraded_share > 0 else None
+        member, record = fit_network(name, config, data, spec, seed, starts[index], degraded)
+        members.append(member)
+        records.append(record)
+    experts, experts_card = train_soft_experts(name, config, data, spec, members) if spec.soft_experts else ([], {})
+    first = records[0]
+    card = {
+        "name": name,
+        "architecture": model_summary(members[0]),
+        "hyperparameters": {**asdict(spec), "optimizer": "AdamW, weight decay 1e-4, cosine schedule"},
+        "seed": config.seed,
+        "quick": config.quick,
+        "strategy": config.strategy,
+        "replicas": first["replicas"],
+        "data": data_card(data),
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "history": first["history"],
+        "epoch_seconds": first["epoch_seconds"],
+        "best_epoch": first["best_epoch"],
+        "train_seconds": sum(record["train_seconds"] for record in records) + experts_card.get("train_seconds", 0.0),
+        **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
+        **({"soft_experts": experts_card} if experts else {}),
+        **_save_and_measure(name, ensemble(members, name, experts), path, data),
+    }
+    if previous is not None:
+        card = continued_card(card, previous, data.get("extra", {}))
+    write_json_atomic(path.with_suffix(".json"), card)
+    return card
+
+
+def _with_new_soft_experts(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], path: Path, spec: ModelSpec
+) -> dict:
+    """--experts-only: the model in out_dir keeps its members and card; its soft-ink experts are trained anew."""
+    print(f"\n=== {name}: {spec.soft_experts} soft-ink expert(s) for the members in {path} ===", flush=True)
+    members = [plain_copy(name, member) for member in starting_members(name, config, path.parent, spec.members)]
+    experts, experts_card = train_soft_experts(name, config, data, spec, members)
+    previous = previous_card(path.with_suffix(".json"))
+    replaced = previous.get("soft_experts", {}).get("train_seconds", 0.0)
+    card = previous | {
+        "soft_experts": experts_card,
+        "train_seconds": previous.get("train_seconds", 0.0) - replaced + experts_card["train_seconds"],
+    }
+    card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
+    write_json_atomic(path.with_suffix(".json"), card)
+    return card
+
+
+def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[str, np.ndarray]) -> dict:
+    """Write the model; its card's measured part: size, test-set evaluation, latency and calibration."""
+    with _atomic_path(path) as tmp:
+        shipped.save(tmp)
+    predictor = Predictor(name, shipped, path=path)
+    return {
+        "parameters": shipped.count_params(),
+        "file_bytes": path.stat().st_size,
+        **evaluate(predictor, data["x_test"], data["y_test"]),
+        "latency_ms": measure_latency_ms(predictor),
+        "calibration": calibration.calibrate_card(
+            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+        ),
+    }
+
+
+def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:
+    """Each member's record with its own test accuracy, to show what averaging gains."""
+    cards = []
+    for member, record in zip(members, records, strict=True):
+        alone = Predictor(name, member).predict_batch(to_model_input(data["x_test"]), calibrated=False)
+        cards.append({**record, "test_accuracy": float(np.mean(alone.argmax(1) == data["y_test"]))})
+    return cards
+
+
+def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
+    """The random forest, with a card holding the same fields as the networks' cards."""
+    from mnist_app.serving.forest import train_forest  # YDF: imported only when the forest is trained
+
+    print("\n=== forest: YDF random forest ===", flush=True)
+    predictor, trained = train_forest(data, config.seed, out_dir, quick=config.quick)
+    print(f"forest: trained in {trained['train_seconds']:.0f} s, {trained['file_bytes'] / 1e6:.1f} MB", flush=True)
+    card = {
+        "name": "forest",
+        "architecture": f"YDF random forest: {trained['hyperparameters']['trees']} trees, depth <= "
+        f"{trained['hyperparameters']['max_depth']}, {trained['nodes']:,} nodes",
+        **trained,
+        "seed": config.seed,
+        "quick": config.quick,
+        "data": data_card(data),
+        "versions": {"ydf": trained["hyperparameters"]["library"].split()[-1]},
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "epoch_seconds": [],
+        **evaluate(predictor, data["x_test"], data["y_test"]),
+        "latency_ms": measure_latency_ms(predictor),
+        "calibration": calibration.calibrate_card(
+            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+        ),
+    }
+    write_json_atomic(out_dir / "forest.json", card)
+    return card
+
+
+@contextlib.contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it only if the block finishes."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    os.unlink(tmp)  # Keras wants to create the file itself
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json_atomic(path: Path, content: dict) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of one."""
+    with _atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=1) + "\n")

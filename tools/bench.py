@@ -1,0 +1,372 @@
+"""Benchmark the hot path, throughput, start-up and memory: `python -m tools.bench` (or `make bench`).
+
+Writes benchmarks/results.json and benchmarks/results.md, and refreshes the table in README.md.
+Every figure is the median (and p95) of several repetitions after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR, ROOT, SHOWN_MODELS
+from mnist_app.dataset.mnist import load_mnist
+from mnist_app.reading.preprocess import preprocess, preprocess_steps
+from tools.report import README, replace_section
+
+OUT_DIR = ROOT / "benchmarks"
+TARGETS = {  # from the performance issue, for the table
+    "preprocess": "≤ 3 ms",
+    "inference": "≤ 2 ms",
+    "rerun_model_work": "≤ 25 ms",
+    "rerun_server": "",
+    "server_cpu": "≤ 60 ms",
+    "browser_digits": "≤ 150 ms",
+    "browser_all": "≤ 300 ms",
+    "inside": "≤ 30 ms",
+    "first_prediction": "≤ 15 s",
+    "rss": "≤ 1,500 MB",
+}
+
+
+def timed(function: Callable[[], object], repeats: int, warmup: int = 5) -> dict[str, float]:
+    """Median and p95 milliseconds of `function()`, after a warm-up."""
+    for _ in range(warmup):
+        function()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"median": round(statistics.median(samples), 3), "p95": round(float(np.percentile(samples, 95)), 3)}
+
+
+def canvas_like(digit: np.ndarray, side: int = 280) -> np.ndarray:
+    """An MNIST digit drawn large on a black RGBA canvas, like the app receives."""
+    big = Image.fromarray(digit).resize((200, 200), Image.Resampling.BILINEAR).filter(ImageFilter.MaxFilter(5))
+    canvas = np.zeros((side, side, 4), np.uint8)
+    canvas[:, :, 3] = 255
+    canvas[40:240, 40:240, :3] = np.asarray(big)[:, :, None]
+    return canvas
+
+
+def machine() -> dict:
+    import keras
+    import streamlit
+    import tensorflow as tf
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "streamlit": streamlit.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int) -> dict:
+    """Single-image latency (fast path vs model.predict), rerun work, and batch throughput."""
+    canvases = [canvas_like(x_test[i]) for i in range(20)]
+    rotation = itertools.cycle(canvases)  # a different drawing each call, as in real use
+
+    def next_canvas() -> np.ndarray:
+        return next(rotation)
+
+    image = preprocess(canvases[0])
+    inference, throughput = {}, {}
+    for name, predictor in predictors.items():
+        fast = timed(lambda p=predictor: p.predict(image), repeats)
+        library, call = _library_call(predictor, image)
+        slow = timed(call, max(5, repeats // 10))
+        inference[name] = {**fast, "predict_median": slow["median"], "library_call": library}
+        batch = x_test.astype(np.float32)[..., None] / 255
+        predictor.predict_batch(batch[:1000])
+        started = time.perf_counter()
+        predictor.predict_batch(batch)
+        throughput[name] = round(len(batch) / (time.perf_counter() - started))
+
+    def rerun_work() -> None:
+        steps = preprocess_steps(next_canvas(), "light")
+        for name in SHOWN_MODELS:
+            if name in predictors:
+                predictors[name].predict(steps.final, saliency=name == "cnn")
+
+    return {
+        "inside_ms": _inside_cost(predictors, image, repeats),
+        "preprocess_ms": timed(lambda: preprocess(next_canvas(), "light"), repeats),
+        "inference_ms": inference,
+        "rerun_model_work_ms": timed(rerun_work, repeats),
+        "throughput_images_per_s": throughput,
+    }
+
+
+# Installed in the page before each drawing: times (performance.now) of the pen lifting, of both
+# digits showing, and of everything else on the Draw tab being drawn (bars and loaded images).
+WATCH_ANSWER = """() => {
+  const t = window.__answer = {};
+  const allDrawn = () => {
+    const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+    return document.querySelectorAll('.probability-bars').length >= 2 && images.length >= 6
+      && images.every((img) => img.complete && img.naturalWidth > 0);
+  };
+  const check = () => {
+    const now = performance.now();
+    if (t.digits === undefined && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 2) t.digits = now;
+    if (t.digits !== undefined && t.all === undefined && allDrawn()) t.all = now;
+    if (t.all === undefined) requestAnimationFrame(check);
+  };
+  document.addEventListener('mouseup', () => { t.up = performance.now(); requestAnimationFrame(check); },
+                            {capture: true, once: true});
+}"""
+
+
+def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[], object]]:
+    """The library's own one-image call, which the fast path replaces: Keras's or YDF's `predict`."""
+    if hasattr(predictor, "model"):
+        return "`model.predict`", lambda: predictor.model.predict(image[None, :, :, None], verbose=0)
+    import ydf
+
+    forest = ydf.load_model(str(predictor.path))
+    return "YDF's `predict`", lambda: forest.predict({"pixels": image.reshape(1, -1)})
+
+
+def _inside_cost(predictors: dict, image: np.ndarray, repeats: int) -> dict[str, float] | None:
+    """The work "Inside the networks" adds when open: both probes and the 8 nearest training digits."""
+    if "cnn" not in predictors or "ann" not in predictors:
+        return None
+    from mnist_app.serving.explain import AnnProbe, CnnProbe, cached_index
+
+    cnn, ann = CnnProbe(predictors["cnn"].model), AnnProbe(predictors["ann"].model)
+    (x_train, y_train), _ = load_mnist()
+    index = cached_index(cnn, predictors["cnn"].path, x_train, y_train)
+
+    def inside() -> None:
+        ann.view(image)
+        index.nearest(cnn.view(image).dense, 8)
+
+    return timed(inside, repeats)
+
+
+def browser_session(drawings: int) -> dict:
+    """Drive the real server in headless Chromium: cold start, pen-up-to-answer latency, server CPU, memory."""
+    from playwright.sync_api import sync_playwright
+
+    from tools import browser
+
+    one = [[(140.0, 40.0 + 10 * i) for i in range(21)]]  # a single stroke: a "1"
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "server.log"
+        started = time.monotonic()
+        with browser.running_app(log, env={"MNIST_APP_TIMING": "1"}) as url:
+            page_s = time.monotonic() - started
+            with sync_playwright() as playwright:
+                chromium = browser.launch(playwright)
+                page = chromium.new_page()
+                page.goto(url)
+                browser.draw_strokes(page, one)
+                first = browser.wait_for_any_metric(page, timeout=120)
+                first_s = time.monotonic() - started
+                digits, everything = [], []
+                pid = _server_pid(url)
+                cpu_before = _cpu_seconds(pid)
+                for _ in range(drawings):
+                    page.get_by_role("button", name="Clear").click()
+                    page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
+                    page.evaluate(WATCH_ANSWER)
+                    browser.draw_strokes(page, one)
+                    page.wait_for_function("() => window.__answer.all !== undefined", timeout=30_000)
+                    times = page.evaluate("window.__answer")
+                    digits.append(times["digits"] - times["up"])
+                    everything.append(times["all"] - times["up"])
+                cpu_after = _cpu_seconds(pid)
+                chromium.close()
+            rss = _server_peak_rss_mb(url)
+        reruns = rerun_times(log)[1:]  # those that showed answers, after the first (cold) one
+    cpu_ms = None if cpu_before is None or cpu_after is None else round((cpu_after - cpu_before) * 1000 / drawings, 1)
+    return {
+        "cold_start_s": {"page": round(page_s, 2), "first_prediction": round(first_s, 2) if first else None},
+        "browser_ms": {"digits": _summary(digits), "all": _summary(everything)},
+        "rerun_server_ms": _summary(reruns),
+        "server_cpu_ms_per_drawing": cpu_ms,
+        "rss_mb": rss,
+    }
+
+
+def _server_pid(url: str) -> int | None:
+    """The process serving the app on this URL's port (found by its command line)."""
+    port = url.rsplit(":", 1)[1]
+    pids = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True).stdout.split()
+    return int(pids[0]) if pids else None
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process so far, from /proc/<pid>/stat (Linux)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def rerun_times(log: Path, answered_only: bool = True) -> list[float]:
+    """Server time of each rerun (that showed answers), from a server run with MNIST_APP_TIMING=1."""
+    runs = re.findall(r"rerun_ms=(\d+(?:\.\d+)?) answered=([01])", log.read_text())
+    return [float(ms) for ms, answered in runs if answered == "1" or not answered_only]
+
+
+def _summary(samples: list[float]) -> dict[str, float | None]:
+    if not samples:
+        return {"median": None, "p95": None}
+    return {"median": round(statistics.median(samples), 2), "p95": round(float(np.percentile(samples, 95)), 2)}
+
+
+def _server_peak_rss_mb(url: str) -> float | None:
+    """Peak resident memory of the process serving the app (Linux /proc)."""
+    pid = _server_pid(url)
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def training_epoch_seconds(models_dir: Path) -> dict[str, float]:
+    seconds = {}
+    for name in MODEL_NAMES:
+        path = models_dir / f"{name}.json"
+        if path.is_file():
+            card = json.loads(path.read_text())
+            if card.get("epoch_seconds"):
+                seconds[name] = round(statistics.median(card["epoch_seconds"]), 1)
+    return seconds
+
+
+def markdown(results: dict) -> str:
+    """The README's performance table."""
+    m = results["machine"]
+    lines = [
+        f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, TensorFlow {m['tensorflow']}, "
+        f"Keras {m['keras']}, Streamlit {m['streamlit']}, on {m['date']}. Milliseconds unless named; median (p95).",
+        "",
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| preprocessing, one 280x280 canvas | {_pair(results['preprocess_ms'])} | {TARGETS['preprocess']} |",
+    ]
+    for name, figures in results["inference_ms"].items():
+        ratio = figures["predict_median"] / max(figures["median"], 1e-9)
+        lines.append(
+            f"| {name}: one image, fast path ({figures.get('library_call', '`model.predict`')}: "
+            f"{figures['predict_median']:.1f}, {ratio:.0f}x slower) "
+            f"| {_pair(figures)} | {TARGETS['inference']} |"
+        )
+    lines += [
+        f"| one rerun's model work: preprocess + ANN + CNN + saliency | {_pair(results['rerun_model_work_ms'])} "
+        f"| {TARGETS['rerun_model_work']} |",
+        f'| "Inside the networks" when open: both probes + 8 nearest of 60,000 | '
+        f"{_pair(results.get('inside_ms') or {})} | {TARGETS['inside']} |",
+        f"| server time of one Draw-panel rerun after a stroke | {_pair(results['rerun_server_ms'])} "
+        f"| {TARGETS['rerun_server']} |",
+        f"| server CPU per drawing plus its Clear (30 drawings, one session) | "
+        f"{_value(results['server_cpu_ms_per_drawing'])} | {TARGETS['server_cpu']} |",
+        f"| pen up to both digits shown, in Chromium | {_pair(results['browser_ms']['digits'])} "
+        f"| {TARGETS['browser_digits']} |",
+        f"| pen up to the whole Draw tab drawn (bars, images) | {_pair(results['browser_ms']['all'])} "
+        f"| {TARGETS['browser_all']} |",
+    ]
+    cold = results.get("cold_start_s") or {}
+    if cold:
+        lines.append(f"| cold start: page answers | {cold.get('page')} s | |")
+        lines.append(
+            f"| cold start: first prediction after a drawing | {cold.get('first_prediction')} s | {TARGETS['first_prediction']} |"
+        )
+    if results.get("rss_mb"):
+        lines.append(
+            f"| app server peak memory (RSS), all models loaded | {results['rss_mb']:,.0f} MB | {TARGETS['rss']} |"
+        )
+    throughput = ", ".join(f"{n} {v:,}" for n, v in results["throughput_images_per_s"].items())
+    lines.append(f"| batch throughput, 10,000 test images (images/s) | {throughput} | |")
+    epochs = ", ".join(f"{n} {v} s" for n, v in results["train_epoch_s"].items())
+    lines.append(f"| training, seconds per epoch | {epochs} | |")
+    return "\n".join(lines) + "\n"
+
+
+def _value(figure: float | None) -> str:
+    return "not measured" if figure is None else f"{figure:.1f}"
+
+
+def _pair(figures: dict) -> str:
+    if figures.get("median") is None:
+        return "not measured"
+    return f"{figures['median']:.2f} ({figures['p95']:.2f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200, help="timed repetitions per figure")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where results.json and results.md go")
+    parser.add_argument("--drawings", type=int, default=30, help="drawings timed in the browser")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser-driven figures")
+    parser.add_argument("--no-readme", action="store_true", help="do not refresh README.md")
+    args = parser.parse_args(argv)
+
+    from mnist_app.serving.predictor import load_predictors
+
+    predictors, problems = load_predictors(MODELS_DIR)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    (_, _), (x_test, _) = load_mnist()
+    results: dict = {"machine": machine()}
+    print("timing preprocessing and models…", flush=True)
+    results.update(model_benchmarks(predictors, x_test, args.repeats))
+    empty = {"median": None, "p95": None}
+    results.update(
+        cold_start_s={},
+        browser_ms={"digits": empty, "all": empty},
+        rerun_server_ms=empty,
+        server_cpu_ms_per_drawing=None,
+        rss_mb=None,
+    )
+    if not args.no_browser:
+        print("driving the app in headless Chromium…", flush=True)
+        results.update(browser_session(args.drawings))
+    results["train_epoch_s"] = training_epoch_seconds(MODELS_DIR)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    if not args.no_readme and README.is_file():
+        README.write_text(replace_section(README.read_text(), "bench", table))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The README's model and calibration tables, produced from the model cards: `python -m tools.report`."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, MODELS_DIR, ROOT
+
+README = ROOT / "README.md"
+
+PUBLISHED = {  # best published accuracy of the hobby projects we compare against
+    "cnn": "95.3-99.12 %",
+    "ann": "97.0-97.9 %",
+    "rnn": "97.3 %",
+    "logreg": "84.4 %",
+    "forest": "95 % (validation)",
+}
+
+
+def replace_section(text: str, name: str, content: str) -> str:
+    """Replace what stands between `<!-- name:start -->` and `<!-- name:end -->`."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content}{end}{tail}"
+
+
+def results_table(models_dir: Path = MODELS_DIR) -> str:
+    rows = [
+        "| model | test accuracy | errors / 10,000 | published hobby results | parameters | file | training time "
+        "| latency per image |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in MODEL_NAMES:
+        path = models_dir / f"{name}.json"
+        if not path.is_file():
+            continue
+        card = json.loads(path.read_text())
+        rows.append(
+            f"| {MODEL_TITLES[name]} (`{name}`) | **{card['test_accuracy']:.2%}** | {len(card['misclassified']['index'])} "
+            f"| {PUBLISHED[name]} | {card['parameters']:,} | {card['file_bytes'] / 1e6:.2f} MB "
+            f"| {card['train_seconds'] / 60:.1f} min ({_how_long(card)}) "
+            f"| {card['latency_ms']:.2f} ms |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _how_long(card: dict) -> str:
+    experts = card.get("soft_experts")
+    if experts:
+        epochs = experts["hyperparameters"]["epochs"]
+        return f"{_how_long({k: v for k, v in card.items() if k != 'soft_experts'})}; {len(experts['networks'])} soft-ink experts, {epochs} epochs each"
+    hyperparameters = card["hyperparameters"]
+    if "trees" in hyperparameters:
+        return f"{hyperparameters['trees']} trees"
+    fine_tuned = card.get("fine_tuned")
+    if fine_tuned and "hyperparameters" in fine_tuned["from"]:
+        return f"{_how_long(fine_tuned['from'])}, then {fine_tuned['epochs']} fine-tuning epochs"
+    return f"{hyperparameters['epochs']} epochs"
+
+
+def calibration_table(models_dir: Path = MODELS_DIR) -> str:
+    """Per calibrated model: its temperature, the test-set ECE before and after, and the "not sure" line."""
+    rows = [
+        f"| model | temperature | test ECE, raw | test ECE, calibrated | wrong answers shown as not sure "
+        f"(< {CONFIDENCE_THRESHOLD:.0%}) | right answers shown as not sure |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in MODEL_NAMES:
+        path = models_dir / f"{name}.json"
+        calibration = json.loads(path.read_text()).get("calibration") if path.is_file() else None
+        if not calibration:
+            continue
+        effect = next((e for e in calibration.get("not_sure_test", []) if e["threshold"] == CONFIDENCE_THRESHOLD), None)
+        caught = f"{effect['wrong_caught']:.0%}" if effect else "n/a"
+        flagged = f"{effect['right_flagged']:.2%}" if effect else "n/a"
+        rows.append(
+            f"| {MODEL_TITLES[name]} | {calibration['temperature']:.3f} | {calibration['ece_test_before']:.2%} "
+            f"| {calibration['ece_test_after']:.2%} | {caught} | {flagged} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def scale_table(path: Path = ROOT / "benchmarks" / "scale.json") -> str:
+    """`make scaletest`'s recorded run: spread, throughput with 2 and 1 replicas, failover, the room."""
+    if not path.is_file():
+        return "No recorded run yet: `make scaletest` writes benchmarks/scale.json.\n"
+    run = json.loads(path.read_text())
+    spread = " + ".join(str(n) for n in sorted(run["per_replica"].values(), reverse=True))
+    failover = run["failover_answer_s"]
+    return "\n".join([
+        "| sessions through nginx | spread over replicas | answers/s, 2 replicas | answers/s, 1 replica "
+        "| killed replica's sessions: kill to next answer | a drawing shared on A seen on B | drawings shared / stored |",
+        "|---|---|---|---|---|---|---|",
+        f"| {run['sessions']} x {run['rounds']} drawings, before and after the kill | {spread} "
+        f"| {run['answers_per_s']['2 replicas']} | {run['answers_per_s']['1 replica']} "
+        f"| {len(failover)} sessions, median {statistics.median(failover):.1f} s, max {max(failover):.1f} s "
+        f"| {'yes' if run['room_seen_across_replicas'] else 'no'} | {run['shared']} / {run['stored']} |",
+    ]) + "\n"  # fmt: skip
+
+
+def main() -> int:
+    tables = {"models": results_table(), "calibration": calibration_table(), "scale": scale_table()}
+    if README.is_file():
+        text = README.read_text()
+        for section, table in tables.items():
+            text = replace_section(text, section, table)
+        README.write_text(text)
+    print("\n".join(tables.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
