@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
-from mnist_app.reading.preprocess import preprocess
 from mnist_app.reading.uploads import ImageDecodeError, decode_image
-from mnist_app.serving import digit_check
+from mnist_app.serving.digit_check import DigitCheck
+from mnist_app.serving.digit_check import load as load_digit_check
+from mnist_app.serving.reader import TooManyParts, read_digit, read_number
 
 NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
 
@@ -27,25 +28,21 @@ def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
         return None, str(error)
 
 
-def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -> dict:
+def classify_file(path: Path, predictors: dict, check: DigitCheck | None = None) -> dict:
     """One file's result: every model's digit, confidence and probabilities, or an error."""
     result: dict = {"file": str(path)}
     image, error = _read_image(path)
     if image is None:
         return {**result, "error": error}
-    digit_image = preprocess(image)
-    if digit_image is None:
+    reading = read_digit(image, predictors, check)
+    if reading is None:
         return {**result, "error": "no ink found: the image is blank or has no contrast"}
-    predictions = {name: predictor.predict(digit_image) for name, predictor in predictors.items()}
-    space = digit_check.load(models_dir)
-    if space is not None:
-        judge = predictions.get("cnn") or next(iter(predictions.values()))
-        result["looks_like_a_digit"] = space.is_typical(digit_image, judge.digit)
-        letter = space.nearest_letter(digit_image, judge.digit)
-        if letter:
-            result["looks_like_a_letter"] = letter
+    if check is not None:
+        result["looks_like_a_digit"] = reading.typical
+        if reading.letter:
+            result["looks_like_a_letter"] = reading.letter
     result["predictions"] = {}
-    for name, prediction in predictions.items():
+    for name, prediction in reading.predictions.items():
         result["predictions"][name] = {
             "digit": prediction.digit,
             "confidence": round(prediction.confidence, 6),
@@ -56,8 +53,6 @@ def classify_file(path: Path, predictors: dict, models_dir: Path = MODELS_DIR) -
 
 def read_number_file(path: Path, predictors: dict) -> dict:
     """One file read as a number by the one model given: the number and every digit's reading."""
-    from mnist_app.serving.reader import TooManyParts, read_number
-
     result: dict = {"file": str(path)}
     image, error = _read_image(path)
     if image is None:
@@ -117,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.number and len(names) != 1:
         parser.error("--number reads with one model: name it with --models (default: cnn)")
 
-    from mnist_app.serving.predictor import load_predictors  # TensorFlow: only after the arguments are fine
+    from mnist_app.serving.registry import load_predictors  # TensorFlow: only after the arguments are fine
 
     predictors, problems = load_predictors(args.models_dir, names)
     for problem in problems:
@@ -125,13 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     if not predictors:
         print("error: no model could be loaded; run `make train`", file=sys.stderr)
         return 2
+    check = load_digit_check(args.models_dir)
     failed = 0
     for path in args.images:
         if args.number:
             result = read_number_file(path, predictors)
             line = json.dumps(result) if args.json else format_number_line(result)
         else:
-            result = classify_file(path, predictors, args.models_dir)
+            result = classify_file(path, predictors, check)
             line = json.dumps(result) if args.json else format_line(result)
         failed += "error" in result
         print(line, flush=True)

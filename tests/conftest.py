@@ -24,7 +24,7 @@ def test_set(mnist) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="session")
 def shipped():
     """Every shipped model, loaded the way the app loads them."""
-    from mnist_app.serving.predictor import load_predictors
+    from mnist_app.serving.registry import load_predictors
 
     predictors, problems = load_predictors(MODELS_DIR, MODEL_NAMES)
     assert not problems, problems

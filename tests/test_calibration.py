@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app.serving.calibration import (
-    apply_temperature,
-    expected_calibration_error,
-    fit_temperature,
-    reliability,
-    threshold_effect,
-)
+from mnist_app.serving.calibration import apply_temperature
+from mnist_app.training.calibration import expected_calibration_error, fit_temperature, reliability, threshold_effect
 
 
 def overconfident(n: int = 20000, true_temperature: float = 2.5, seed: int = 0):

@@ -12,7 +12,7 @@ import pytest
 
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.serving.forest import PIXELS, directory_bytes, flatten, load_forest
-from mnist_app.serving.predictor import load_predictors
+from mnist_app.serving.registry import load_predictors
 
 FOREST_DIR = MODELS_DIR / "forest"
 
@@ -107,7 +107,7 @@ def test_flatten_refuses_what_it_cannot_serve():
         def winner_takes_all(self):
             return True
 
-    from mnist_app.serving.predictor import ModelLoadError
+    from mnist_app.serving.model_files import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="not supported"):
         flatten(Model())

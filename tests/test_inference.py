@@ -12,16 +12,18 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODELS_DIR
+from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.calibration import apply_temperature
-from mnist_app.serving.predictor import ModelLoadError, Predictor, load_predictor, load_predictors
-from mnist_app.training.evaluation import to_model_input
+from mnist_app.serving.model_files import ModelLoadError
+from mnist_app.serving.predictor import Predictor
+from mnist_app.serving.registry import load_predictor, load_predictors
 
 
 @pytest.mark.parametrize("name", ["ann", "cnn", "rnn", "logreg"])
 def test_fast_path_matches_model_predict(shipped, test_set, name):
     x_test, _ = test_set
     predictor = shipped[name]
-    images = to_model_input(x_test[:64])
+    images = model_batch(x_test[:64])
     raw = predictor.model.predict(images, verbose=0)
     # The app shows calibrated probabilities: the model's own, softened by the card's temperature.
     reference = apply_temperature(raw, predictor.temperature)
@@ -154,7 +156,7 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     predictor = load_predictor("cnn", tmp_path)  # safe_mode: the router is a registered layer, not code
     digits = test_set[0][:20]
     blurred = [np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(2.5))) for d in digits]
-    images = np.concatenate([to_model_input(digits), to_model_input(np.stack(blurred))])
+    images = np.concatenate([model_batch(digits), model_batch(np.stack(blurred))])
     images /= images.max(axis=(1, 2, 3), keepdims=True)  # as the preprocessing gives them: peak ink 1
     soft = np.array([is_soft(image[:, :, 0]) for image in images])
     assert soft[20:].all() and soft[:20].mean() < 0.2 and not soft[0]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODELS_DIR
-from mnist_app.training.evaluation import to_model_input
+from mnist_app.reading.model_input import model_batch
 
 TARGETS = {"cnn": 0.9960, "ann": 0.9860, "rnn": 0.9880, "logreg": 0.92}
 CARD_FIELDS = {
@@ -21,7 +21,7 @@ CARD_FIELDS = {
 @pytest.fixture(scope="module")
 def measured(shipped, test_set):
     x_test, y_test = test_set
-    images = to_model_input(x_test)
+    images = model_batch(x_test)
     return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
 
 

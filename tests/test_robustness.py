@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app.serving.calibration import expected_calibration_error
+from mnist_app.training.calibration import expected_calibration_error
 from tools.robustness import TARGETS, degraded_inputs
 
 SAMPLES = 500  # per set: enough for a 1-point resolution, quick enough for every `make test`

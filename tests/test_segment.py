@@ -38,7 +38,7 @@ def test_drawn_numbers_of_one_to_ten_digits(shipped):
         for slant in (-0.25, 0.0, 0.25):  # about +-14 degrees
             digits = "".join(str(d) for d in rng.integers(0, 10, size=length))
             image = drawn_number(digits, rng, pen=float(rng.uniform(5, 12)), slant=slant)
-            reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+            reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
             if reading is None or reading.number("cnn") != digits:
                 misses.append((digits, slant, reading.number("cnn") if reading else None))
     print(f"drawn numbers: {30 - len(misses)}/30 exact; misses {misses}")
@@ -65,7 +65,7 @@ def test_digits_drawn_in_two_separate_strokes_are_merged(shipped):
     image = strokes_image([*four, *five, *seven])
     digits = segment_number(image, "light")
     assert len(digits) == 3, [d.box for d in digits]
-    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
     assert reading.number("cnn") == "457"
 
 
@@ -75,7 +75,7 @@ def test_ones_next_to_sevens_are_not_merged(shipped, number):
     for index, char in enumerate(number):
         strokes += [shifted(s, 10 + index * 75, 10) for s in canvas_points(int(char), size=110, left=0, top=0)]
     image = strokes_image(strokes, width=40 + 75 * len(number))
-    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
     assert reading is not None and reading.number("cnn") == number
 
 
@@ -83,7 +83,7 @@ def test_specks_are_ignored(shipped):
     image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
     image[3:6, 3:6, :3] = 255  # dust in a corner
     image[-5:-3, 60:62, :3] = 255
-    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
     assert reading.number("cnn") == "305"
 
 
@@ -91,7 +91,7 @@ def test_faint_stray_line_is_not_a_digit(shipped):
     image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
     height, width = image.shape[:2]
     image[height // 4 : height * 3 // 4, width - 6, :3] = 110  # a faint pencil scratch, tall but light
-    reading = read_number(image, {"cnn": shipped["cnn"]}, "light")
+    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
     assert reading.number("cnn") == "305"
 
 

@@ -16,7 +16,7 @@ import pytest
 from mnist_app.config import ROOT
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
-from mnist_app.serving.predictor import load_predictor
+from mnist_app.serving.registry import load_predictor
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
 
@@ -35,7 +35,7 @@ def test_quick_run_writes_loadable_models_and_valid_cards(quick_run, test_set):
     assert sorted(p.name for p in out.iterdir()) == [
         "cnn.json",
         "cnn.keras",
-        "digit_space.npz",
+        "digit_check.npz",
         "logreg.json",
         "logreg.keras",
     ]
@@ -286,7 +286,7 @@ def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path):
     assert card["soft_experts"]["trained_at"] >= before["soft_experts"]["trained_at"]
     old_seconds, new_seconds = before["soft_experts"]["train_seconds"], card["soft_experts"]["train_seconds"]
     assert card["train_seconds"] == pytest.approx(before["train_seconds"] - old_seconds + new_seconds)
-    assert not (tmp_path / "digit_space.npz").exists()  # the digit space is the members', kept as it was
+    assert not (tmp_path / "digit_check.npz").exists()  # the digit check is the members', kept as it was
 
 
 @pytest.mark.parametrize(

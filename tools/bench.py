@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR, ROOT, SHOWN_MODELS
+from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.reading.preprocess import preprocess, preprocess_steps
+from mnist_app.serving.model_files import read_cards
 from tools.report import README, replace_section
 
 OUT_DIR = ROOT / "benchmarks"
@@ -258,14 +259,10 @@ def _server_peak_rss_mb(url: str) -> float | None:
 
 
 def training_epoch_seconds(models_dir: Path) -> dict[str, float]:
-    seconds = {}
-    for name in MODEL_NAMES:
-        path = models_dir / f"{name}.json"
-        if path.is_file():
-            card = json.loads(path.read_text())
-            if card.get("epoch_seconds"):
-                seconds[name] = round(statistics.median(card["epoch_seconds"]), 1)
-    return seconds
+    cards = read_cards(models_dir)
+    return {
+        name: round(statistics.median(c["epoch_seconds"]), 1) for name, c in cards.items() if c.get("epoch_seconds")
+    }
 
 
 def markdown(results: dict) -> str:
@@ -336,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="do not refresh README.md")
     args = parser.parse_args(argv)
 
-    from mnist_app.serving.predictor import load_predictors
+    from mnist_app.serving.registry import load_predictors
 
     predictors, problems = load_predictors(MODELS_DIR)
     for problem in problems:

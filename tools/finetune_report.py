@@ -20,7 +20,7 @@ import numpy as np
 
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.reading.preprocess import preprocess
-from mnist_app.serving.predictor import load_predictor
+from mnist_app.serving.registry import load_predictor
 from tools.synthetic_drawings import pen_drawing_set
 
 

@@ -88,7 +88,7 @@ def exact_rate(
         image, truth, touching = pasted_number(
             x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
         )
-        reading = read_number(image, {"cnn": predictors["cnn"]}, "auto")
+        reading = read_number(image, {"cnn": predictors["cnn"]})
         right[touching] += reading is not None and reading.number("cnn") == truth
         total[touching] += 1
     return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]

@@ -18,7 +18,7 @@ OUT = ROOT / "benchmarks" / "numbers.json"
 
 def main() -> int:
     from mnist_app.dataset.mnist import load_mnist
-    from mnist_app.serving.predictor import load_predictors
+    from mnist_app.serving.registry import load_predictors
 
     predictors, problems = load_predictors(names=("cnn",))
     if problems:

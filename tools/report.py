@@ -7,7 +7,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, MODELS_DIR, ROOT
+from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES, MODELS_DIR, ROOT
+from mnist_app.serving.model_files import read_cards
 
 README = ROOT / "README.md"
 
@@ -36,11 +37,7 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
         "| latency per image |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name in MODEL_NAMES:
-        path = models_dir / f"{name}.json"
-        if not path.is_file():
-            continue
-        card = json.loads(path.read_text())
+    for name, card in read_cards(models_dir).items():
         rows.append(
             f"| {MODEL_TITLES[name]} (`{name}`) | **{card['test_accuracy']:.2%}** | {len(card['misclassified']['index'])} "
             f"| {PUBLISHED[name]} | {card['parameters']:,} | {card['file_bytes'] / 1e6:.2f} MB "
@@ -71,9 +68,8 @@ def calibration_table(models_dir: Path = MODELS_DIR) -> str:
         f"(< {CONFIDENCE_THRESHOLD:.0%}) | right answers shown as not sure |",
         "|---|---|---|---|---|---|",
     ]
-    for name in MODEL_NAMES:
-        path = models_dir / f"{name}.json"
-        calibration = json.loads(path.read_text()).get("calibration") if path.is_file() else None
+    for name, card in read_cards(models_dir).items():
+        calibration = card.get("calibration")
         if not calibration:
             continue
         effect = next((e for e in calibration.get("not_sure_test", []) if e["threshold"] == CONFIDENCE_THRESHOLD), None)

@@ -16,7 +16,8 @@ import numpy as np
 
 from mnist_app.config import ROOT, SHOWN_MODELS
 from mnist_app.reading.preprocess import preprocess
-from mnist_app.serving.calibration import apply_temperature, expected_calibration_error
+from mnist_app.serving.calibration import apply_temperature
+from mnist_app.training.calibration import expected_calibration_error
 from tools import degrade
 from tools.degrade import as_canvas, as_photo
 from tools.synthetic_drawings import pen_drawing_set
@@ -137,7 +138,7 @@ def targets_markdown(results: dict) -> str:
 
 def main() -> int:
     from mnist_app.dataset.mnist import load_mnist
-    from mnist_app.serving.predictor import load_predictors
+    from mnist_app.serving.registry import load_predictors
     from tools.report import README, replace_section
 
     predictors, problems = load_predictors(names=SHOWN_MODELS)

@@ -13,11 +13,11 @@ import importlib.metadata
 import logging
 import os
 import pickle
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mnist_app.atomic_files import write_npz
 from mnist_app.config import DEFAULT_MNIST_CACHE
 
 log = logging.getLogger(__name__)
@@ -101,13 +101,10 @@ def _read_npz(path: Path) -> Mnist:
 
 
 def _write_cache(path: Path, mnist: Mnist) -> None:
-    """Write the verified arrays atomically, so an interrupted write never leaves a bad cache."""
+    """Write the verified arrays (atomically: an interrupted write never leaves a bad cache)."""
     (x_train, y_train), (x_test, y_test) = mnist
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-            np.savez_compressed(tmp, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-        os.replace(tmp.name, path)
+        write_npz(path, compressed=True, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     except OSError as error:  # a read-only checkout still works, just without the cache
         log.warning("could not write the MNIST cache %s: %s", path, error)
 

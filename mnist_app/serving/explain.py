@@ -13,8 +13,6 @@ The UI only renders the arrays these return.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mnist_app.atomic_files import write_npz
 from mnist_app.config import DATA_DIR, IMAGE_SIDE
+from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import ensemble_members, soft_experts
 
@@ -93,13 +93,13 @@ class CnnProbe:
         return self.expert_count > 0 and is_soft(image)
 
     def view(self, image: np.ndarray) -> CnnView:
-        outputs = [o.numpy()[0] for o in self._single(tf.constant(_batch(image)))]
+        outputs = [o.numpy()[0] for o in self._single(tf.constant(model_batch(image)))]
         dense = outputs[-1]
         return CnnView(outputs[:-1], dense, dense @ self.kernel + self.bias)
 
     def features(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Penultimate features (n, units) of (n, 28, 28) float images."""
-        x = _batch(images)
+        x = model_batch(images)
         return np.concatenate(
             [self._features(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
         )
@@ -121,16 +121,9 @@ class AnnProbe:
         self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))
 
     def view(self, image: np.ndarray) -> AnnView:
-        hidden = [o.numpy()[0] for o in self._single(tf.constant(_batch(image)))]
+        hidden = [o.numpy()[0] for o in self._single(tf.constant(model_batch(image)))]
         template = (self.first_kernel @ hidden[0]).reshape(IMAGE_SIDE, IMAGE_SIDE)
         return AnnView(hidden, template)
-
-
-def _batch(images: np.ndarray) -> np.ndarray:
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 2:
-        x = x[None]
-    return x.reshape(len(x), IMAGE_SIDE, IMAGE_SIDE, 1)
 
 
 @dataclass(frozen=True)
@@ -171,11 +164,8 @@ def cached_index(
     except (OSError, ValueError, KeyError):
         pass  # missing or damaged: build it again
     index = build_index(probe, images, labels)
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
-        np.savez(tmp, features=index.features, labels=index.labels, key=np.array(key),
-                 sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
-    os.replace(tmp.name, path)
+    write_npz(path, features=index.features, labels=index.labels, key=np.array(key),
+              sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
     return index
 
 

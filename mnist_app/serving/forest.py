@@ -1,6 +1,6 @@
 """The random forest (YDF): trained on the same 28x28 inputs, stored in YDF's own format, read fast.
 
-1. `train_forest` fits a YDF random forest on the flattened training split and writes
+1. `mnist_app.training.forest` fits a YDF random forest on the flattened training split and writes
    models/forest/ (YDF's format: no pickle) plus the card models/forest.json.
 2. For serving, the trees are copied once into flat NumPy arrays (`FlatForest`): one image walks
    every tree at once, a step per level, in well under a millisecond. YDF's own `predict` costs
@@ -10,19 +10,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from mnist_app.atomic_files import write_npz
 from mnist_app.config import DATA_DIR, IMAGE_SIDE, NUM_CLASSES
-from mnist_app.serving.predictor import REBUILD_HINT, ModelLoadError, Prediction, read_card
-from mnist_app.training.recipes import FOREST
+from mnist_app.serving.calibration import apply_temperature
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, read_card
+from mnist_app.serving.prediction import Prediction
 
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
 
@@ -55,7 +54,7 @@ class FlatForest:
                           self.leaf_probabilities)  # fmt: skip
 
     def save(self, path: Path) -> None:
-        np.savez(path, **{name: getattr(self, name) for name in self.__dataclass_fields__})
+        write_npz(path, **{name: getattr(self, name) for name in self.__dataclass_fields__})
 
     @classmethod
     def load(cls, path: Path) -> FlatForest:
@@ -122,12 +121,10 @@ class ForestPredictor:
         return Prediction(self.name, self.predict_batch(np.asarray(image)[None])[0])
 
     def predict_batch(self, images: np.ndarray, batch_size: int = 2000, calibrated: bool = True) -> np.ndarray:
-        x = np.asarray(images, np.float32).reshape(-1, PIXELS)
+        x = np.asarray(images, np.float32).reshape(-1, PIXELS)  # also takes flat (n, 784) rows
         parts = [self.flat.predict_proba(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         probabilities = np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
         if calibrated and self.temperature != 1.0:
-            from mnist_app.serving.calibration import apply_temperature
-
             probabilities = apply_temperature(probabilities, self.temperature)
         return probabilities
 
@@ -147,13 +144,8 @@ def load_forest(models_dir: Path, cache_dir: Path = DATA_DIR) -> ForestPredictor
     flat = flatten(_load_ydf(path))
     if card and card.get("nodes") not in (None, len(flat.feature) + len(flat.leaf_probabilities)):
         raise ModelLoadError(f"{path.with_suffix('.json')} does not describe {path}; {REBUILD_HINT}")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".npz", delete=False) as tmp:
-            flat.save(Path(tmp.name))
-        os.replace(tmp.name, cached)
-    except OSError:
-        pass  # a read-only disk: serve from memory
+    with contextlib.suppress(OSError):  # a read-only disk: serve from memory
+        flat.save(cached)
     return ForestPredictor("forest", flat, card, path)
 
 
@@ -177,60 +169,3 @@ def _checksum(directory: Path) -> str:
 
 def directory_bytes(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
-
-
-def train_forest(
-    data: dict[str, np.ndarray], seed: int, out_dir: Path, quick: bool = False
-) -> tuple[ForestPredictor, dict]:
-    """Fit the forest, write models/forest/ atomically; returns the predictor and the card's training part."""
-    import ydf
-
-    spec = FOREST.quick() if quick else FOREST
-    learner = ydf.RandomForestLearner(
-        label="label", task=ydf.Task.CLASSIFICATION, num_trees=spec.trees, max_depth=spec.max_depth,
-        pure_serving_model=True, **({"num_candidate_attributes": spec.candidates} if spec.candidates else {}), compute_oob_performances=False, random_seed=seed, num_threads=os.cpu_count() or 1,
-    )  # fmt: skip
-    started = time.perf_counter()
-    model = learner.train({"pixels": _flat(data["x_train"]), "label": data["y_train"].astype(np.int64)}, verbose=0)
-    seconds = time.perf_counter() - started
-    target = out_dir / "forest"
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".forest-"))
-    try:
-        model.set_node_format(ydf.NodeFormat.BLOB_SEQUENCE_GZIP)  # ~6x smaller files, same trees
-        model.save(str(staging / "model"))
-        old = out_dir / ".forest-old"
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        (staging / "model").rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    flat = flatten(model)
-    predictor = ForestPredictor("forest", flat, path=target)
-    x_val = data["x_val"].astype(np.float32) / 255
-    curve = []
-    for count in sorted({max(1, spec.trees * k // 10) for k in (1, 2, 3, 5, 7, 10)}):
-        subset = flat.first_trees(count)
-        accuracy = float(np.mean(subset.predict_proba(x_val).argmax(1) == data["y_val"]))
-        curve.append({"trees": count, "val_accuracy": round(accuracy, 5),
-                      "megabytes": round(directory_bytes(target) / 1e6 * count / spec.trees, 2)})  # fmt: skip
-    trained = {
-        "train_seconds": seconds,
-        "file_bytes": directory_bytes(target),
-        "nodes": int(len(flat.feature) + len(flat.leaf_probabilities)),
-        "parameters": int(len(flat.feature) + len(flat.leaf_probabilities)),  # nodes: a forest's size
-        "hyperparameters": {
-            "trees": spec.trees,
-            "max_depth": spec.max_depth,
-            "candidates": spec.candidates,
-            "library": f"ydf {ydf.__version__}",
-        },  # fmt: skip
-        "size_curve": curve,
-        "history": {},
-    }
-    return predictor, trained
-
-
-def _flat(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), PIXELS).astype(np.float32) / 255

@@ -1,20 +1,46 @@
-"""Read a handwritten number: segment it into digits, then let each model read every digit.
+"""Read what a user gave: one digit, or a whole number. The app, its Number mode and the CLI all read here.
 
-Shared by the app's Number mode and `python -m mnist_app.predict --number`.
+A digit:
+1. `preprocess_steps`: find the ink, crop, even out the stroke, fit 20 px, centre (`reading/`);
+2. every given model reads the 28x28 input (with its saliency where asked);
+3. the digit check (`DigitCheck`) judges the input against the answer of the judging model: does it
+   look like a digit at all, or more like a printed letter?
+A number:
+1. `segment_number` cuts the image into digits, the judging model's confidence choosing where
+   touching digits are cut;
+2. every given model reads every digit, in one batch per model;
+3. the digit check marks the parts that look like no digit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_app.config import CONFIDENCE_THRESHOLD
-from mnist_app.reading.preprocess import Polarity
+from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
 from mnist_app.reading.segment import Digit, Scorer, segment_number
-from mnist_app.serving.predictor import Prediction, Predictor
+from mnist_app.serving.digit_check import DigitCheck
+from mnist_app.serving.prediction import Prediction
 
+if TYPE_CHECKING:  # the reader itself needs no TensorFlow: the CLI checks its arguments first
+    from mnist_app.serving.predictor import Predictor
+
+JUDGE = "cnn"  # the model whose answer the digit check judges against, and that chooses where to cut numbers
 MAX_DIGITS = 20  # more parts than this is a scribble or a page of text, not a number
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One image as the models saw and read it."""
+
+    steps: PreprocessSteps  # the preprocessing, step by step; `steps.final` is the model input
+    predictions: dict[str, Prediction]  # per model, in the order given
+    typical: bool = True  # looks like an MNIST digit at all (True when there is no digit check)
+    letter: str | None = None  # the capital letter it looks like instead, if the check found one
 
 
 @dataclass(frozen=True)
@@ -23,6 +49,7 @@ class NumberReading:
 
     digits: list[Digit]  # left to right, with boxes and 28x28 inputs
     predictions: dict[str, list[Prediction]]  # per model, one prediction per digit
+    unusual: list[int] = field(default_factory=list)  # positions of parts that look like no digit
 
     def number(self, model: str) -> str:
         return "".join(str(p.digit) for p in self.predictions[model])
@@ -39,23 +66,42 @@ class TooManyParts(ValueError):
     """The image splits into more parts than a number has: it is probably a scribble."""
 
 
-def scorer_for(predictor: Predictor) -> Scorer:
-    """How confidently `predictor` reads candidate digits: used to choose where touching digits split."""
+def read_digit(
+    image: np.ndarray | None,
+    predictors: dict[str, Predictor],
+    check: DigitCheck | None = None,
+    polarity: Polarity = "auto",
+    saliency: Collection[str] = (),
+) -> DigitReading | None:
+    """Preprocess `image` and let every predictor read it; None when there is no ink.
 
-    def score(images: list[np.ndarray]) -> list[float]:
-        return predictor.predict_batch(np.stack(images)).max(axis=1).tolist()
-
-    return score
+    `saliency` names the models whose answer comes with a saliency map (gradient x input)."""
+    steps = preprocess_steps(image, polarity) if image is not None else None
+    if steps is None:
+        return None
+    predictions = {name: p.predict(steps.final, saliency=name in saliency) for name, p in predictors.items()}
+    judge = _judge(predictions)
+    if check is None or judge is None:
+        return DigitReading(steps, predictions)
+    return DigitReading(
+        steps, predictions, check.is_typical(steps.final, judge.digit), check.nearest_letter(steps.final, judge.digit)
+    )
 
 
 def read_number(
-    image: np.ndarray, predictors: dict[str, Predictor], polarity: Polarity = "auto", judge: str = "cnn"
+    image: np.ndarray | None,
+    predictors: dict[str, Predictor],
+    check: DigitCheck | None = None,
+    polarity: Polarity = "auto",
+    judge: str = JUDGE,
 ) -> NumberReading | None:
     """Segment `image` and read every digit with every predictor; None when there is no ink.
 
     `judge` names the model whose confidence picks between ways of cutting touching digits.
     Raises TooManyParts for an image that falls into more than MAX_DIGITS parts.
     """
+    if image is None:
+        return None
     referee = predictors.get(judge) or next(iter(predictors.values()), None)
     digits = segment_number(image, polarity, scorer_for(referee) if referee else None)
     if not digits:
@@ -67,4 +113,23 @@ def read_number(
         name: [Prediction(name, probabilities) for probabilities in predictor.predict_batch(batch)]
         for name, predictor in predictors.items()
     }
-    return NumberReading(digits, predictions)
+    answers = predictions.get(judge) or next(iter(predictions.values()))
+    unusual = (
+        []
+        if check is None
+        else [i for i, (d, p) in enumerate(zip(digits, answers, strict=True)) if not check.is_typical(d.image, p.digit)]
+    )
+    return NumberReading(digits, predictions, unusual)
+
+
+def scorer_for(predictor: Predictor) -> Scorer:
+    """How confidently `predictor` reads candidate digits: used to choose where touching digits split."""
+
+    def score(images: list[np.ndarray]) -> list[float]:
+        return predictor.predict_batch(np.stack(images)).max(axis=1).tolist()
+
+    return score
+
+
+def _judge(predictions: dict[str, Prediction]) -> Prediction | None:
+    return predictions.get(JUDGE) or next(iter(predictions.values()), None)

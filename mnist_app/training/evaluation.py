@@ -10,17 +10,13 @@ import keras
 import numpy as np
 
 from mnist_app.config import CONFIDENCE_THRESHOLD
+from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.predictor import Predictor
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
-    return (images.astype(np.float32) / 255.0)[..., None]
 
 
 def evaluate(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> dict:
     """Test accuracy and loss, per-class metrics, confusion matrix, mistakes, confidence statistics."""
-    probabilities = predictor.predict_batch(to_model_input(images))
+    probabilities = predictor.predict_batch(model_batch(images))
     predicted = probabilities.argmax(axis=1)
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (labels, predicted), 1)

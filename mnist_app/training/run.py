@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import json
-import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,17 +11,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app.serving import calibration, digit_check
+from mnist_app.atomic_files import atomic_path, write_json
+from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
+from mnist_app.training import calibration, digit_check
 from mnist_app.training.data import TrainingError, add_extra_drawings, data_card, prepare_data, training_copies
-from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary, to_model_input
+from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary
 from mnist_app.training.fitting import fit_network, use_two_logical_cpus
 from mnist_app.training.recipes import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.training.soft_experts import train_soft_experts
 from mnist_app.training.starting_points import continued_card, kept_members, plain_copy, previous_card, starting_members
 
-__all__ = ["TrainingError", "run", "write_json_atomic"]  # TrainingError: what train.py catches
+__all__ = ["TrainingError", "run"]  # TrainingError: what train.py catches
 
 
 def run(config: TrainConfig) -> list[dict]:
@@ -65,9 +63,9 @@ def run(config: TrainConfig) -> list[dict]:
         return []
     if config.extra_data:
         add_extra_drawings(data, config)
-    if not (config.fine_tuning or config.experts_only):  # then the shipped digit space stays as it is
-        space = digit_check.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
-        print(f"digit space: threshold {space.threshold:.2f}, written to {digit_check.save(space, out_dir)}")
+    if not (config.fine_tuning or config.experts_only):  # then the shipped digit check stays as it is
+        check = digit_check.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
+        print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
     cards = []
     for name in config.models:
         cards.append(
@@ -133,7 +131,7 @@ def train_model(
     }
     if previous is not None:
         card = continued_card(card, previous, data.get("extra", {}))
-    write_json_atomic(path.with_suffix(".json"), card)
+    write_json(path.with_suffix(".json"), card)
     return card
 
 
@@ -151,13 +149,13 @@ def _with_new_soft_experts(
         "train_seconds": previous.get("train_seconds", 0.0) - replaced + experts_card["train_seconds"],
     }
     card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
-    write_json_atomic(path.with_suffix(".json"), card)
+    write_json(path.with_suffix(".json"), card)
     return card
 
 
 def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[str, np.ndarray]) -> dict:
     """Write the model; its card's measured part: size, test-set evaluation, latency and calibration."""
-    with _atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         shipped.save(tmp)
     predictor = Predictor(name, shipped, path=path)
     return {
@@ -166,7 +164,7 @@ def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[st
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(
-            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+            predictor, model_batch(data["x_val"]), data["y_val"], model_batch(data["x_test"]), data["y_test"]
         ),
     }
 
@@ -175,14 +173,14 @@ def _member_cards(name: str, members: list[keras.Model], records: list[dict], da
     """Each member's record with its own test accuracy, to show what averaging gains."""
     cards = []
     for member, record in zip(members, records, strict=True):
-        alone = Predictor(name, member).predict_batch(to_model_input(data["x_test"]), calibrated=False)
+        alone = Predictor(name, member).predict_batch(model_batch(data["x_test"]), calibrated=False)
         cards.append({**record, "test_accuracy": float(np.mean(alone.argmax(1) == data["y_test"]))})
     return cards
 
 
 def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
     """The random forest, with a card holding the same fields as the networks' cards."""
-    from mnist_app.serving.forest import train_forest  # YDF: imported only when the forest is trained
+    from mnist_app.training.forest import train_forest  # YDF: imported only when the forest is trained
 
     print("\n=== forest: YDF random forest ===", flush=True)
     predictor, trained = train_forest(data, config.seed, out_dir, quick=config.quick)
@@ -201,29 +199,8 @@ def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir:
         **evaluate(predictor, data["x_test"], data["y_test"]),
         "latency_ms": measure_latency_ms(predictor),
         "calibration": calibration.calibrate_card(
-            predictor, to_model_input(data["x_val"]), data["y_val"], to_model_input(data["x_test"]), data["y_test"]
+            predictor, model_batch(data["x_val"]), data["y_val"], model_batch(data["x_test"]), data["y_test"]
         ),
     }
-    write_json_atomic(out_dir / "forest.json", card)
+    write_json(out_dir / "forest.json", card)
     return card
-
-
-@contextlib.contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` that replaces it only if the block finishes."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    os.unlink(tmp)  # Keras wants to create the file itself
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_json_atomic(path: Path, content: dict) -> None:
-    """Write JSON so that readers see the old file or the new one, never half of one."""
-    with _atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(content, indent=1) + "\n")

@@ -14,11 +14,11 @@ import datetime
 import keras
 import numpy as np
 
+from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import ensemble
 from mnist_app.training.augment import SOFT_BLUR_SIGMA, SOFT_LOW_RESOLUTION, soft_copies
 from mnist_app.training.data import training_copies
-from mnist_app.training.evaluation import to_model_input
 from mnist_app.training.fitting import fit_network
 from mnist_app.training.recipes import ModelSpec, TrainConfig
 
@@ -56,7 +56,7 @@ def train_soft_experts(
         "networks": records,
         "soft_validation": _soft_validation(name, members, experts, soft_validation, data["y_val"]),
         # how many clean test digits the experts answer (the rest go to the members)
-        "soft_test_images": int(sum(is_soft(image) for image in to_model_input(data["x_test"]))),
+        "soft_test_images": int(sum(is_soft(image) for image in model_batch(data["x_test"]))),
     }
 
 
@@ -66,7 +66,7 @@ def _soft_validation(
     """What the experts gain: members and experts on the same soft copies of the validation digits."""
 
     def accuracy(networks: list[keras.Model]) -> float:
-        probabilities = ensemble(networks, name).predict(to_model_input(images), batch_size=1000, verbose=0)
+        probabilities = ensemble(networks, name).predict(model_batch(images), batch_size=1000, verbose=0)
         return round(float(np.mean(probabilities.argmax(1) == labels)), 5)
 
     return {"images": len(labels), "members": accuracy(members), "experts": accuracy(experts)}

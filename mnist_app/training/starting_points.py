@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from mnist_app.serving import predictor
+from mnist_app.serving import model_files
 from mnist_app.serving.networks import BUILDERS, ensemble_members
 from mnist_app.training.data import TrainingError
 from mnist_app.training.recipes import ModelSpec, TrainConfig
@@ -24,10 +24,10 @@ def kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path)
         return [], []
     path = out_dir / f"{name}.keras"
     try:
-        model = predictor.load_model(path)
-    except predictor.ModelLoadError as error:
+        model = model_files.load_model(path)
+    except model_files.ModelLoadError as error:
         raise TrainingError(f"--keep-members starts from a trained model: {error}") from error
-    card = predictor.read_card(path.with_suffix(".json"))
+    card = model_files.read_card(path.with_suffix(".json"))
     recipe = {key: value for key, value in asdict(spec).items() if key not in ("members", "soft_experts")}
     trained_by = {key: card.get("hyperparameters", {}).get(key) for key in recipe}
     if trained_by != recipe or card.get("seed") != config.seed or card.get("quick", False) != config.quick:
@@ -59,8 +59,8 @@ def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) 
     if not (config.fine_tuning or config.experts_only):
         return [None] * count
     try:
-        members = ensemble_members(predictor.load_model(out_dir / f"{name}.keras"))
-    except predictor.ModelLoadError as error:
+        members = ensemble_members(model_files.load_model(out_dir / f"{name}.keras"))
+    except model_files.ModelLoadError as error:
         raise TrainingError(f"this run starts from a trained model: {error}") from error
     if len(members) != count:
         raise TrainingError(f"{out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
@@ -70,8 +70,8 @@ def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) 
 def previous_card(path: Path) -> dict:
     """The card of the model a fine-tuning starts from ({} if unreadable): it is about to be overwritten."""
     try:
-        return predictor.read_card(path)
-    except predictor.ModelLoadError:
+        return model_files.read_card(path)
+    except model_files.ModelLoadError:
         return {}
 
 

@@ -21,8 +21,10 @@ import keras
 import keras_tuner
 import numpy as np
 
+from mnist_app.atomic_files import write_json
+from mnist_app.reading.model_input import model_batch
+from mnist_app.serving.model_files import read_card
 from mnist_app.serving.networks import ANN_DROPOUT, ANN_UNITS, build_ann
-from mnist_app.training.evaluation import to_model_input
 from mnist_app.training.recipes import MODEL_SPECS, TuneConfig
 
 
@@ -91,8 +93,8 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
     """Run the search, score the shipped settings the same way, write tuning.json; returns its content."""
     rng = np.random.default_rng(config.seed)
     subset = rng.permutation(len(data["x_train"]))[: config.train_subset]
-    x_train, y_train = to_model_input(data["x_train"][subset]), data["y_train"][subset]
-    x_val, y_val = to_model_input(data["x_val"]), data["y_val"]
+    x_train, y_train = model_batch(data["x_train"][subset]), data["y_train"][subset]
+    x_val, y_val = model_batch(data["x_val"]), data["y_val"]
     keras.utils.set_random_seed(config.seed)
     workdir = Path(tempfile.mkdtemp(prefix="ann-tuning-"))
     started = time.monotonic()
@@ -122,7 +124,7 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
         "shipped_settings": {**asdict(SHIPPED), "units": list(SHIPPED.units)},
         "verdict": _verdict(challenger, shipped, config.margin),
     }
-    (out_dir / "tuning.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_json(out_dir / "tuning.json", report)
     cite_in_card(out_dir)
     return report
 
@@ -132,7 +134,7 @@ def cite_in_card(models_dir: Path) -> None:
     card_path, report_path = models_dir / "ann.json", models_dir / "tuning.json"
     if not (card_path.is_file() and report_path.is_file()):
         return
-    report, card = json.loads(report_path.read_text()), json.loads(card_path.read_text())
+    report, card = json.loads(report_path.read_text()), read_card(card_path)
     card["tuning"] = {
         "file": "tuning.json",
         "settings_from": "hand-chosen; scored in the search's head-to-head as 'shipped'",
@@ -141,7 +143,7 @@ def cite_in_card(models_dir: Path) -> None:
         "best_val_accuracy": report["head_to_head"]["best"]["val_accuracy"],
         "verdict": report["verdict"],
     }
-    card_path.write_text(json.dumps(card, indent=1) + "\n")
+    write_json(card_path, card)
 
 
 def _trial_record(trial: keras_tuner.engine.trial.Trial, costs: dict[str, dict]) -> dict:

@@ -9,42 +9,20 @@ the server builds and the browser draws in well under a millisecond each (Plotly
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, SHOWN_MODELS
-from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
-from mnist_app.serving.predictor import Prediction
+from mnist_app.reading.preprocess import Polarity, PreprocessSteps
+from mnist_app.serving.prediction import Prediction
+from mnist_app.serving.reader import DigitReading, read_digit
 from mnist_app.ui import charts, resources
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One image as the app saw and read it."""
-
-    steps: PreprocessSteps
-    predictions: dict[str, Prediction]  # the models shown side by side (ANN, CNN), with saliency for the CNN
-    typical: bool  # looks like an MNIST digit at all
-    letter: str | None = None  # the capital letter it looks like instead, if the check found one
-
-
-def read(image: np.ndarray | None, polarity: Polarity) -> Reading | None:
-    """Preprocess and run the shown models; None when there is no ink (or no model)."""
-    steps = preprocess_steps(image, polarity) if image is not None else None
-    if steps is None:
-        return None
-    loaded, _ = resources.predictors()
-    predictions = {
-        name: loaded[name].predict(steps.final, saliency=name == "cnn") for name in SHOWN_MODELS if name in loaded
-    }
-    space = resources.digit_space()
-    judge = predictions.get("cnn") or next(iter(predictions.values()), None)
-    typical = space is None or space.is_typical(steps.final, judge.digit if judge else None)
-    letter = space.nearest_letter(steps.final, judge.digit) if space is not None and judge else None
-    return Reading(steps, predictions, typical, letter)
+def read(image: np.ndarray | None, polarity: Polarity) -> DigitReading | None:
+    """The shown models' reading (the CNN's with its saliency); None when there is no ink."""
+    return read_digit(image, resources.shown_predictors(), resources.digit_check(), polarity, saliency=("cnn",))
 
 
 def show_problems() -> bool:
@@ -74,7 +52,7 @@ def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str
     return True
 
 
-def show_answers(reading: Reading) -> None:
+def show_answers(reading: DigitReading) -> None:
     """ANN and CNN side by side, even on a phone: the digit (or "not sure"), how sure, all ten bars."""
     with st.container(horizontal=True, gap="medium"):
         for prediction in reading.predictions.values():
@@ -94,7 +72,7 @@ def show_answer(prediction: Prediction) -> None:
     st.html(charts.probability_bars_html(prediction.probabilities))
 
 
-def show_details(reading: Reading, key: str) -> None:
+def show_details(reading: DigitReading, key: str) -> None:
     """Whether the models agree, what they see, and every other model's reading."""
     st.markdown(agreement_line(list(reading.predictions.values()), reading.typical, reading.letter))
     show_model_view(reading.steps, reading.predictions.get("cnn"))

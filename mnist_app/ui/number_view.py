@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from mnist_app.config import MODEL_TITLES, SHOWN_MODELS
+from mnist_app.config import MODEL_TITLES
 from mnist_app.reading.preprocess import Polarity
 from mnist_app.serving.reader import NumberReading, TooManyParts, read_number
 from mnist_app.ui import charts, resources
@@ -17,13 +17,12 @@ BOX_COLOUR = (255, 75, 75)
 
 def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:
     """Segment and read `image` as a number; returns whether a reading was shown."""
-    loaded, _ = resources.predictors()
-    shown = {name: loaded[name] for name in SHOWN_MODELS if name in loaded}
+    shown = resources.shown_predictors()
     if image is None or not shown:
         st.info(empty_prompt, icon="✏️")
         return False
     try:
-        reading = read_number(image, shown, polarity)
+        reading = read_number(image, shown, resources.digit_check(), polarity)
     except TooManyParts as error:
         st.warning(f"That does not look like a number: {error}.", icon="🧐")
         return False
@@ -31,24 +30,12 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
         st.info(empty_prompt, icon="✏️")
         return False
     show_numbers(reading)
-    unusual = _unusual_digits(reading)
-    if unusual:
-        places = ", ".join(f"#{i + 1}" for i in unusual)
+    if reading.unusual:
+        places = ", ".join(f"#{i + 1}" for i in reading.unusual)
         st.markdown(f"🧐 Digit {places} does not look much like the handwritten digits the models learned from.")
     st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right")
     show_digits(reading)
     return True
-
-
-def _unusual_digits(reading: NumberReading) -> list[int]:
-    """Positions of parts that do not look like any digit (a scribble, a letter)."""
-    space = resources.digit_space()
-    if space is None:
-        return []
-    judge = reading.predictions.get("cnn") or next(iter(reading.predictions.values()))
-    return [
-        i for i, (d, p) in enumerate(zip(reading.digits, judge, strict=True)) if not space.is_typical(d.image, p.digit)
-    ]
 
 
 def show_numbers(reading: NumberReading) -> None:

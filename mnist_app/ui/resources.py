@@ -10,8 +10,9 @@ import streamlit as st
 
 from mnist_app import config
 from mnist_app.dataset.mnist import Mnist, MnistUnavailableError, load_mnist
-from mnist_app.serving import digit_check
-from mnist_app.serving.digit_check import DigitSpace
+from mnist_app.serving.digit_check import DigitCheck
+from mnist_app.serving.digit_check import load as load_digit_check
+from mnist_app.serving.model_files import read_cards
 
 
 def predictors() -> tuple[dict, list[str]]:
@@ -21,10 +22,16 @@ def predictors() -> tuple[dict, list[str]]:
 
 @st.cache_resource(show_spinner="Loading the models…")
 def _predictors(models_dir: str) -> tuple[dict, list[str]]:
-    from mnist_app.serving.predictor import load_predictors  # TensorFlow: imported on first use only
+    from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
 
     _keep_keras_session()
     return load_predictors(Path(models_dir))
+
+
+def shown_predictors() -> dict:
+    """The loaded models that the app shows side by side (ANN, CNN), in that order."""
+    loaded, _ = predictors()
+    return {name: loaded[name] for name in config.SHOWN_MODELS if name in loaded}
 
 
 def _keep_keras_session() -> None:
@@ -58,13 +65,13 @@ def mnist_problem() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _digit_space(models_dir: str) -> DigitSpace | None:
-    return digit_check.load(Path(models_dir))
+def _digit_check(models_dir: str) -> DigitCheck | None:
+    return load_digit_check(Path(models_dir))
 
 
-def digit_space() -> DigitSpace | None:
+def digit_check() -> DigitCheck | None:
     """What MNIST digits look like, for flagging drawings that are no digit at all (None if missing)."""
-    return _digit_space(str(config.MODELS_DIR))
+    return _digit_check(str(config.MODELS_DIR))
 
 
 def model_cards() -> dict[str, dict]:
@@ -74,16 +81,7 @@ def model_cards() -> dict[str, dict]:
 
 @st.cache_data(show_spinner=False)
 def _model_cards(models_dir: str) -> dict[str, dict]:
-    cards = {}
-    for name in config.MODEL_NAMES:
-        path = Path(models_dir) / f"{name}.json"
-        try:
-            card = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(card, dict) and "test_accuracy" in card:
-            cards[name] = card
-    return cards
+    return {name: card for name, card in read_cards(Path(models_dir)).items() if "test_accuracy" in card}
 
 
 def test_images() -> np.ndarray | None:

@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.drawings import Answer, DrawingsError, new_drawing
+from mnist_app.serving.reader import DigitReading
 from mnist_app.ui import resources
-from mnist_app.ui.digit_view import Reading
 
 SHARE_LABEL = "Share with the room"
 CORRECTION_LABEL = "It was a …"
@@ -21,7 +21,7 @@ WHAT_IS_KEPT = (
 )
 
 
-def show_share(reading: Reading, original: np.ndarray) -> None:
+def show_share(reading: DigitReading, original: np.ndarray) -> None:
     """The share button and the correction, for the drawing on the canvas now."""
     digest = hashlib.sha1(reading.steps.final.tobytes()).hexdigest()
     if st.session_state.get("share_digest") != digest:  # a new drawing: a fresh correction
@@ -51,7 +51,7 @@ def show_share(reading: Reading, original: np.ndarray) -> None:
     st.caption(WHAT_IS_KEPT)
 
 
-def _share(store: object, reading: Reading, original: np.ndarray, digest: str) -> None:
+def _share(store: object, reading: DigitReading, original: np.ndarray, digest: str) -> None:
     answers = {name: Answer(p.digit, round(p.confidence, 4)) for name, p in reading.predictions.items()}
     correction = st.session_state.get("correction")
     drawing = new_drawing(

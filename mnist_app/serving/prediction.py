@@ -1,0 +1,29 @@
+"""One model's answer for one image: ten probabilities, and optionally which pixels drove it. NumPy only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One model's reading of one image."""
+
+    model: str
+    probabilities: np.ndarray  # shape (10,), sums to 1
+    saliency: np.ndarray | None = None  # (28, 28) gradient x input, when asked for
+
+    @property
+    def digit(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        """The k most likely digits with their probabilities, most likely first."""
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(int(d), float(self.probabilities[d])) for d in order]

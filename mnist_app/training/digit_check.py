@@ -1,0 +1,112 @@
+"""Fit the "does this look like a digit?" check (`mnist_app.serving.digit_check`) and save it.
+
+1. `fit`: principal components of (a sample of) the training digits, all together and per digit;
+   thresholds from the errors of held-out digits;
+2. `_with_letters`: components of printed capital letters (`letters`), and the ratio of a digit's
+   error to the nearest letter's that held-out digits exceed;
+3. `save`: models/digit_check.npz, atomically. `python -m mnist_app.training.digit_check` refits it
+   for the shipped models (train.py does too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app.atomic_files import write_npz
+from mnist_app.config import MODELS_DIR
+from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual
+from mnist_app.training.data import prepare_data
+from mnist_app.training.letters import letter_images
+from mnist_app.training.recipes import TrainConfig
+
+COMPONENTS = 20  # enough to draw every digit roughly, too few to draw a smiley or a letter
+QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first check
+CLASS_COMPONENTS = 30  # per digit: how 4s vary, not how digits vary
+CLASS_QUANTILE = 0.995  # measured: with the first check, ~1.5 % of MNIST test digits, no drawn digit
+CLASS_IMAGES = 4000  # training images per digit for its components
+LETTER_COMPONENTS = 12  # per letter, from ~300 varied renderings
+LETTER_QUANTILE = 0.995  # 0.5 % of held-out MNIST digits are nearer a letter than this
+
+
+def _components(x: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    _, _, directions = np.linalg.svd(x - mean, full_matrices=False)
+    return mean.astype(np.float32), directions[:count].astype(np.float32)
+
+
+def fit(
+    train_images: np.ndarray,
+    held_out_images: np.ndarray,
+    train_labels: np.ndarray | None = None,
+    held_out_labels: np.ndarray | None = None,
+    max_images: int = 20000,
+    seed: int = 0,
+) -> DigitCheck:
+    """Principal directions of (a sample of) the training digits; thresholds from held-out digits.
+
+    With labels, also one check per digit (the second check)."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(train_images), size=min(max_images, len(train_images)), replace=False)
+    mean, basis = _components(train_images[picks].reshape(len(picks), -1).astype(np.float32) / 255, COMPONENTS)
+    held_out = held_out_images.reshape(len(held_out_images), -1).astype(np.float32) / 255
+    threshold = float(np.quantile([residual(x, mean, basis) for x in held_out], QUANTILE))
+    if train_labels is None or held_out_labels is None:
+        return DigitCheck(mean, basis, threshold)
+    means, bases, thresholds = [], [], []
+    for digit in range(10):
+        own = np.flatnonzero(train_labels == digit)[:CLASS_IMAGES]
+        class_mean, class_basis = _components(train_images[own].reshape(len(own), -1).astype(np.float32) / 255,
+                                              CLASS_COMPONENTS)  # fmt: skip
+        errors = [residual(x, class_mean, class_basis) for x in held_out[held_out_labels == digit]]
+        means.append(class_mean)
+        bases.append(class_basis)
+        thresholds.append(float(np.quantile(errors, CLASS_QUANTILE)))
+    check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
+    return _with_letters(check, held_out, held_out_labels, seed)
+
+
+def _with_letters(check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int) -> DigitCheck:
+    """Add each printed letter's components, and the ratio that 0.5 % of held-out digits exceed."""
+    letters = letter_images(seed=seed)
+    fitted = [_components(images.reshape(len(images), -1), LETTER_COMPONENTS) for images in letters.values()]
+    means, bases = (np.stack(parts) for parts in zip(*fitted, strict=True))
+    check = dataclasses.replace(check, letters="".join(letters), letter_means=means, letter_bases=bases)
+    ratios = []
+    for image, digit in zip(held_out, labels, strict=True):
+        nearest = min(residual(image, m, b) for m, b in zip(means, bases, strict=True))
+        ratios.append(check.class_error(image, int(digit)) / max(nearest, 1e-6))
+    return dataclasses.replace(check, letter_ratio=float(np.quantile(ratios, LETTER_QUANTILE)))
+
+
+def save(check: DigitCheck, folder: Path) -> Path:
+    """Write models/digit_check.npz (or FILE_NAME in `folder`); returns its path."""
+    path = Path(folder) / FILE_NAME
+    classes = {}
+    if check.class_bases is not None:
+        classes = {"class_means": check.class_means, "class_bases": check.class_bases,
+                   "class_thresholds": check.class_thresholds}  # fmt: skip
+    if check.letter_bases is not None:
+        classes |= {"letters": np.array(check.letters), "letter_means": check.letter_means,
+                    "letter_bases": check.letter_bases, "letter_ratio": np.float64(check.letter_ratio)}  # fmt: skip
+    write_npz(path, mean=check.mean, basis=check.basis, threshold=np.float64(check.threshold), **classes)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit the digit check on the training split that train.py uses, and write it to models/."""
+    parser = argparse.ArgumentParser(prog="python -m mnist_app.training.digit_check", description=main.__doc__)
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    data = prepare_data(TrainConfig(seed=args.seed))
+    check = fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=args.seed)
+    print(f"digit check: threshold {check.threshold:.2f}, written to {save(check, args.models_dir)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
