@@ -165,6 +165,8 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
         for image, s in zip(images, soft, strict=True)
     ])  # fmt: skip
     assert np.allclose(predictor.predict_batch(images, calibrated=False), expected, atol=1e-5)
+    # The host's choice of branch agrees with the router inside the saved model, image by image.
+    assert np.allclose(predictor.model.predict(images, verbose=0), expected, atol=1e-5)
     for index in (0, -1):  # one image runs only its branch (members, experts), with saliency or without
         for saliency in (False, True):
             answer = predictor.predict(images[index, :, :, 0], saliency=saliency).probabilities

@@ -167,10 +167,16 @@ def _thin_keeping_thin_parts(work: np.ndarray, steps: int) -> np.ndarray:
 
 def is_soft(ink: np.ndarray) -> bool:
     """Blurry or enlarged low-resolution ink: most inked pixels are mid-grey, not solid."""
+    return bool(soft_rows(np.asarray(ink)[None])[0])
+
+
+def soft_rows(images: np.ndarray) -> np.ndarray:
+    """`is_soft` for each image of a batch (n, ...) at once: a boolean per image."""
+    flat = np.asarray(images).reshape(len(images), -1)
     low, high = INK_LEVELS
-    inked = int((ink > low).sum())
-    mid = int(((ink > low) & (ink < high)).sum())
-    return inked > 0 and mid > SOFT_INK * inked
+    inked = (flat > low).sum(axis=1)
+    mid = ((flat > low) & (flat < high)).sum(axis=1)
+    return (inked > 0) & (mid > SOFT_INK * inked)
 
 
 def stroke_width(ink: np.ndarray) -> float:

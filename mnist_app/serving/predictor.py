@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from mnist_app.config import IMAGE_SIDE, NUM_CLASSES
 from mnist_app.reading.model_input import model_batch
-from mnist_app.reading.preprocess import is_soft
+from mnist_app.reading.preprocess import is_soft, soft_rows
 from mnist_app.serving.calibration import apply_temperature
 from mnist_app.serving.networks import answering_networks, averaged_forward, soft_experts  # registers SoftInkRouter too
 from mnist_app.serving.prediction import Prediction
@@ -38,18 +38,14 @@ class Predictor:
         model = self.model
         # Fitted by `python -m mnist_app.serving.calibration` on the validation split; 1.0 = as trained.
         self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
-        # A model with soft-ink experts gets one traced pair of functions per branch, chosen on the
-        # host by `is_soft`: an in-graph `cond` would cost a single image about 15 % more.
+        # A model with soft-ink experts gets traced functions per branch (members, experts), chosen on
+        # the host by the rule of `is_soft`: the in-graph router runs every network on every image, and
+        # an in-graph `cond` costs a single image more than the host's choice.
         self._routes_soft = bool(soft_experts(model))
         routes = (False, True) if self._routes_soft else (False,)
-        self._single = {soft: _traced_single(averaged_forward(answering_networks(model, soft))) for soft in routes}
-
-        @tf.function(input_signature=[BATCH])
-        def batch(x: tf.Tensor) -> tf.Tensor:
-            return model(x, training=False)
-
-        _trace_now(batch)
-        self._batch = batch
+        forwards = {soft: averaged_forward(answering_networks(model, soft)) for soft in routes}
+        self._single = {soft: _traced_single(forward) for soft, forward in forwards.items()}
+        self._batch = {soft: _traced_batch(forward) for soft, forward in forwards.items()}
         for soft in routes:  # run each branch once now (already traced): the first user waits no longer
             warm_up = np.full((IMAGE_SIDE, IMAGE_SIDE), 0.5 if soft else 0.0, np.float32)
             self.predict(warm_up)
@@ -67,8 +63,13 @@ class Predictor:
     def predict_batch(self, images: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
         """Probabilities (n, 10) for n images, given as (n, 28, 28) or (n, 28, 28, 1) floats."""
         x = model_batch(images)
-        parts = [self._batch(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
-        probabilities = np.concatenate(parts) if parts else np.zeros((0, NUM_CLASSES), np.float32)
+        soft = soft_rows(x) if self._routes_soft else np.zeros(len(x), bool)
+        probabilities = np.zeros((len(x), NUM_CLASSES), np.float32)
+        for branch, forward in self._batch.items():
+            rows = np.flatnonzero(soft == branch)
+            for start in range(0, len(rows), batch_size):
+                chosen = rows[start : start + batch_size]
+                probabilities[chosen] = forward(tf.constant(x[chosen])).numpy()
         return self._calibrate(probabilities) if calibrated else probabilities
 
     def _calibrate(self, probabilities: np.ndarray) -> np.ndarray:
@@ -93,6 +94,17 @@ def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor]) -> tuple[Callable,
 
     _trace_now(plain, with_saliency)
     return plain, with_saliency
+
+
+def _traced_batch(forward: Callable[[tf.Tensor], tf.Tensor]) -> Callable:
+    """A batch's probabilities, traced once for any batch size."""
+
+    @tf.function(input_signature=[BATCH])
+    def batch(x: tf.Tensor) -> tf.Tensor:
+        return forward(x)
+
+    _trace_now(batch)
+    return batch
 
 
 def _trace_now(*functions: tf.types.experimental.PolymorphicFunction) -> None:
