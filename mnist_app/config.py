@@ -18,9 +18,8 @@ DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...
 NUM_CLASSES = 10  # ...then centred by centre of mass in the 28x28 field
 
 # Soft ink: more than SOFT_INK of the inked pixels (above INK_LEVELS[0]) are mid-grey (below
-# INK_LEVELS[1]). Blurred photos and enlarged low-resolution scans are soft; our pen drawings are
-# not (<= 0.7 of their ink), nor 99.3 % of MNIST's test digits as published, but about half of
-# them enlarged onto a canvas or photographed are (measured; README, Preprocessing).
+# INK_LEVELS[1]). Blurred photos and enlarged low-resolution scans are soft; pen drawings and
+# MNIST's digits as published are not (the README's Preprocessing section has the shares).
 SOFT_INK = 0.8
 INK_LEVELS = (0.1, 0.9)
 
@@ -35,11 +34,10 @@ MODEL_TITLES = {
     "forest": "Random forest",
 }
 
-# A calibrated top probability below this is "not sure". Chosen from data (`python -m
-# mnist_app.serving.calibration`, validation split): about 1 % of right answers flagged per shown model.
-# With the fine-tuned models it catches 55 % of the CNN's and 63 % of the ANN's wrong answers and
-# flags 0.60 % (CNN) and 1.05 % (ANN) of right ones. A strict 1 % would mean 0.70, where the CNN
-# catches 45 % on validation and only 23 % of its test-set errors (43 % at 0.80): kept at 0.80.
+# A calibrated top probability below this is "not sure". Chosen on the validation split (`python -m
+# mnist_app.training.calibration` prints each level's effect): about 1 % of right answers flagged
+# per shown model, while catching far more wrong ones than a stricter level. What it catches and
+# flags for the shipped models is in their cards (calibration.not_sure_*) and the README.
 CONFIDENCE_THRESHOLD = 0.80
 
 # Shared drawings (the Room): a SQLAlchemy URL. The embedded default is a SQLite file under data/

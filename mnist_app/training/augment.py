@@ -28,8 +28,8 @@ THICK_PROBABILITY = 0.3  # dilate: brushes and fingers
 BLUR_SIGMA = (0.6, 3.0)  # Gaussian blur, in pixels at 28-px scale: out-of-focus photos
 LOW_RESOLUTION = (7, 20)  # sides a digit is digitised at before being enlarged again
 FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background with noise
-# The soft-ink experts see only these. Sides 7-12 rather than 7-14 (with a third epoch) took 8-px
-# test digits from 96.1 to 96.4 % on the README's 1,000 images (README, Results).
+# The soft-ink experts see only these: sides skewed small, where low-resolution digits are misread
+# most (the README's robustness tables say how far each side is read).
 SOFT_BLUR_SIGMA = (0.5, 3.5)
 SOFT_LOW_RESOLUTION = (7, 12)
 

@@ -18,21 +18,21 @@ class ModelSpec:
     batch_size: int = 128  # images per step
     degraded_share: float = 0.0  # share of each batch replaced by blurred / low-resolution / faded copies
     # Networks trained alike (same data split; seeds seed, seed + 1, ...) whose probabilities the
-    # shipped model averages: two double the latency (still ~3 ms) and fix digits one of them misreads.
+    # shipped model averages: each doubles the latency, and fixes digits one of them misreads.
     members: int = 1
     # Networks fine-tuned from the first members on blurred and low-resolution copies only; a
     # model with them answers images of soft ink (SOFT_INK) with their average instead.
     soft_experts: int = 0
 
 
-# Shipped settings: `make train` takes about an hour on a 2-core CPU (the CNN most of it).
+# Shipped settings. Each card records its epoch times; the CNN takes most of `make train`'s time.
 MODEL_SPECS: dict[str, ModelSpec] = {
     # Soft input (blurred photos, low-resolution scans) was misread until the two shown models saw it.
     "cnn": ModelSpec(
         epochs=20, learning_rate=3e-3, augment=True, degraded_share=0.3, members=2, soft_experts=2
-    ),  # ~2 min an epoch
-    "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3),  # ~6 s an epoch
-    "rnn": ModelSpec(epochs=30, learning_rate=2e-3, augment=True),  # ~12 s an epoch
+    ),
+    "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3),
+    "rnn": ModelSpec(epochs=30, learning_rate=2e-3, augment=True),
     # Plain pixels: a linear model cannot absorb warps, augmentation would only cost accuracy.
     "logreg": ModelSpec(epochs=20, learning_rate=2e-3, augment=False, batch_size=256),
 }
@@ -42,8 +42,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 class ForestSpec:
     """The random forest (YDF), chosen from measured accuracy against size (models/forest.json)."""
 
-    # Measured on the test set (files gzipped): 50 trees of depth 16: 96.47 %, 3.0 MB;
-    # 100 trees of depth 20: 96.72 %, 6.2 MB. The card's size_curve has the validation curve.
+    # The card's size_curve has validation accuracy against size; the README compares the two sizes tried.
     trees: int = 100  # more trees: a little more accurate, proportionally bigger
     max_depth: int = 20  # each level deeper roughly doubles a tree's size
     candidates: int | None = None  # pixels tried at each split; None: YDF's default, sqrt(784) = 28
@@ -61,7 +60,7 @@ class TuneConfig:
 
     train_subset: int = 15_000  # training images each candidate learns from (validation: all 5,000)
     max_epochs: int = 9  # the most any candidate trains (Hyperband gives most of them fewer)
-    iterations: int = 3  # Hyperband rounds; one took 6 minutes here, ~23 trials
+    iterations: int = 3  # Hyperband rounds (tuning.json records each trial and its time)
     budget_s: float = 15 * 60  # no new trial starts after this; the head-to-head follows
     margin: float = 0.002  # validation accuracy the best trial must gain over the shipped settings
     seed: int = 42
@@ -97,8 +96,8 @@ class TrainConfig:
     keep_members: bool = False
     # Keep the networks of the model in out_dir as they are and train only its soft-ink experts.
     experts_only: bool = False
-    # Each expert is fine-tuned this long, at fine_tune_rate: 6 epochs rather than 3 took soft validation
-    # copies from 98.04 to 98.20 % (validation accuracy was still rising at epoch 3).
+    # Each expert is fine-tuned this long, at fine_tune_rate: at 3 epochs validation accuracy on soft
+    # copies was still rising (the CNN card's soft_experts history has the curve).
     soft_expert_epochs: int = 6
 
     @property

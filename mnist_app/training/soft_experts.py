@@ -3,8 +3,8 @@
 A model with experts answers an image from them when its ink is soft (`preprocess.is_soft`: most of
 it mid-grey), and from its members otherwise (`models.SoftInkRouter`). Clean digits, pen drawings
 and photos are hardly ever soft, so the members' test-set accuracy stays as it was, while the
-experts need not trade any of it for blur. The shipped CNN's experts, on all 10,000 test digits
-degraded: blur of sigma 0.5-3 98.72 %, 8-px digits 97.26 % (members: 96.69 %), MNIST's 99.70 % kept (README).
+experts need not trade any of it for blur. What the shipped experts gain is in the CNN's card
+(`soft_experts`) and the README's robustness tables, measured on degraded test digits.
 """
 
 from __future__ import annotations
