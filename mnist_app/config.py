@@ -47,7 +47,7 @@ DEFAULT_DRAWINGS_DB = f"sqlite:///{DATA_DIR / 'drawings.db'}"
 
 
 @dataclass(frozen=True)
-class RoomConfig:
+class RoomSettings:
     """The shared drawings and the Room tab."""
 
     refresh_seconds: float = 3.0  # the Room tab re-reads the database this often while it is open
@@ -55,7 +55,7 @@ class RoomConfig:
     busy_timeout_ms: int = 10_000  # SQLite: wait this long for another writer instead of failing
 
 
-ROOM = RoomConfig()
+ROOM_SETTINGS = RoomSettings()
 
 # Uploads: refuse images larger than this before decoding them fully (decompression bombs).
 MAX_UPLOAD_PIXELS = 40_000_000

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mnist_app import __version__
-from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, ROOM
+from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, ROOM_SETTINGS
 from mnist_app.drawings.schema import drawings, migrate
 
 ENV_VAR = "MNIST_APP_DB"
@@ -133,7 +133,7 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 (DBAPI objects)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # many sessions read while one writes
-            cursor.execute(f"PRAGMA busy_timeout={ROOM.busy_timeout_ms}")  # wait for a writer, don't fail
+            cursor.execute(f"PRAGMA busy_timeout={ROOM_SETTINGS.busy_timeout_ms}")  # wait for a writer, don't fail
             cursor.close()
 
     return engine

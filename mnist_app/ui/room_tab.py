@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.config import MODEL_TITLES, ROOM, SHOWN_MODELS
+from mnist_app.config import MODEL_TITLES, ROOM_SETTINGS, SHOWN_MODELS
 from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, misses_first, summarise
 from mnist_app.ui import model_charts, resources
 
@@ -21,18 +21,18 @@ def render() -> None:
         st.error(f"The room's drawings are unavailable: {problem}", icon="🚫")
         return
     st.caption(
-        f"Drawings people chose to share, newest first, refreshed every {ROOM.refresh_seconds:g} s. "
+        f"Drawings people chose to share, newest first, refreshed every {ROOM_SETTINGS.refresh_seconds:g} s. "
         "A drawing's label is what its author said it was, or else the answer both models agreed on."
     )
     _room(store)
 
 
-@st.fragment(run_every=ROOM.refresh_seconds)
+@st.fragment(run_every=ROOM_SETTINGS.refresh_seconds)
 def _room(store: object) -> None:
     try:
         everything = store.latest(with_images=False)
         summary = summarise(everything)
-        shown = misses_first(everything)[: ROOM.gallery_size]
+        shown = misses_first(everything)[: ROOM_SETTINGS.gallery_size]
         images = store.images([d.uid for d in shown])
     except DrawingsError as error:
         st.error(f"Cannot read the room's drawings: {error}", icon="🚫")
