@@ -1,6 +1,6 @@
 """Turn any drawing or photo of a digit into a 28x28 MNIST-style input, the way MNIST was made.
 
-Pure NumPy and Pillow. The pipeline, each step a small function:
+NumPy, Pillow and scipy.ndimage. The pipeline, each step a small function:
 1. `ink_map` (mnist_app.reading.ink): ink intensity in [0, 1] (polarity, transparency, uneven photo background, noise);
    tiny images (a digit scanned at 8-40 px) are first enlarged smoothly, so no step works on blocks;
 2. `crop_to_ink`: crop to the ink's bounding box, ignoring small specks;
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from mnist_app.config import DIGIT_BOX, IMAGE_SIDE, INK_LEVELS, SOFT_INK
-from mnist_app.reading.ink import Polarity, ink_map, square_rank_filter
+from mnist_app.reading.ink import EIGHT_CONNECTED, Polarity, ink_map
 
 SPECK_FRACTION = 0.02  # components lighter than this share of all ink are specks
 WORK_SIDE = 4 * DIGIT_BOX  # stroke weight is normalised at 4x the final resolution
@@ -92,7 +93,7 @@ def _mask_without_specks(ink: np.ndarray) -> np.ndarray:
     padded = np.zeros((height * factor, width * factor), dtype=np.float32)
     padded[: ink.shape[0], : ink.shape[1]] = np.where(present, ink, 0.0)
     blocks = padded.reshape(height, factor, width, factor).sum(axis=(1, 3))
-    labels = _label_components(blocks > 0)
+    labels, _ = ndimage.label(blocks > 0, structure=EIGHT_CONNECTED)
     mass = np.bincount(labels.ravel(), weights=blocks.ravel())
     mass[0] = 0.0  # label 0 is background
     keep_label = mass >= SPECK_FRACTION * mass.sum()
@@ -101,27 +102,6 @@ def _mask_without_specks(ink: np.ndarray) -> np.ndarray:
     keep_blocks = keep_label[labels]
     keep = np.repeat(np.repeat(keep_blocks, factor, axis=0), factor, axis=1)
     return keep[: ink.shape[0], : ink.shape[1]] & present
-
-
-def _label_components(mask: np.ndarray) -> np.ndarray:
-    """8-connected component labels (0 = background), by flood fill over the few ink cells."""
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    unvisited = set(zip(*(index.tolist() for index in np.nonzero(mask)), strict=True))
-    count = 0
-    while unvisited:
-        count += 1
-        stack = [unvisited.pop()]
-        while stack:
-            row, col = stack.pop()
-            labels[row, col] = count
-            for neighbour in (
-                (row - 1, col - 1), (row - 1, col), (row - 1, col + 1), (row, col - 1),
-                (row, col + 1), (row + 1, col - 1), (row + 1, col), (row + 1, col + 1),
-            ):  # fmt: skip
-                if neighbour in unvisited:
-                    unvisited.remove(neighbour)
-                    stack.append(neighbour)
-    return labels
 
 
 # --- 3. stroke weight --------------------------------------------------------------------------
@@ -141,7 +121,7 @@ def normalise_stroke(crop: np.ndarray) -> np.ndarray:
         return work
     padded = np.pad(work, abs(change) + 1)  # room to grow, and a zero border to erode from
     if change > 0:
-        adjusted = square_rank_filter(padded, change, np.maximum)
+        adjusted = ndimage.maximum_filter(padded, size=2 * change + 1, mode="nearest")
     else:
         adjusted = _thin_keeping_thin_parts(padded, -change)
     if not np.any(adjusted > 0.1):  # eroded away entirely (a lone dot): keep it as drawn
@@ -158,8 +138,8 @@ def _thin_keeping_thin_parts(work: np.ndarray, steps: int) -> np.ndarray:
     of 117 read exactly, pen drawings and single-digit photos unchanged."""
     out = work
     for _ in range(steps):
-        eroded = square_rank_filter(out, 1, np.minimum)
-        reopened = square_rank_filter(eroded, 1, np.maximum)
+        eroded = ndimage.minimum_filter(out, size=3, mode="nearest")
+        reopened = ndimage.maximum_filter(eroded, size=3, mode="nearest")
         vanishing = (out > 0.5) & (reopened < 0.5)  # under 3 px wide here: erosion would delete it
         out = np.where(vanishing, out, eroded)
     return out

@@ -1,4 +1,4 @@
-"""Split an image of a handwritten number into its digits, left to right. Pure NumPy.
+"""Split an image of a handwritten number into its digits, left to right. NumPy and scipy.ndimage.
 
 The pipeline, each step a small function:
 1. `preprocess.ink_map`: ink intensity in [0, 1] (polarity, transparency, photo background);
@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
-from mnist_app.reading.ink import Polarity, ink_map
+from mnist_app.reading.ink import EIGHT_CONNECTED, Polarity, ink_map
 from mnist_app.reading.preprocess import preprocess_ink
 
 INK_LEVEL = 0.2  # an ink-map pixel above this is ink, for finding parts
@@ -96,55 +97,13 @@ def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Score
 
 
 def components(ink: np.ndarray) -> list[_Part]:
-    """8-connected parts of the ink, found on runs of ink pixels (fast: a run is a whole row piece)."""
-    mask = ink > INK_LEVEL
-    rows, starts, ends = _runs(mask)
-    if rows.size == 0:
-        return []
-    parent = np.arange(rows.size)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    # Runs in neighbouring rows that overlap or touch diagonally belong together.
-    row_first = np.searchsorted(rows, np.arange(mask.shape[0] + 1))
-    for row in range(mask.shape[0] - 1):
-        a, a_end = row_first[row], row_first[row + 1]
-        b, b_end = row_first[row + 1], row_first[row + 2]
-        while a < a_end and b < b_end:
-            if starts[a] <= ends[b] and starts[b] <= ends[a]:  # ends are exclusive: touching corners join
-                root_a, root_b = find(a), find(b)
-                if root_a != root_b:
-                    parent[max(root_a, root_b)] = min(root_a, root_b)
-            if ends[a] < ends[b]:
-                a += 1
-            else:
-                b += 1
-    roots = np.array([find(i) for i in range(rows.size)])
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    _, run_label = np.unique(roots, return_inverse=True)
-    for row, start, end, label in zip(rows, starts, ends, run_label, strict=True):
-        labels[row, start:end] = label + 1
-    parts = []
-    masses = np.bincount(labels.ravel(), weights=ink.ravel())
-    for label in range(1, int(labels.max()) + 1):
-        part_mask = labels == label
-        ys, xs = np.nonzero(part_mask.any(axis=1))[0], np.nonzero(part_mask.any(axis=0))[0]
-        parts.append(_Part(part_mask, int(xs[0]), int(ys[0]), int(xs[-1]) + 1, int(ys[-1]) + 1, float(masses[label])))
-    return parts
-
-
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every horizontal run of True: its row, first column and end column (exclusive), row by row."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    change = np.diff(padded, axis=1)
-    start_rows, start_cols = np.nonzero(change == 1)
-    _, end_cols = np.nonzero(change == -1)
-    return start_rows, start_cols, end_cols
+    """8-connected parts of the ink, top to bottom by their first pixel, with their boxes and ink mass."""
+    labels, count = ndimage.label(ink > INK_LEVEL, structure=EIGHT_CONNECTED)
+    masses = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)
+    return [
+        _Part(labels == label, cols.start, rows.start, cols.stop, rows.stop, float(masses[label]))
+        for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)
+    ]
 
 
 # --- 3. specks ---------------------------------------------------------------------------------
