@@ -29,6 +29,7 @@ CLASS_COMPONENTS = 30  # per digit: how 4s vary, not how digits vary
 CLASS_QUANTILE = 0.995  # measured: with the first check, ~1.5 % of MNIST test digits, no drawn digit
 CLASS_IMAGES = 4000  # training images per digit for its components
 LETTER_COMPONENTS = 12  # per letter, from ~300 varied renderings
+LETTER_RENDERS = 300  # varied renderings of each letter its components are fitted on
 LETTER_QUANTILE = 0.995  # 0.5 % of held-out MNIST digits are nearer a letter than this
 
 
@@ -45,6 +46,7 @@ def fit(
     held_out_labels: np.ndarray | None = None,
     max_images: int = 20000,
     seed: int = 0,
+    letter_renders: int = LETTER_RENDERS,
 ) -> DigitCheck:
     """Principal directions of (a sample of) the training digits; thresholds from held-out digits.
 
@@ -66,12 +68,12 @@ def fit(
         bases.append(class_basis)
         thresholds.append(float(np.quantile(errors, CLASS_QUANTILE)))
     check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
-    return _with_letters(check, held_out, held_out_labels, seed)
+    return _with_letters(check, held_out, held_out_labels, seed, letter_renders)
 
 
-def _with_letters(check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int) -> DigitCheck:
+def _with_letters(check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int, renders: int) -> DigitCheck:
     """Add each printed letter's components, and the ratio that 0.5 % of held-out digits exceed."""
-    letters = letter_images(seed=seed)
+    letters = letter_images(per_letter=renders, seed=seed)
     fitted = [_components(images.reshape(len(images), -1), LETTER_COMPONENTS) for images in letters.values()]
     means, bases = (np.stack(parts) for parts in zip(*fitted, strict=True))
     check = dataclasses.replace(check, letters="".join(letters), letter_means=means, letter_bases=bases)

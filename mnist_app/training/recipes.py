@@ -79,6 +79,7 @@ class TrainConfig:
     validation_size: int = 5000  # carved out of the 60,000 training images
     quick_train_size: int = 2000  # training images used with quick=True
     quick_test_size: int = 1000  # test images evaluated with quick=True
+    quick_letter_renders: int = 20  # renderings per letter for the digit check with quick=True (a smoke test)
     # Fine-tune: continue training the models in out_dir (at a lower rate, for a few epochs)
     # instead of training from scratch, e.g. after the preprocessing of the degraded copies changed.
     fine_tune: bool = False

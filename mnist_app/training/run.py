@@ -64,7 +64,10 @@ def run(config: TrainConfig) -> list[dict]:
     if config.extra_data:
         add_extra_drawings(data, config)
     if not (config.fine_tuning or config.experts_only):  # then the shipped digit check stays as it is
-        check = digit_check.fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed)
+        renders = config.quick_letter_renders if config.quick else digit_check.LETTER_RENDERS
+        check = digit_check.fit(
+            data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed, letter_renders=renders
+        )
         print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
     cards = []
     for name in config.models:
