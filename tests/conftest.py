@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.reading.model_input import model_batch
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,10 @@ def shipped():
     predictors, problems = load_predictors(MODELS_DIR, MODEL_NAMES)
     assert not problems, problems
     return predictors
+
+
+@pytest.fixture(scope="session")
+def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
+    """Every shipped model's calibrated probabilities for the 10,000 MNIST test images, computed once."""
+    images = model_batch(test_set[0])
+    return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}

@@ -18,8 +18,14 @@ FOREST_DIR = MODELS_DIR / "forest"
 
 
 @pytest.fixture(scope="module")
-def forest(tmp_path_factory):
-    return load_forest(MODELS_DIR, cache_dir=tmp_path_factory.mktemp("cache"))
+def forest_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def forest(forest_cache):
+    """The shipped forest, flattened from YDF's own files (its cache starts empty)."""
+    return load_forest(MODELS_DIR, cache_dir=forest_cache)
 
 
 def test_flat_copy_gives_exactly_what_ydf_gives(forest, test_set):
@@ -33,9 +39,9 @@ def test_flat_copy_gives_exactly_what_ydf_gives(forest, test_set):
     assert np.allclose(single, forest.predict_batch(pixels[:20]), atol=1e-6)
 
 
-def test_shipped_forest_meets_its_targets(forest, test_set):
-    x_test, y_test = test_set
-    accuracy = float(np.mean(forest.predict_batch(x_test.astype(np.float32) / 255).argmax(1) == y_test))
+def test_shipped_forest_meets_its_targets(test_predictions, test_set):
+    _, y_test = test_set
+    accuracy = float(np.mean(test_predictions["forest"].argmax(1) == y_test))
     print(f"forest: {accuracy:.2%} on the 10,000 MNIST test images")
     assert accuracy >= 0.965
     card = json.loads((MODELS_DIR / "forest.json").read_text())
@@ -48,13 +54,19 @@ def test_shipped_forest_meets_its_targets(forest, test_set):
     assert curve[-1]["trees"] == card["hyperparameters"]["trees"] and len(curve) >= 4
 
 
-def test_cached_copy_is_reused_and_rebuilt_when_damaged(tmp_path):
-    first = load_forest(MODELS_DIR, cache_dir=tmp_path)
-    cached = list(tmp_path.glob("forest-*.npz"))
-    assert len(cached) == 1
-    cached[0].write_bytes(b"damaged")
+def test_cached_copy_is_reused_and_rebuilt_when_damaged(forest, forest_cache, tmp_path):
+    """The module's forest was flattened from YDF's files into its cache: a copy of that cache is read
+    as it is, and a damaged one is rebuilt from YDF's files."""
+    (cached,) = forest_cache.glob("forest-*.npz")
+    shutil.copy2(cached, tmp_path)
+    written = (tmp_path / cached.name).stat().st_mtime_ns
+    reused = load_forest(MODELS_DIR, cache_dir=tmp_path)
+    assert np.array_equal(reused.flat.feature, forest.flat.feature)
+    assert (tmp_path / cached.name).stat().st_mtime_ns == written  # read, not written again
+    (tmp_path / cached.name).write_bytes(b"damaged")
     again = load_forest(MODELS_DIR, cache_dir=tmp_path)
-    assert np.array_equal(again.flat.feature, first.flat.feature)
+    assert np.array_equal(again.flat.feature, forest.flat.feature)
+    assert np.array_equal(np.load(tmp_path / cached.name)["feature"], forest.flat.feature)  # written anew
 
 
 def test_missing_or_corrupt_forest_names_the_file_and_the_others_still_load(tmp_path):

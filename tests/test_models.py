@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODELS_DIR
-from mnist_app.reading.model_input import model_batch
 
 TARGETS = {"cnn": 0.9960, "ann": 0.9860, "rnn": 0.9880, "logreg": 0.92}
 CARD_FIELDS = {
@@ -18,16 +17,9 @@ CARD_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def measured(shipped, test_set):
-    x_test, y_test = test_set
-    images = model_batch(x_test)
-    return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
-
-
 @pytest.mark.parametrize("name", list(TARGETS))
-def test_accuracy_target_on_the_full_test_set(measured, test_set, name):
-    accuracy = np.mean(measured[name].argmax(1) == test_set[1])
+def test_accuracy_target_on_the_full_test_set(test_predictions, test_set, name):
+    accuracy = np.mean(test_predictions[name].argmax(1) == test_set[1])
     print(f"{name}: {accuracy:.2%} on the 10,000 MNIST test images")
     assert accuracy >= TARGETS[name]
 
@@ -39,11 +31,11 @@ def trained_epochs(card: dict) -> int:
 
 
 @pytest.mark.parametrize("name", list(TARGETS))
-def test_card_agrees_with_what_is_measured(measured, test_set, shipped, name):
+def test_card_agrees_with_what_is_measured(test_predictions, test_set, shipped, name):
     card = json.loads((MODELS_DIR / f"{name}.json").read_text())
     assert set(card) >= CARD_FIELDS
     assert not card["quick"]
-    predicted = measured[name].argmax(1)
+    predicted = test_predictions[name].argmax(1)
     labels = test_set[1]
     assert card["test_accuracy"] == pytest.approx(np.mean(predicted == labels), abs=1e-4)
     wrong = np.flatnonzero(predicted != labels)

@@ -45,9 +45,9 @@ def test_the_issue_targets_on_every_test_digit(shipped, test_set, name):
 
 
 @pytest.mark.parametrize("model", ["cnn", "ann"])
-def test_calibrated_confidence_on_the_test_set(shipped, test_set, model):
-    x_test, y_test = test_set
-    probabilities = shipped[model].predict_batch(x_test.astype(np.float32) / 255)
+def test_calibrated_confidence_on_the_test_set(shipped, test_set, test_predictions, model):
+    _, y_test = test_set
+    probabilities = test_predictions[model]
     ece = expected_calibration_error(probabilities, y_test)
     print(f"{model}: ECE {ece:.2%} with temperature {shipped[model].temperature:.3f}")
     assert shipped[model].card["calibration"]["temperature"] == pytest.approx(shipped[model].temperature)

@@ -20,7 +20,22 @@ from mnist_app.serving.registry import load_predictor
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
 
+sys.path.insert(0, str(ROOT))  # train.py is a script at the top of the repository
+import train  # noqa: E402
+
 TRAIN = [sys.executable, str(ROOT / "train.py")]
+
+
+def train_cli(args: list[str], capsys: pytest.CaptureFixture) -> subprocess.CompletedProcess:
+    """`python train.py ARGS` in this process: the same `main` as the command line, without starting
+    Python and TensorFlow again. Its exit code and output, as `subprocess.run` would give them."""
+    capsys.readouterr()  # what earlier steps of the test printed is not the command's
+    try:
+        code = train.main(args)
+    except SystemExit as exit_:  # argparse refuses bad arguments this way
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["train.py", *args], code, out, err)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +83,7 @@ def test_the_cnn_averages_members_trained_with_their_own_seeds(quick_run, test_s
     assert np.allclose(model.predict(x, verbose=0), averaged, atol=1e-6)
 
 
-def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path):
+def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path, capsys):
     """A one-network CNN trained by the same recipe becomes member 0; only member 1 (seed 43) is trained."""
     out, cards = quick_run
     first = ensemble_members(load_predictor("cnn", out).model)[0]
@@ -77,8 +92,7 @@ def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path):
     single.save(tmp_path / "cnn.keras")
     card = {key: value for key, value in cards[1].items() if key != "members"} | {"parameters": single.count_params()}
     (tmp_path / "cnn.json").write_text(json.dumps(card))
-    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--keep-members", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = train_cli(["--quick", "--models", "cnn", "--keep-members", "--out", str(tmp_path)], capsys)
     assert result.returncode == 0, result.stderr
     assert "keeping 1 trained member(s)" in result.stdout and "cnn (seed 42): training" not in result.stdout
     saved = json.loads((tmp_path / "cnn.json").read_text())
@@ -88,24 +102,22 @@ def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(kept.get_weights(), first.get_weights(), strict=True))
 
 
-def test_keep_members_refuses_a_model_trained_otherwise(quick_run, tmp_path):
+def test_keep_members_refuses_a_model_trained_otherwise(quick_run, tmp_path, capsys):
     out, _ = quick_run
     for name in ("cnn.keras", "cnn.json"):
         (tmp_path / name).write_bytes((out / name).read_bytes())
-    result = subprocess.run([*TRAIN, "--models", "cnn", "--keep-members", "--out", str(tmp_path)],  # not --quick
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = train_cli(["--models", "cnn", "--keep-members", "--out", str(tmp_path)], capsys)
     assert result.returncode == 2 and "was trained with other settings" in result.stderr
 
 
-def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tmp_path):
+def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tmp_path, capsys):
     """--fine-tune: both CNN networks start from their trained weights; the card says what it started from."""
     out, _ = quick_run
     for name in ("cnn.keras", "cnn.json"):
         (tmp_path / name).write_bytes((out / name).read_bytes())
     before = json.loads((tmp_path / "cnn.json").read_text())
     old_members = ensemble_members(load_predictor("cnn", tmp_path).model)
-    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--fine-tune", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = train_cli(["--quick", "--models", "cnn", "--fine-tune", "--out", str(tmp_path)], capsys)
     assert result.returncode == 0, result.stderr
     card = json.loads((tmp_path / "cnn.json").read_text())
     assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]
@@ -122,9 +134,8 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
         assert 0 < drift < 0.5
 
 
-def test_fine_tune_refuses_keep_members(tmp_path):
-    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--fine-tune", "--keep-members", "--out",
-                             str(tmp_path)], capture_output=True, text=True, timeout=300)  # fmt: skip
+def test_fine_tune_refuses_keep_members(tmp_path, capsys):
+    result = train_cli(["--quick", "--models", "cnn", "--fine-tune", "--keep-members", "--out", str(tmp_path)], capsys)
     assert result.returncode == 2 and "--keep-members" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -160,17 +171,15 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--strategy", "tpu"], "invalid choice"),
     ],
 )
-def test_bad_arguments_are_refused_before_any_work(args, message):
-    result = subprocess.run([*TRAIN, *args], capture_output=True, text=True, timeout=60)
+def test_bad_arguments_are_refused_before_any_work(args, message, capsys):
+    result = train_cli(args, capsys)
     assert result.returncode == 2 and message in result.stderr
 
 
-def test_unwritable_output_directory(tmp_path):
+def test_unwritable_output_directory(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a file where a directory should be")
-    result = subprocess.run(
-        [*TRAIN, "--quick", "--out", str(blocker / "models")], capture_output=True, text=True, timeout=120
-    )
+    result = train_cli(["--quick", "--out", str(blocker / "models")], capsys)
     assert result.returncode == 2 and "cannot write to the output directory" in result.stderr
 
 
@@ -203,7 +212,7 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
     assert not [name for name in leftovers if name.startswith((".", "cnn"))], leftovers  # no model, no temp file
 
 
-def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set):
+def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set, capsys):
     """--extra-data: start from the trained model, add the drawings to training only, drop leaked test images."""
     from tools.finetune_report import drawings
 
@@ -214,10 +223,9 @@ def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp
     labels = np.concatenate([drawn_labels, y_test[:1].astype(np.uint8)])
     np.savez_compressed(tmp_path / "room.npz", images=images, labels=labels)
     before = json.loads((out / "logreg.json").read_text())
-    result = subprocess.run(
-        [*TRAIN, "--quick", "--models", "logreg", "--out", str(out), "--extra-data", str(tmp_path / "room.npz")],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    result = train_cli(
+        ["--quick", "--models", "logreg", "--out", str(out), "--extra-data", str(tmp_path / "room.npz")], capsys
+    )
     assert result.returncode == 0, result.stderr
     card = json.loads((out / "logreg.json").read_text())
     assert card["fine_tuned"]["drawings"] == len(drawn_labels) and card["fine_tuned"]["dropped_test_images"] == 1
@@ -226,20 +234,18 @@ def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp
 
 
 @pytest.mark.parametrize("content", [b"junk", None], ids=["not an npz", "no such file"])
-def test_fine_tune_refuses_bad_extra_data(tmp_path, content):
+def test_fine_tune_refuses_bad_extra_data(tmp_path, content, capsys):
     path = tmp_path / "room.npz"
     if content is not None:
         path.write_bytes(content)
-    result = subprocess.run([*TRAIN, "--quick", "--models", "logreg", "--out", str(tmp_path), "--extra-data",
-                             str(path)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = train_cli(["--quick", "--models", "logreg", "--out", str(tmp_path), "--extra-data", str(path)], capsys)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "room.npz" in result.stderr
 
 
-def test_quick_hyperparameter_search_records_every_trial(tmp_path):
+def test_quick_hyperparameter_search_records_every_trial(tmp_path, capsys):
     """`train.py --tune ann --quick`: a tiny KerasTuner search; every trial recorded, the shipped settings scored too."""
-    result = subprocess.run([*TRAIN, "--tune", "ann", "--quick", "--out", str(tmp_path)], capture_output=True,
-                            text=True, timeout=600)  # fmt: skip
+    result = train_cli(["--tune", "ann", "--quick", "--out", str(tmp_path)], capsys)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "tuning.json").read_text())
     assert report["trials"] and report["best"] in report["trials"]
@@ -269,14 +275,13 @@ def test_the_cnn_reads_soft_ink_with_experts_fine_tuned_from_its_members(quick_r
     assert cards[1]["train_seconds"] >= section["train_seconds"] > 0
 
 
-def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path):
+def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path, capsys):
     out, _ = quick_run
     for name in ("cnn.keras", "cnn.json"):
         (tmp_path / name).write_bytes((out / name).read_bytes())
     before = json.loads((tmp_path / "cnn.json").read_text())
     old = load_predictor("cnn", tmp_path).model
-    result = subprocess.run([*TRAIN, "--quick", "--models", "cnn", "--experts-only", "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = train_cli(["--quick", "--models", "cnn", "--experts-only", "--out", str(tmp_path)], capsys)
     assert result.returncode == 0, result.stderr
     card = json.loads((tmp_path / "cnn.json").read_text())
     new = load_predictor("cnn", tmp_path).model
@@ -296,7 +301,6 @@ def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path):
         (["--models", "logreg", "--experts-only"], "recipe of logreg has no soft-ink experts"),
     ],
 )
-def test_experts_only_refuses_what_it_cannot_do(tmp_path, options, message):
-    result = subprocess.run([*TRAIN, "--quick", *options, "--out", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+def test_experts_only_refuses_what_it_cannot_do(tmp_path, options, message, capsys):
+    result = train_cli(["--quick", *options, "--out", str(tmp_path)], capsys)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

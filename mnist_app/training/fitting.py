@@ -44,7 +44,10 @@ def fit_network(
         _compile(model, spec, steps)
     best = _BestWeights()
     started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2)
+    # shuffle=False: `batches` shuffles the dataset itself (Keras ignores, and warns about, shuffle=True here)
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=spec.epochs, callbacks=[best], verbose=2, shuffle=False
+    )
     train_seconds = time.perf_counter() - started
     print(
         f"{label}: trained in {train_seconds:.0f} s, best validation accuracy "
