@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -30,6 +33,31 @@ def shipped():
     predictors, problems = load_predictors(MODELS_DIR, MODEL_NAMES)
     assert not problems, problems
     return predictors
+
+
+@pytest.fixture
+def predict_cli(shipped, monkeypatch, capsys) -> Callable[[list[str]], subprocess.CompletedProcess]:
+    """`python -m mnist_app.predict ARGS` run in this process: the CLI's own `main`, given the session's
+    loaded models instead of loading them again (loading is tested on its own, and by one real run).
+    Returns the exit code and output as `subprocess.run` would."""
+    from mnist_app import predict
+    from mnist_app.serving import registry
+
+    def already_loaded(models_dir: object, names: tuple[str, ...]) -> tuple[dict, list[str]]:
+        return {name: shipped[name] for name in names}, []
+
+    monkeypatch.setattr(registry, "load_predictors", already_loaded)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        try:
+            code = predict.main(args)
+        except SystemExit as exit_:  # argparse refuses bad arguments this way
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["predict", *args], code, out, err)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from mnist_app.config import MODELS_DIR, ROOT
+from mnist_app.config import MODELS_DIR
 from mnist_app.serving.forest import PIXELS, directory_bytes, flatten, load_forest
 from mnist_app.serving.registry import load_predictors
 
@@ -80,13 +78,12 @@ def test_missing_or_corrupt_forest_names_the_file_and_the_others_still_load(tmp_
     assert list(predictors) == ["logreg"] and str(tmp_path / "forest") in problems[0] and "make train" in problems[0]
 
 
-def test_predict_cli_reads_with_the_forest(tmp_path, test_set):
+def test_predict_cli_reads_with_the_forest(tmp_path, test_set, predict_cli):
     from PIL import Image
 
     x_test, y_test = test_set
     Image.fromarray(x_test[0]).save(tmp_path / "digit.png")
-    result = subprocess.run([sys.executable, "-m", "mnist_app.predict", "--models", "forest", "--json",
-                             str(tmp_path / "digit.png")], capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    result = predict_cli(["--models", "forest", "--json", str(tmp_path / "digit.png")])
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout.splitlines()[0])
     assert str(y_test[0]) in json.dumps(line) and "forest" in json.dumps(line)

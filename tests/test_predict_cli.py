@@ -50,10 +50,10 @@ def test_json_output_for_a_mix_of_good_and_bad_files(tmp_path):
     assert "cannot read the file" in by_name["missing.png"]["error"]
 
 
-def test_text_output_and_model_choice(tmp_path):
+def test_text_output_and_model_choice(tmp_path, predict_cli):
     good, _ = make_files(tmp_path)
     files = [str(tmp_path / name) for name in good]
-    result = subprocess.run([*PREDICT, "--models", "cnn,ann", *files], capture_output=True, text=True, timeout=180)
+    result = predict_cli(["--models", "cnn,ann", *files])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3
@@ -61,17 +61,16 @@ def test_text_output_and_model_choice(tmp_path):
 
 
 def test_unknown_model_name_is_refused():
+    """Refused by the real command, before TensorFlow starts."""
     result = subprocess.run([*PREDICT, "--models", "svm", "x.png"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--models takes names" in result.stderr
 
 
-def test_a_letter_is_named_in_text_and_json(tmp_path):
+def test_a_letter_is_named_in_text_and_json(tmp_path, predict_cli):
     from tools.synthetic_drawings import LETTERS, render_strokes
 
     Image.fromarray(render_strokes(LETTERS["B"], pen=16)).save(tmp_path / "b.png")
-    text = subprocess.run([*PREDICT, "--models", "cnn", str(tmp_path / "b.png")], capture_output=True, text=True,
-                          timeout=180)  # fmt: skip
+    text = predict_cli(["--models", "cnn", str(tmp_path / "b.png")])
     assert "(looks like the letter B, not a digit)" in text.stdout, text.stdout
-    line = json.loads(subprocess.run([*PREDICT, "--json", str(tmp_path / "b.png")], capture_output=True, text=True,
-                                     timeout=180).stdout)  # fmt: skip
+    line = json.loads(predict_cli(["--json", str(tmp_path / "b.png")]).stdout)
     assert line["looks_like_a_letter"] == "B" and line["looks_like_a_digit"] is False

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -123,24 +121,21 @@ def test_empty_dot_and_scribble(shipped):
         assert reading is None or len(reading.digits) <= MAX_DIGITS
 
 
-def test_cli_reads_numbers_as_text_and_json(tmp_path):
+def test_cli_reads_numbers_as_text_and_json(tmp_path, predict_cli):
     Image.fromarray(drawn_number("2026", np.random.default_rng(2), pen=8)).save(tmp_path / "year.png")
     Image.fromarray(np.full((50, 150), 255, np.uint8)).save(tmp_path / "blank.png")
     files = [str(tmp_path / "year.png"), str(tmp_path / "blank.png")]
-    command = [sys.executable, "-m", "mnist_app.predict", "--number"]
-    text = subprocess.run([*command, *files], capture_output=True, text=True, timeout=180)
+    text = predict_cli(["--number", *files])
     assert text.returncode == 1  # the blank file failed
     year_line, blank_line = text.stdout.splitlines()
     assert year_line.startswith(f"{files[0]}: 2026 (cnn; least sure digit ") and year_line.endswith(" %)")
     assert blank_line.startswith(f"{files[1]}: error: no ink")
-    as_json = subprocess.run(
-        [*command, "--json", "--models", "ann", files[0]], capture_output=True, text=True, timeout=180
-    )
+    as_json = predict_cli(["--number", "--json", "--models", "ann", files[0]])
     assert as_json.returncode == 0, as_json.stderr
     result = json.loads(as_json.stdout)
     assert result["number"] == "2026" and result["model"] == "ann" and result["file"] == files[0]
     assert [d["digit"] for d in result["digits"]] == [2, 0, 2, 6]
     for digit in result["digits"]:
         assert len(digit["box"]) == 4 and len(digit["top3"]) == 3 and 0 <= digit["confidence"] <= 1
-    both = subprocess.run([*command, "--models", "cnn,ann", files[0]], capture_output=True, text=True, timeout=60)
+    both = predict_cli(["--number", "--models", "cnn,ann", files[0]])
     assert both.returncode == 2 and "one model" in both.stderr
