@@ -52,12 +52,26 @@ def test_ann_activations_and_template(shipped, test_set):
 
 
 @pytest.mark.slow
-def test_neighbours_of_training_and_test_digits(shipped, cnn_probe, mnist, tmp_path):
-    (x_train, y_train), (x_test, y_test) = mnist
+def test_the_index_is_cached_by_model_and_data(shipped, cnn_probe, mnist, tmp_path):
+    (x_train, y_train), _ = mnist
     model_path = shipped["cnn"].path
-    index = cached_index(cnn_probe, model_path, x_train, y_train, folder=tmp_path)
-    again = cached_index(cnn_probe, model_path, x_train, y_train, folder=tmp_path)  # from the cache
+    index = cached_index(cnn_probe, model_path, x_train[:2000], y_train[:2000], folder=tmp_path)
+    (cached,) = tmp_path.glob("neighbours-*.npz")
+    written = cached.stat().st_mtime_ns
+    again = cached_index(cnn_probe, model_path, x_train[:2000], y_train[:2000], folder=tmp_path)
     np.testing.assert_array_equal(index.features, again.features)
+    assert cached.stat().st_mtime_ns == written, "read from the cache, not built again"
+    other = cached_index(cnn_probe, model_path, x_train[:1000], y_train[:1000], folder=tmp_path)
+    assert len(other.features) == 1000 and len(list(tmp_path.glob("neighbours-*.npz"))) == 2  # other data
+    cached.write_bytes(b"damaged")
+    rebuilt = cached_index(cnn_probe, model_path, x_train[:2000], y_train[:2000], folder=tmp_path)
+    np.testing.assert_array_equal(rebuilt.features, index.features)
+
+
+def test_neighbours_of_training_and_test_digits(shipped, cnn_probe, mnist):
+    """On the app's own index of the 60,000 training digits (data/, shared with the app tests)."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    index = cached_index(cnn_probe, shipped["cnn"].path, x_train, y_train)
     assert index.features.shape[0] == 60000
     own = cnn_probe.view(x_train[123].astype(np.float32) / 255).dense
     nearest, distances = index.nearest(own, 8)
