@@ -11,8 +11,11 @@ PORT ?= 8501
 run: $(STAMPS)/app $(STAMPS)/data
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
+# shared fixtures (the models, a server, a quick training run) are built once; --durations shows the slowest.
+TEST_WORKERS ?= 2
 test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
 	$(PY) train.py

@@ -65,3 +65,16 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
     """Every shipped model's calibrated probabilities for the 10,000 MNIST test images, computed once."""
     images = model_batch(test_set[0])
     return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
+
+
+# The longest test files (pytest --durations), started first: `make test` spreads whole files over
+# two processes, and a long file that starts last keeps one process busy after the other is done.
+LONGEST_FILES = ("test_training.py", "test_load.py", "test_cluster.py", "test_robustness.py", "test_preprocess.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable: within a file, and among the other files, the order stays as collected

@@ -8,7 +8,10 @@ from tools import bench, report
 
 
 def test_benchmark_writes_valid_results(tmp_path):
-    assert bench.main(["--repeats", "3", "--no-browser", "--no-readme", "--out", str(tmp_path)]) == 0
+    assert (
+        bench.main(["--repeats", "3", "--batch-images", "2000", "--no-browser", "--no-readme", "--out", str(tmp_path)])
+        == 0
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
             "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms",
