@@ -10,6 +10,7 @@ import pytest
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.reading.model_input import model_batch
+from tests.support import run_in_process
 
 
 @pytest.fixture(scope="session")
@@ -47,17 +48,7 @@ def predict_cli(shipped, monkeypatch, capsys) -> Callable[[list[str]], subproces
         return {name: shipped[name] for name in names}, []
 
     monkeypatch.setattr(registry, "load_predictors", already_loaded)
-
-    def run(args: list[str]) -> subprocess.CompletedProcess:
-        capsys.readouterr()
-        try:
-            code = predict.main(args)
-        except SystemExit as exit_:  # argparse refuses bad arguments this way
-            code = exit_.code
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(["predict", *args], code, out, err)
-
-    return run
+    return lambda args: run_in_process(predict.main, args, capsys)
 
 
 @pytest.fixture(scope="session")

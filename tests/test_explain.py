@@ -68,6 +68,35 @@ def test_the_index_is_cached_by_model_and_data(shipped, cnn_probe, mnist, tmp_pa
     np.testing.assert_array_equal(rebuilt.features, index.features)
 
 
+def test_processes_that_want_the_same_index_at_once_build_it_once(shipped, cnn_probe, mnist, tmp_path, monkeypatch):
+    """Two replicas starting together: one builds, the other waits on the lock and reads what it wrote."""
+    import threading
+
+    from mnist_app.serving import explain
+
+    (x_train, y_train), _ = mnist
+    builds = []
+    build = explain.build_index
+
+    def counted(*args: object) -> explain.NeighbourIndex:
+        builds.append(threading.get_ident())
+        return build(*args)
+
+    monkeypatch.setattr(explain, "build_index", counted)
+    results = []
+
+    def want() -> None:
+        results.append(cached_index(cnn_probe, shipped["cnn"].path, x_train[:1000], y_train[:1000], tmp_path))
+
+    threads = [threading.Thread(target=want) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 2 and len(builds) == 1
+    np.testing.assert_array_equal(results[0].features, results[1].features)
+
+
 def test_neighbours_of_training_and_test_digits(shipped, cnn_probe, mnist):
     """On the app's own index of the 60,000 training digits (data/, shared with the app tests)."""
     (x_train, y_train), (x_test, y_test) = mnist

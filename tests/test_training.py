@@ -13,29 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import train  # the script at the top of the repository (pytest puts the root on the path)
 from mnist_app.config import ROOT
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.serving.registry import load_predictor
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
-
-sys.path.insert(0, str(ROOT))  # train.py is a script at the top of the repository
-import train  # noqa: E402
+from tests.support import run_in_process
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]
 
 
 def train_cli(args: list[str], capsys: pytest.CaptureFixture) -> subprocess.CompletedProcess:
-    """`python train.py ARGS` in this process: the same `main` as the command line, without starting
-    Python and TensorFlow again. Its exit code and output, as `subprocess.run` would give them."""
-    capsys.readouterr()  # what earlier steps of the test printed is not the command's
-    try:
-        code = train.main(args)
-    except SystemExit as exit_:  # argparse refuses bad arguments this way
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(["train.py", *args], code, out, err)
+    """`python train.py ARGS`, run in this process."""
+    return run_in_process(train.main, args, capsys)
 
 
 @pytest.fixture(scope="module")

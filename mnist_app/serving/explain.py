@@ -12,7 +12,10 @@ The UI only renders the arrays these return.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,12 +152,30 @@ def build_index(probe: CnnProbe, images: np.ndarray, labels: np.ndarray) -> Neig
 def cached_index(
     probe: CnnProbe, model_path: Path, images: np.ndarray, labels: np.ndarray, folder: Path | None = None
 ) -> NeighbourIndex:
-    """The index from data/ (or `folder`) if its checksum matches this model and data; else built and saved."""
-    folder = DATA_DIR if folder is None else folder
+    """The index from data/ (or `folder`) if its checksum matches this model and data; else built and saved.
+
+    Processes that want the same index at once (replicas starting together) build it once: the others
+    wait on a lock file beside it, then read what the first one wrote."""
+    folder = Path(DATA_DIR if folder is None else folder)
     digest = hashlib.sha256(Path(model_path).read_bytes())
     digest.update(images.tobytes())
     key = digest.hexdigest()
-    path = Path(folder) / f"neighbours-{key[:16]}.npz"
+    path = folder / f"neighbours-{key[:16]}.npz"
+    cached = _read_index(path, key)
+    if cached is not None:
+        return cached
+    with _exclusive(path.with_suffix(".lock")):
+        cached = _read_index(path, key)  # another process may have built it while this one waited
+        if cached is not None:
+            return cached
+        index = build_index(probe, images, labels)
+        write_npz(path, features=index.features, labels=index.labels, key=np.array(key),
+                  sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
+    return index
+
+
+def _read_index(path: Path, key: str) -> NeighbourIndex | None:
+    """The saved index if it is whole and made for `key`; None if missing or damaged (then it is built again)."""
     try:
         with np.load(path, allow_pickle=False) as saved:
             if str(saved["key"]) == key and hashlib.sha256(saved["features"].tobytes()).hexdigest() == str(
@@ -162,11 +183,23 @@ def cached_index(
             ):
                 return NeighbourIndex(saved["features"], saved["labels"])
     except (OSError, ValueError, KeyError):
-        pass  # missing or damaged: build it again
-    index = build_index(probe, images, labels)
-    write_npz(path, features=index.features, labels=index.labels, key=np.array(key),
-              sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
-    return index
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path` (POSIX flock; released when the file closes, even on a crash).
+    A folder that cannot be written to: no lock, as no index can be saved there either."""
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a")  # noqa: SIM115  (closed below)
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def neighbour_caption(labels: np.ndarray) -> str:

@@ -1,0 +1,22 @@
+"""Helpers that several test files share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+
+def run_in_process(
+    main: Callable[[list[str]], int], args: list[str], capsys: pytest.CaptureFixture
+) -> subprocess.CompletedProcess:
+    """A command-line `main(ARGS)` run in this process, its exit code and output as `subprocess.run` gives
+    them: the same code as the command, without starting Python and TensorFlow again."""
+    capsys.readouterr()  # what the test printed before is not the command's
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse refuses bad arguments this way
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess([main.__module__, *args], code, out, err)
