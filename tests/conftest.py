@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR
+# `make test` runs two test processes on this machine's two cores: each gets one TensorFlow thread per
+# operation, not one per core, so the two do not fight over the cores (read by TensorFlow at start).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+
+from mnist_app.config import MODEL_NAMES, MODELS_DIR  # noqa: E402
 from mnist_app.reading.model_input import model_batch
 from tests.support import run_in_process
 
