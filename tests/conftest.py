@@ -9,12 +9,16 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-# `make test` runs two test processes on this machine's two cores: each gets one TensorFlow thread per
-# operation, not one per core, so the two do not fight over the cores (read by TensorFlow at start).
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+from mnist_app.config import MODEL_NAMES, MODELS_DIR
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR  # noqa: E402
+# `make test` runs two test processes on this machine's two cores: each gets one TensorFlow thread per
+# operation, not one per core, so the two do not fight over the cores. The app servers that tests start
+# keep TensorFlow's default.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+
 from mnist_app.reading.model_input import model_batch
 from tests.support import run_in_process
 
