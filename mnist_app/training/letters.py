@@ -3,7 +3,7 @@
 Rendered from the font Pillow bundles (so every machine makes the same images), then slanted,
 rotated, stretched and thickened at random and passed through the app's own preprocessing, so
 they look like what a user's drawn letter becomes. Letters that are also digit shapes (I, O, Z)
-are left out. Used when fitting `typicality` (train.py), never at inference.
+are left out. Used when fitting the digit check (`training.digit_check`, run by train.py), never at inference.
 """
 
 from __future__ import annotations
