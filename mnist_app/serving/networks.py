@@ -115,7 +115,7 @@ def soft_experts(model: keras.Model) -> list[keras.Model]:
 
 def answering_networks(model: keras.Model, soft: bool) -> list[keras.Model]:
     """The networks whose average answers an image. With soft-ink experts: the experts for soft ink,
-    else the members, so that one image runs one branch only (as `inference` does); without: the model."""
+    else the members, so that one image runs one branch only (as `serving.predictor` does); without: the model."""
     experts = soft_experts(model)
     if not experts:
         return [model]
@@ -130,7 +130,7 @@ def averaged_forward(networks: list[keras.Model]) -> Callable[[keras.KerasTensor
 
 
 def _soft_share_exceeded(flat: keras.KerasTensor) -> keras.KerasTensor:
-    """Per row of (n, pixels) ink in [0, 1]: is more than SOFT_INK of its ink mid-grey? (as `preprocess.is_soft`)"""
+    """Per row of (n, pixels) ink in [0, 1]: is more than SOFT_INK of its ink mid-grey? (as `reading.preprocess.soft_rows`)"""
     low, high = INK_LEVELS
     inked = ops.sum(ops.cast(flat > low, "float32"), axis=1)
     mid = ops.sum(ops.cast((flat > low) & (flat < high), "float32"), axis=1)

@@ -36,7 +36,7 @@ class Predictor:
 
     def __post_init__(self) -> None:
         model = self.model
-        # Fitted by `python -m mnist_app.serving.calibration` on the validation split; 1.0 = as trained.
+        # Fitted by `mnist_app.training.calibration` on the validation split; 1.0 = as trained.
         self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
         # A model with soft-ink experts gets traced functions per branch (members, experts), chosen on
         # the host by the rule of `is_soft`: the in-graph router runs every network on every image, and
@@ -61,7 +61,7 @@ class Predictor:
         return Prediction(self.name, self._calibrate(plain(tf.constant(x)).numpy())[0])
 
     def predict_batch(self, images: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
-        """Probabilities (n, 10) for n images, given as (n, 28, 28) or (n, 28, 28, 1) floats."""
+        """Probabilities (n, 10) for n images, (n, 28, 28) or (n, 28, 28, 1): floats in [0, 1] or uint8."""
         x = model_batch(images)
         soft = soft_rows(x) if self._routes_soft else np.zeros(len(x), bool)
         probabilities = np.zeros((len(x), NUM_CLASSES), np.float32)

@@ -1,7 +1,7 @@
 """Soft-ink experts: networks fine-tuned from a model's members on blurred and low-resolution copies only.
 
-A model with experts answers an image from them when its ink is soft (`preprocess.is_soft`: most of
-it mid-grey), and from its members otherwise (`models.SoftInkRouter`). Clean digits, pen drawings
+A model with experts answers an image from them when its ink is soft (`reading.preprocess.is_soft`: most of
+it mid-grey), and from its members otherwise (`serving.networks.SoftInkRouter`). Clean digits, pen drawings
 and photos are hardly ever soft, so the members' test-set accuracy stays as it was, while the
 experts need not trade any of it for blur. What the shipped experts gain is in the CNN's card
 (`soft_experts`) and the README's robustness tables, measured on degraded test digits.

@@ -190,7 +190,7 @@ def show_calibration(name: str, card: dict) -> None:
     """The reliability diagram: is "97 % sure" right 97 % of the time?"""
     calibration = card.get("calibration")
     if not calibration:
-        st.info("This model's confidence is not calibrated yet: run `python -m mnist_app.serving.calibration`.")
+        st.info("This model's confidence is not calibrated yet: run `python -m mnist_app.training.calibration`.")
         return
     st.markdown(
         f"**How honest is its confidence?** Temperature {calibration['temperature']:.2f}, fitted on the "
