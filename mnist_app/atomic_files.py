@@ -22,7 +22,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` (not yet created) that replaces it only if the block finishes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=path.suffix)
     os.close(fd)
     os.unlink(tmp)  # some writers (Keras) insist on creating the file themselves
     try:
@@ -32,6 +32,19 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.stem}-"
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete the temporary files of `path` that a killed process left behind (`finally` never ran).
+    Call it only while no other process can be writing `path`, e.g. while holding its lock."""
+    leftovers = sorted(Path(path).parent.glob(f"{_temporary_prefix(Path(path))}*{Path(path).suffix}"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
 
 
 def write_json(path: Path, content: dict) -> None:

@@ -12,12 +12,15 @@ import pytest
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 
 # `make test` runs two test processes on this machine's two cores: each gets one TensorFlow thread per
-# operation, not one per core, so the two do not fight over the cores. The app servers that tests start
-# keep TensorFlow's default.
+# operation, not one per core, so the two do not fight over the cores. And each skips TensorFlow's graph
+# optimizer (Grappler): the quick training runs take a handful of steps per network, fewer than it takes
+# to win back the optimizer's own cost, while the shipped models read their test batches as fast
+# either way. The app servers and training runs that tests start as processes keep the defaults.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 from mnist_app.reading.model_input import model_batch
 from tests.support import run_in_process
@@ -47,17 +50,23 @@ def shipped():
 
 
 @pytest.fixture
-def predict_cli(shipped, monkeypatch, capsys) -> Callable[[list[str]], subprocess.CompletedProcess]:
-    """`python -m mnist_app.predict ARGS` run in this process: the CLI's own `main`, given the session's
-    loaded models instead of loading them again (loading is tested on its own, and by one real run).
-    Returns the exit code and output as `subprocess.run` would."""
-    from mnist_app import predict
+def loaded_once(shipped, monkeypatch) -> None:
+    """`registry.load_predictors` hands out the session's loaded models instead of loading them again
+    (loading is tested on its own, and by the app's servers)."""
     from mnist_app.serving import registry
 
-    def already_loaded(models_dir: object, names: tuple[str, ...]) -> tuple[dict, list[str]]:
+    def already_loaded(models_dir: object, names: tuple[str, ...] = MODEL_NAMES) -> tuple[dict, list[str]]:
         return {name: shipped[name] for name in names}, []
 
     monkeypatch.setattr(registry, "load_predictors", already_loaded)
+
+
+@pytest.fixture
+def predict_cli(loaded_once, capsys) -> Callable[[list[str]], subprocess.CompletedProcess]:
+    """`python -m mnist_app.predict ARGS` run in this process: the CLI's own `main`, with the session's
+    loaded models. Returns the exit code and output as `subprocess.run` would."""
+    from mnist_app import predict
+
     return lambda args: run_in_process(predict.main, args, capsys)
 
 

@@ -7,9 +7,9 @@ import json
 from tools import bench, report
 
 
-def test_benchmark_writes_valid_results(tmp_path):
+def test_benchmark_writes_valid_results(tmp_path, loaded_once):
     assert (
-        bench.main(["--repeats", "3", "--batch-images", "2000", "--no-browser", "--no-readme", "--out", str(tmp_path)])
+        bench.main(["--repeats", "3", "--batch-images", "500", "--no-browser", "--no-readme", "--out", str(tmp_path)])
         == 0
     )
     results = json.loads((tmp_path / "results.json").read_text())

@@ -88,6 +88,28 @@ def test_draw_clear_and_draw_again(page, server):
     assert wait_for_metrics(page, {"ANN": "3", "CNN": "3"}) == {"ANN": "3", "CNN": "3"}
 
 
+# Installed before a stroke: when the pen lifts, and when the page next sends anything to the server.
+WATCH_SEND = """() => {
+  const t = window.__send = {};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (t.up !== undefined && t.sent === undefined) t.sent = performance.now();
+    return send.call(this, data);
+  };
+  document.addEventListener('mouseup', () => { t.up = performance.now(); }, {capture: true});
+}"""
+
+
+def test_the_drawing_is_sent_as_the_pen_lifts(page):
+    """Our build of the canvas sends at once; the release waited 200 ms after every stroke (issue 26)."""
+    page.evaluate(WATCH_SEND)
+    draw_digit(page, 1, size=200, left=40, top=40)
+    page.wait_for_function("window.__send.sent !== undefined", timeout=10_000)
+    waited = page.evaluate("window.__send.sent - window.__send.up")
+    assert 0 <= waited < 30, f"the drawing left {waited:.0f} ms after the pen lifted"
+    assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
+
+
 def test_inside_the_networks_opens_after_a_drawing(page):
     draw_digit(page, 4, size=200, left=40, top=40)
     assert wait_for_metrics(page, {"ANN": "4", "CNN": "4"}) == {"ANN": "4", "CNN": "4"}
@@ -188,6 +210,21 @@ def test_phone_touch_shows_canvas_and_both_answers_without_scrolling(server, bro
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, (tab.inner_text(), box)
     wait_until_drawn(page)
     page.screenshot(path=str(ARTIFACTS / f"draw-phone-{width}.png"))
+    context.close()
+
+
+def test_a_touch_stroke_that_starts_in_the_top_right_corner_is_kept(server, browser):
+    """Under the canvas toolbar, invisible until used: a finger starting there drew nothing in the release."""
+    url, _ = server
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url)
+    side = canvas(page).bounding_box()["width"]
+    stroke = [(side - 8 - k * 0.4, 6 + k * 2.4) for k in range(100)]  # a 1 from the very corner, down
+    touch_strokes(page, [stroke])
+    assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
+    pixels = np.asarray(Image.open(io.BytesIO(canvas(page).screenshot())).convert("L"))
+    assert (pixels[4:30, -30:-4] > 128).sum() > 50, "the stroke's start in the corner is on the canvas"
     context.close()
 
 

@@ -68,6 +68,19 @@ def test_the_index_is_cached_by_model_and_data(shipped, cnn_probe, mnist, tmp_pa
     np.testing.assert_array_equal(rebuilt.features, index.features)
 
 
+def test_a_build_that_was_killed_while_writing_leaves_nothing_behind(shipped, cnn_probe, mnist, tmp_path):
+    """A server stopped mid-write leaves its temporary file (its `finally` never ran); the next build removes it."""
+    (x_train, y_train), _ = mnist
+    model_path = shipped["cnn"].path
+    cached_index(cnn_probe, model_path, x_train[:500], y_train[:500], folder=tmp_path)
+    (cached,) = tmp_path.glob("neighbours-*.npz")
+    cached.unlink()
+    leftover = tmp_path / f".{cached.stem}-k1lled.npz"  # named as atomic_path names its temporary files
+    leftover.write_bytes(b"half an index")
+    cached_index(cnn_probe, model_path, x_train[:500], y_train[:500], folder=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".npz") == [cached.name]
+
+
 def test_processes_that_want_the_same_index_at_once_build_it_once(shipped, cnn_probe, mnist, tmp_path, monkeypatch):
     """Two replicas starting together: one builds, the other waits on the lock and reads what it wrote."""
     import threading

@@ -6,7 +6,8 @@
    weights summed as a 28x28 "template", each unit weighted by how strongly it fired;
 3. `NeighbourIndex`: the CNN's penultimate features of the 60,000 training digits, unit length,
    so the closest digits by cosine are one matrix product away. Built once, cached under data/
-   with a checksum of the model and the data.
+   with a checksum of the model and the data: `python -m mnist_app.serving.explain` builds it for the
+   shipped CNN during set-up (`make run`, `make test`, the Docker image), so that nobody waits for it.
 The UI only renders the arrays these return.
 """
 
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app.atomic_files import write_npz
+from mnist_app.atomic_files import remove_leftovers, write_npz
 from mnist_app.config import DATA_DIR, IMAGE_SIDE
 from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft
@@ -168,6 +169,7 @@ def cached_index(
         cached = _read_index(path, key)  # another process may have built it while this one waited
         if cached is not None:
             return cached
+        remove_leftovers(path)  # from a build that was killed; no other process writes it while we hold the lock
         index = build_index(probe, images, labels)
         write_npz(path, features=index.features, labels=index.labels, key=np.array(key),
                   sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
@@ -211,3 +213,19 @@ def neighbour_caption(labels: np.ndarray) -> str:
             f"the closest training digits are a mix ({', '.join(str(d) for d in labels)}): this is unlike any one digit"
         )
     return f"the closest training digits: {counts[top]} of {len(labels)} are {top}s"
+
+
+def main() -> None:
+    """Build (or verify) the shipped CNN's index of the training digits in data/."""
+    from mnist_app.config import MODELS_DIR
+    from mnist_app.dataset.mnist import load_mnist
+    from mnist_app.serving.registry import load_predictor
+
+    predictor = load_predictor("cnn", MODELS_DIR)
+    (x_train, y_train), _ = load_mnist()
+    index = cached_index(CnnProbe(predictor.model), MODELS_DIR / "cnn.keras", x_train, y_train)
+    print(f"Neighbour index ready: {len(index.labels):,} training digits, {index.features.shape[1]} features each.")
+
+
+if __name__ == "__main__":
+    main()

@@ -103,7 +103,7 @@ def _controls(default_pen: int, key: str = "pen_width", hint: str = DIGIT_HINT) 
 
 def _canvas(pen_width: int, width: int, height: int, key: str) -> np.ndarray | None:
     """The canvas; returns the drawing as an RGBA array (None when there is none)."""
-    from streamlit_drawable_canvas import st_canvas  # registers itself: only inside a running app
+    from mnist_drawable_canvas import st_canvas  # registers itself: only inside a running app
 
     result = st_canvas(
         stroke_width=pen_width,
@@ -114,6 +114,7 @@ def _canvas(pen_width: int, width: int, height: int, key: str) -> np.ndarray | N
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
+        send_delay_ms=0,  # sent as the pen lifts (the release waited 200 ms for a double-click)
         # A changed initial drawing makes the canvas reload it: an empty one clears the canvas, and
         # the fixed key keeps the same canvas mounted (no stale canvas to draw on while it swaps).
         initial_drawing={"objects": [], "clears": st.session_state.clears},

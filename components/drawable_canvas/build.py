@@ -1,0 +1,240 @@
+"""Build mnist-drawable-canvas: streamlit-drawable-canvas's 0.13.0 release with our changes applied.
+
+The release on PyPI holds only the built bundle (its TypeScript source is not in the package), so
+this script edits the released files themselves, each edit a plain text replacement that must match
+exactly once:
+1. `send_delay_ms` (default 0) replaces the fixed 200 ms wait between the pen lifting and the drawing
+   being sent to Streamlit: 0 sends at once; a positive value keeps upstream's trailing debounce.
+2. The toolbar takes no pointer or touch events while it is invisible: a touch stroke that starts in
+   the canvas's top-right corner, under the hidden toolbar, is drawn instead of lost.
+3. Its own names: the distribution mnist-drawable-canvas, the Streamlit component `canvas`.
+
+`python components/drawable_canvas/build.py` (or `make canvas`) reads the upstream release from the
+installed streamlit-drawable-canvas (requirements-dev.txt pins it), checks every file against the
+release's checksums, writes the package beside this script and records checksums before and after
+in checksums.json. `--check` builds in memory and exits 1 if the committed files differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PACKAGE = HERE / "mnist_drawable_canvas"
+BUILD = PACKAGE / "frontend" / "build"
+UPSTREAM = "streamlit-drawable-canvas"
+UPSTREAM_VERSION = "0.13.0"
+# sha256 of each file of the 0.13.0 wheel that we build from (as its RECORD lists them).
+UPSTREAM_FILES = {
+    "streamlit_drawable_canvas/__init__.py": "4ebc63fd33d83bf06232a5012930297525521cca725931a8ca60ebf77c098be2",
+    "streamlit_drawable_canvas/frontend/build/index-ynYgWHmM.js": "40c729b5694331c848834c38423b7fd2f5dcc5685d178c40e2b3ed6fe67a0a35",
+    "streamlit_drawable_canvas/frontend/build/index-style.css": "ab2979a4639ac61a54c28c0ba65985ba8e9aaaf235d6601851adf24d5bb22188",
+}
+MANIFEST = """\
+# Read by Streamlit at run time: where the component's built assets are (components v2).
+[project]
+name = "mnist-drawable-canvas"
+version = "0.13.0+mnist.1"
+
+[[tool.streamlit.component.components]]
+name = "canvas"
+asset_dir = "frontend/build"
+"""
+
+
+@dataclass(frozen=True)
+class Edit:
+    why: str
+    old: str
+    new: str
+
+
+# The sender: a zero delay sends at once; the delay is read from the latest arguments, not fixed at mount.
+BUNDLE_EDITS = (
+    Edit(
+        "the debounce takes its delay from a function, read each time it is armed",
+        "      i = null, e(n.value);\n    }, t);",
+        '      i = null, e(n.value);\n    }, typeof t == "function" ? t() : t);',
+    ),
+    Edit(
+        "a delay of 0 sends now, with no timer in between",
+        "    schedule: (i) => r(i),",
+        '    schedule: (i) => (typeof t == "function" ? t() : t) > 0 ? r(i) : (r.cancel(), e(i)),',
+    ),
+    Edit(
+        "the delay is send_delay_ms from Python (upstream's 200 ms when absent)",
+        "h.sender = Nh((c) => Ic(h, c), Bc)",
+        "h.sender = Nh((c) => Ic(h, c), () => h.latest.data?.sendDelayMs ?? Bc)",
+    ),
+)
+STYLE_EDITS = (
+    Edit(
+        "the hidden toolbar lets pointer and touch events through to the canvas",
+        ".dc-toolbar{opacity:0;",
+        ".dc-toolbar{pointer-events:none;opacity:0;",
+    ),
+    Edit(
+        "the toolbar shown on hover or focus takes events again",
+        ".dc-toolbar:focus-within{opacity:1;",
+        ".dc-toolbar:focus-within{pointer-events:auto;opacity:1;",
+    ),
+    Edit(
+        "so does the pinned toolbar",
+        ".dc-toolbar[data-pinned=true]{opacity:1;",
+        ".dc-toolbar[data-pinned=true]{pointer-events:auto;opacity:1;",
+    ),
+)
+PYTHON_EDITS = (
+    Edit(
+        "say what this file is",
+        "from __future__ import annotations\n",
+        '"""mnist-drawable-canvas: streamlit-drawable-canvas 0.13.0 (MIT, LICENSE) with `send_delay_ms`.\n\n'
+        "Built by components/drawable_canvas/build.py from the released package; edit that script, not this file.\n"
+        '"""\n\nfrom __future__ import annotations\n',
+    ),
+    Edit(
+        "its own version",
+        '__version__ = importlib.metadata.version("streamlit-drawable-canvas")',
+        '__version__ = importlib.metadata.version("mnist-drawable-canvas")',
+    ),
+    Edit(
+        "its own component name",
+        '    "streamlit-drawable-canvas.streamlit_drawable_canvas",',
+        '    "mnist-drawable-canvas.canvas",',
+    ),
+    Edit(
+        "the new argument",
+        '    label: str = "",\n) -> CanvasResult:',
+        '    label: str = "",\n    send_delay_ms: int = 0,\n) -> CanvasResult:',
+    ),
+    Edit(
+        "its documentation",
+        "\n    Returns\n    -------\n    result: CanvasResult",
+        "\n    send_delay_ms: int\n"
+        "        Milliseconds between the pen lifting and the drawing being sent to\n"
+        "        Streamlit; a later change within that time restarts the wait.\n"
+        "        Defaults to 0: sent at once. (streamlit-drawable-canvas waits 200.)\n"
+        "\n    Returns\n    -------\n    result: CanvasResult",
+    ),
+    Edit(
+        "a clear error for a negative delay",
+        "    background_image_url = _resolve_background_image_url(background_image)\n",
+        "    if send_delay_ms < 0:\n"
+        '        raise ValueError(f"send_delay_ms must be 0 or more, got {send_delay_ms!r}")\n\n'
+        "    background_image_url = _resolve_background_image_url(background_image)\n",
+    ),
+    Edit(
+        "passed to the browser",
+        '        "label": label,\n    }',
+        '        "label": label,\n        "sendDelayMs": send_delay_ms,\n    }',
+    ),
+)
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def apply(text: str, edits: tuple[Edit, ...], name: str) -> str:
+    """Every edit applied, each of which must match exactly once."""
+    for edit in edits:
+        found = text.count(edit.old)
+        if found != 1:
+            raise SystemExit(f"{name}: the edit '{edit.why}' matches {found} times, not once; is this 0.13.0?")
+        text = text.replace(edit.old, edit.new)
+    return text
+
+
+def upstream_files() -> dict[str, bytes]:
+    """The released files, read from the installed distribution and checked against the release."""
+    try:
+        distribution = importlib.metadata.distribution(UPSTREAM)
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit(
+            f"{UPSTREAM}=={UPSTREAM_VERSION} is not installed: pip install -r requirements-dev.txt"
+        ) from None
+    if distribution.version != UPSTREAM_VERSION:
+        raise SystemExit(f"{UPSTREAM} {distribution.version} is installed; this build starts from {UPSTREAM_VERSION}")
+    contents = {}
+    for name, expected in UPSTREAM_FILES.items():
+        content = Path(distribution.locate_file(name)).read_bytes()
+        if sha256(content) != expected:
+            raise SystemExit(f"{name} differs from the {UPSTREAM_VERSION} release (sha256 {sha256(content)})")
+        contents[name] = content
+    return contents
+
+
+def build() -> dict[str, bytes]:
+    """The package's files by path relative to this folder, built from the upstream release."""
+    source = upstream_files()
+    bundle = apply(
+        source["streamlit_drawable_canvas/frontend/build/index-ynYgWHmM.js"].decode(), BUNDLE_EDITS, "bundle"
+    )
+    style = apply(source["streamlit_drawable_canvas/frontend/build/index-style.css"].decode(), STYLE_EDITS, "style")
+    wrapper = apply(source["streamlit_drawable_canvas/__init__.py"].decode(), PYTHON_EDITS, "__init__.py")
+    bundle_name = f"index-{sha256(bundle.encode())[:8]}.js"  # a new name for new content: no stale browser cache
+    return {
+        "mnist_drawable_canvas/__init__.py": wrapper.encode(),
+        "mnist_drawable_canvas/pyproject.toml": MANIFEST.encode(),
+        f"mnist_drawable_canvas/frontend/build/{bundle_name}": bundle.encode(),
+        "mnist_drawable_canvas/frontend/build/index-style.css": style.encode(),
+    }
+
+
+def checksums(built: dict[str, bytes]) -> str:
+    record = {
+        "upstream": f"{UPSTREAM}=={UPSTREAM_VERSION}",
+        "before": UPSTREAM_FILES,
+        "after": {name: sha256(content) for name, content in sorted(built.items())},
+    }
+    return json.dumps(record, indent=1) + "\n"
+
+
+def committed() -> dict[str, bytes]:
+    return {str(path.relative_to(HERE)): path.read_bytes() for path in PACKAGE.rglob("*") if path.is_file()
+            and "__pycache__" not in path.parts}  # fmt: skip
+
+
+def differences() -> list[str]:
+    """What differs between a fresh build and the committed package ([] when they are the same)."""
+    built = build()
+    on_disk = committed()
+    problems = [f"{name}: differs from a fresh build" for name in built if on_disk.get(name) != built[name]]
+    problems += [f"{name}: not produced by the build" for name in on_disk if name not in built]
+    if (HERE / "checksums.json").read_text() != checksums(built):
+        problems.append("checksums.json: differs from a fresh build")
+    return problems
+
+
+def write() -> None:
+    built = build()
+    for old in BUILD.glob("index-*.js"):
+        old.unlink()
+    for name, content in built.items():
+        path = HERE / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (HERE / "checksums.json").write_text(checksums(built))
+    print(f"built {len(built)} files from {UPSTREAM} {UPSTREAM_VERSION} into {PACKAGE}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare a fresh build with the committed files")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = differences()
+        print("\n".join(problems) or "the committed package equals a fresh build")
+        return 1 if problems else 0
+    write()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
