@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deploy import services
+from mnist_app.drawings import presenter
 
 DEFAULT_DIR = Path(os.environ.get("MNIST_CLUSTER_DIR", "/tmp/mnist-cluster"))
 
@@ -60,8 +61,15 @@ class Cluster:
         return cls(**{**state, "run_dir": Path(state["run_dir"])})
 
 
-def start(replicas: int = 2, port: int = 8500, run_dir: Path = DEFAULT_DIR, database: str | None = None) -> Cluster:
-    """Start PostgreSQL (unless `database` is given), the replicas and nginx; wait until all answer."""
+def start(
+    replicas: int = 2,
+    port: int = 8500,
+    run_dir: Path = DEFAULT_DIR,
+    database: str | None = None,
+    presenter_key: str | None = None,
+) -> Cluster:
+    """Start PostgreSQL (unless `database` is given), the replicas and nginx; wait until all answer.
+    Every replica gets the same presenter key (`presenter_key`, else MNIST_APP_PRESENTER_KEY, else a random one)."""
     if (old := Cluster.load(run_dir)) is not None:
         stop(old.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -75,7 +83,12 @@ def start(replicas: int = 2, port: int = 8500, run_dir: Path = DEFAULT_DIR, data
         database = postgres.start()
     cluster.database = database
     # Replicas must agree on the cookie secret: a session's XSRF cookie, made by one, is checked by another.
-    env = {"MNIST_APP_DB": database, "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16)}
+    # ...and on the presenter key: the presenter's tab may be served by any of them.
+    env = {
+        "MNIST_APP_DB": database,
+        "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
+        presenter.ENV_VAR: presenter_key or presenter.configured_key() or presenter.new_key(),
+    }
     for index in range(replicas):
         replica_port = services.free_port()
         cluster.replica_ports.append(replica_port)
@@ -164,14 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
     started = time.monotonic()
+    configured = presenter.configured_key()
+    key = configured or presenter.new_key()
     try:
-        cluster = start(args.replicas, args.port, args.dir, os.environ.get("MNIST_APP_DB"))
+        cluster = start(args.replicas, args.port, args.dir, os.environ.get("MNIST_APP_DB"), key)
     except (RuntimeError, TimeoutError, OSError) as error:
         print(f"error: {error}; stopping what started", file=sys.stderr)
         stop(args.dir)
         return 2
     print(f"{args.replicas} replica(s) behind nginx at {cluster.url} in {time.monotonic() - started:.0f} s; "
           f"drawings in {cluster.database}; logs in {cluster.run_dir}; stop with `make cluster-stop`")  # fmt: skip
+    if configured is None:
+        print(presenter.announcement(key))
     return 0
 
 

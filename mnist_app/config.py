@@ -53,6 +53,10 @@ class RoomSettings:
     refresh_seconds: float = 3.0  # the Room tab re-reads the database this often while it is open
     gallery_size: int = 24  # latest drawings shown, misses first
     busy_timeout_ms: int = 10_000  # SQLite: wait this long for another writer instead of failing
+    shares_per_minute: int = 12  # per browser tab: more is refused with a message (a stuck button, a script)
+    max_drawings: int = 50_000  # stored at most; past it sharing says the room is full, drawing goes on
+    max_image_bytes: int = 2_000_000  # a shared image (PNG) larger than this is refused
+    presenter_tries: int = 3  # wrong presenter keys in a tab before each further try must wait
 
 
 ROOM_SETTINGS = RoomSettings()

@@ -397,8 +397,95 @@ def test_room_tab_shows_counts_accuracy_and_misses_first(tmp_path, monkeypatch):
     assert captions[0] == "It was 9 · ANN 4✗ CNN 9", "the miss comes first"
     assert len(captions) == 3
     assert at.get("plotly_chart"), "a confusion matrix"
-    at.toggle(key="presenter").set_value(True).run()
-    at.button(key=f"delete-{store.latest()[0].uid}").click().run()
+    assert not [button for button in at.button if button.key and button.key.startswith("delete")], "no key: no delete"
+
+
+PRESENTER_KEY = "k3y-for-the-room-test"
+
+
+def unlock(at: AppTest, key: str) -> AppTest:
+    at.text_input(key="presenter_key_input").input(key)
+    return next(button for button in at.button if button.label == "Unlock").click().run()
+
+
+def test_only_the_presenter_key_deletes_and_shows_held_back_drawings(tmp_path, monkeypatch):
+    from mnist_app.drawings import Answer, Store, new_drawing
+    from tools.synthetic_drawings import render
+
+    db = f"sqlite:///{tmp_path / 'room.db'}"
+    monkeypatch.setenv("MNIST_APP_DB", db)
+    monkeypatch.setenv("MNIST_APP_PRESENTER_KEY", PRESENTER_KEY)
+    store = Store(db)
+    answers = {"ann": Answer(7, 0.9), "cnn": Answer(7, 0.95)}
+    for _ in range(2):
+        store.share(new_drawing(np.zeros((28, 28), np.uint8), render(7, pen=20), answers, "s"))
+    scribble = new_drawing(np.zeros((28, 28), np.uint8), render(7, pen=20), answers, "s", held_back=True)
+    store.share(scribble)
+    at = AppTest.from_function(room_script, default_timeout=TIMEOUT).run()
+    assert not at.exception and metrics(at)["Drawings"] == "2", "the held-back drawing is not in the room's counts"
+    assert len(at.get("image")) == 2 and any("1 held back" in caption.value for caption in at.caption)
+
+    for attempt in range(3):  # wrong keys: a clear message, then a growing wait
+        unlock(at, f"guess-{attempt}")
+        assert not at.exception
+    messages = [error.value for error in at.error]
+    assert any("That is not the presenter key" in m and "Try again in 2 s" in m for m in messages), messages
+    unlock(at, PRESENTER_KEY)  # even the right key waits its turn
+    assert any("Too many wrong keys" in error.value for error in at.error)
+    assert not [button for button in at.button if button.key and button.key.startswith("delete")]
+    at.session_state["presenter_attempts"].not_before = 0.0  # the wait is over
+    unlock(at, PRESENTER_KEY)
+    assert not at.exception and at.button(key=f"reveal-{scribble.uid}")
+    assert not at.text_input, "unlocked: no key field left on the page"
+
+    at.button(key=f"reveal-{scribble.uid}").click().run()  # the presenter shows the held-back drawing
+    assert not at.exception and metrics(at)["Drawings"] == "3" and len(at.get("image")) == 3
+    victim = store.latest()[0].uid
+    at.session_state["presenter_key_given"] = "forged"  # a tab without the key, its old buttons still on screen
+    at.button(key=f"delete-{victim}").click().run()
+    assert store.count() == 3 and any("Only the presenter" in error.value for error in at.error)
+    at.session_state["presenter_key_given"] = PRESENTER_KEY
+    at.run()
+    at.button(key=f"delete-{victim}").click().run()
     assert not at.exception and store.count() == 2
     at.button(key="delete_all").click().run()
     assert not at.exception and store.count() == 0
+
+
+def test_a_made_up_presenter_key_is_printed_once_in_the_log(monkeypatch, capsys):
+    monkeypatch.delenv("MNIST_APP_PRESENTER_KEY", raising=False)
+
+    def script() -> None:
+        import streamlit as st
+
+        from mnist_app.ui import resources
+
+        resources._presenter_key.clear()  # as a server that has just started
+        st.session_state.keys_seen = [resources.presenter_key(), resources.presenter_key()]
+
+    at = AppTest.from_function(script, default_timeout=TIMEOUT).run()
+    key, again = at.session_state["keys_seen"]
+    assert key == again and len(key) == 16
+    logged = capsys.readouterr().err
+    assert logged.count(key) == 1 and "set MNIST_APP_PRESENTER_KEY" in logged
+
+
+def test_the_thirteenth_share_in_a_minute_is_refused_and_nothing_is_lost(tmp_path, monkeypatch):
+    import time
+    from collections import deque
+
+    from mnist_app.drawings import Store
+    from mnist_app.drawings.limits import ShareRate
+    from tools.synthetic_drawings import render
+
+    db = f"sqlite:///{tmp_path / 'room.db'}"
+    monkeypatch.setenv("MNIST_APP_DB", db)
+    at = AppTest.from_function(share_script, args=(render(7, pen=20),), default_timeout=TIMEOUT).run()
+    at.session_state["share_rate"] = ShareRate(12, deque([time.monotonic()] * 12))  # twelve shares just now
+    at.button(key="share").click().run()
+    assert not at.exception and Store(db).count() == 0
+    assert any("shared 12 drawings in the last minute" in warning.value for warning in at.warning)
+    assert not at.button(key="share").disabled, "the drawing can still be shared later"
+    at.session_state["share_rate"] = ShareRate(12)
+    at.button(key="share").click().run()
+    assert Store(db).count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -101,13 +102,14 @@ def test_a_later_migration_keeps_the_drawings(tmp_path, monkeypatch):
     def add_note_column(connection) -> None:
         connection.execute(sa.text("ALTER TABLE drawings ADD COLUMN note VARCHAR(200)"))
 
+    latest = schema_module.LATEST + 1
     monkeypatch.setattr(schema_module, "MIGRATIONS", (*schema_module.MIGRATIONS, add_note_column))
-    monkeypatch.setattr(schema_module, "LATEST", 2)
-    assert schema_module.migrate(old.engine) == 2
-    assert schema_module.migrate(old.engine) == 2, "applied once"
+    monkeypatch.setattr(schema_module, "LATEST", latest)
+    assert schema_module.migrate(old.engine) == latest
+    assert schema_module.migrate(old.engine) == latest, "applied once"
     with old.engine.connect() as connection:
         versions = connection.execute(sa.text("SELECT version FROM schema_version ORDER BY version")).scalars().all()
-        assert versions == [1, 2]
+        assert versions == list(range(1, latest + 1))
         assert "note" in [c["name"] for c in sa.inspect(connection).get_columns("drawings")]
     assert Store(url).count() == 1
 
@@ -202,3 +204,46 @@ def test_drawings_carry_the_time(store):
     before = datetime.datetime.now(datetime.UTC)
     store.share(drawing(1, 1, 1))
     assert store.latest()[0].created_at >= before - datetime.timedelta(seconds=1)
+
+
+def test_held_back_drawings_wait_until_shown(store):
+    shown, scribble = drawing(7, 7, 7), drawing(8, 8, 8)
+    scribble = dataclasses.replace(scribble, held_back=True)
+    assert store.share(shown) and store.share(scribble)
+    assert [d.uid for d in store.latest(held_back=False)] == [shown.uid]
+    assert [d.uid for d in store.latest(held_back=True)] == [scribble.uid] and store.latest(held_back=True)[0].held_back
+    assert store.reveal(scribble.uid) and not store.reveal("no-such-uid")
+    assert {d.uid for d in store.latest(held_back=False)} == {shown.uid, scribble.uid}
+
+
+def test_refused_shares_store_nothing_and_change_nothing(store, monkeypatch):
+    from mnist_app.drawings import ShareRefused
+    from mnist_app.drawings import store as store_module
+
+    kept = drawing(1, 1, 1)
+    store.share(kept)
+    monkeypatch.setattr(store_module, "ROOM_SETTINGS", dataclasses.replace(store_module.ROOM_SETTINGS, max_drawings=1))
+    with pytest.raises(ShareRefused, match="the room is full"):
+        store.share(drawing(2, 2, 2))
+    monkeypatch.setattr(store_module, "ROOM_SETTINGS", dataclasses.replace(store_module.ROOM_SETTINGS, max_drawings=9))
+    huge = dataclasses.replace(drawing(3, 3, 3), original=b"\x89PNG" + bytes(2_000_001))
+    with pytest.raises(ShareRefused, match="too large"):
+        store.share(huge)
+    assert [d.uid for d in store.latest()] == [kept.uid] and store.latest()[0].original == kept.original
+
+
+def test_a_version_1_room_keeps_its_drawings_and_shows_them(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    engine = sa.create_engine(url)
+    monkeypatch.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:1])
+    monkeypatch.setattr(schema_module, "LATEST", 1)
+    assert schema_module.migrate(engine) == 1
+    row = {"uid": "a" * 32, "created_at": datetime.datetime.now(datetime.UTC), "session": "s", "app_version": "1",
+           "model_versions": {}, "model_input": b"", "original": b"", "answers": {}, "label": 4,
+           "label_source": "import"}  # fmt: skip
+    version_1 = sa.Table("drawings", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(version_1).values(**row))
+    monkeypatch.undo()
+    store = Store(url)
+    assert [(d.uid, d.label, d.held_back) for d in store.latest(held_back=False)] == [("a" * 32, 4, False)]

@@ -36,13 +36,17 @@ HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", 
                 "cudart_stub", "Could not find cuda drivers")  # fmt: skip
 
 
+PRESENTER_KEY = "presenter-key-for-tests"
+
+
 @contextlib.contextmanager
 def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its URL; stop it afterwards."""
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115  (closed below, after the process)
+    env = {"MNIST_APP_PRESENTER_KEY": PRESENTER_KEY, **(env or {})}  # the presenter's tests know the key
     process = subprocess.Popen(replica_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, **(env or {})})  # fmt: skip
+                               env={**os.environ, **env})  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, timeout, process)

@@ -21,31 +21,47 @@ schema_version = sa.Table(
     sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+
+def _columns_v1() -> list[sa.Column]:
+    """The table as version 1 made it (fresh Column objects: a column belongs to one table)."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        # Made by the app before the insert: sharing twice (a double click, a retried request) stores one row.
+        sa.Column("uid", sa.String(32), nullable=False, unique=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("session", sa.String(32), nullable=False),  # random per browser session; nothing personal
+        sa.Column("app_version", sa.String(32), nullable=False),
+        sa.Column("model_versions", sa.JSON, nullable=False),  # {"cnn": "2026-11-21T...", ...}
+        sa.Column("model_input", sa.LargeBinary, nullable=False),  # 28x28 greyscale PNG, as the models saw it
+        sa.Column("original", sa.LargeBinary, nullable=False),  # the canvas or photo as drawn, PNG
+        sa.Column("answers", sa.JSON, nullable=False),  # {"cnn": {"digit": 7, "confidence": 0.99}, ...}
+        sa.Column("label", sa.Integer, nullable=True),  # 0-9, or NULL when the models disagree and nobody said
+        sa.Column("label_source", sa.String(16), nullable=False),  # "models", "user", "import" or "none"
+    ]
+
+
 drawings = sa.Table(
     "drawings",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    # Made by the app before the insert: sharing twice (a double click, a retried request) stores one row.
-    sa.Column("uid", sa.String(32), nullable=False, unique=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("session", sa.String(32), nullable=False),  # random per browser session; nothing personal
-    sa.Column("app_version", sa.String(32), nullable=False),
-    sa.Column("model_versions", sa.JSON, nullable=False),  # {"cnn": "2026-11-21T...", ...}
-    sa.Column("model_input", sa.LargeBinary, nullable=False),  # 28x28 greyscale PNG, as the models saw it
-    sa.Column("original", sa.LargeBinary, nullable=False),  # the canvas or photo as drawn, PNG
-    sa.Column("answers", sa.JSON, nullable=False),  # {"cnn": {"digit": 7, "confidence": 0.99}, ...}
-    sa.Column("label", sa.Integer, nullable=True),  # 0-9, or NULL when the models disagree and nobody said
-    sa.Column("label_source", sa.String(16), nullable=False),  # "models", "user", "import" or "none"
+    *_columns_v1(),
+    # Version 2: a drawing that does not look like a digit waits out of the gallery until a presenter shows it.
+    sa.Column("held_back", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_drawings_created_at", "created_at"),
 )
 
 
 def _create_v1(connection: Connection) -> None:
-    drawings.create(connection)
+    version_1 = sa.Table("drawings", sa.MetaData(), *_columns_v1(), sa.Index("ix_drawings_created_at", "created_at"))
+    version_1.create(connection)
+
+
+def _add_held_back_v2(connection: Connection) -> None:
+    column = "held_back BOOLEAN NOT NULL DEFAULT FALSE"
+    connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN {column}"))  # drawings shared before: shown
 
 
 # Step n brings version n-1 to n. Append new steps; never edit or reorder old ones.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1, _add_held_back_v2)
 LATEST = len(MIGRATIONS)
 
 

@@ -31,6 +31,10 @@ class DrawingsError(RuntimeError):
     """The database cannot be reached or used; the message says which one and why."""
 
 
+class ShareRefused(ValueError):
+    """A share the room does not take (the room is full, the image too large); nothing was stored."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """One model's reading of a shared drawing."""
@@ -53,6 +57,7 @@ class SharedDrawing:
     label_source: str
     app_version: str = __version__
     model_versions: dict[str, str] = field(default_factory=dict)
+    held_back: bool = False  # kept out of the gallery until a presenter shows it (it does not look like a digit)
 
     def missed_by(self) -> list[str]:
         """The models whose answer differs from the label (none when there is no label)."""
@@ -68,6 +73,7 @@ def new_drawing(
     session: str,
     correction: int | None = None,
     model_versions: dict[str, str] | None = None,
+    held_back: bool = False,
 ) -> SharedDrawing:
     """A drawing ready to share. Its label is the person's correction, else the models' agreed answer."""
     digits = {answer.digit for answer in answers.values()}
@@ -87,6 +93,7 @@ def new_drawing(
         label=label,
         label_source=source,
         model_versions=model_versions or {},
+        held_back=held_back,
     )
 
 
@@ -173,7 +180,18 @@ class Store:
             raise DrawingsError(f"the drawings database {self.where} failed: {reason}") from error
 
     def share(self, drawing: SharedDrawing) -> bool:
-        """Store a drawing; returns False when one with the same uid was stored already."""
+        """Store a drawing; returns False when one with the same uid was stored already.
+        Raises ShareRefused, storing nothing, when the room is full or an image is too large."""
+        largest = max(len(drawing.original), len(drawing.model_input))
+        if largest > ROOM_SETTINGS.max_image_bytes:
+            raise ShareRefused(
+                f"the drawing is too large to share ({largest / 1e6:.1f} MB; at most "
+                f"{ROOM_SETTINGS.max_image_bytes / 1e6:.0f} MB)"
+            )
+        if self.count() >= ROOM_SETTINGS.max_drawings:
+            raise ShareRefused(
+                f"the room is full ({ROOM_SETTINGS.max_drawings:,} drawings); the presenter can make room"
+            )
         row = {
             "uid": drawing.uid,
             "created_at": drawing.created_at,
@@ -185,6 +203,7 @@ class Store:
             "answers": {name: {"digit": a.digit, "confidence": a.confidence} for name, a in drawing.answers.items()},
             "label": drawing.label,
             "label_source": drawing.label_source,
+            "held_back": drawing.held_back,
         }
         engine = self._connect()
 
@@ -204,6 +223,10 @@ class Store:
             raise ValueError(f"a label is a digit from 0 to 9, not {label}")
         update = sa.update(drawings).where(drawings.c.uid == uid).values(label=label, label_source="user")
         return self._write(update) > 0
+
+    def reveal(self, uid: str) -> bool:
+        """Show a held-back drawing in the gallery; returns whether the drawing exists."""
+        return self._write(sa.update(drawings).where(drawings.c.uid == uid).values(held_back=False)) > 0
 
     def delete(self, uid: str) -> bool:
         return self._write(sa.delete(drawings).where(drawings.c.uid == uid)) > 0
@@ -231,12 +254,17 @@ class Store:
     def count(self) -> int:
         return self._read(sa.select(sa.func.count()).select_from(drawings)).scalar_one()
 
-    def latest(self, limit: int | None = None, with_images: bool = True) -> list[SharedDrawing]:
-        """Newest first; without images, only what statistics need is read."""
+    def latest(
+        self, limit: int | None = None, with_images: bool = True, held_back: bool | None = None
+    ) -> list[SharedDrawing]:
+        """Newest first; without images, only what statistics need is read. `held_back`: only the drawings
+        held back (True), only those shown (False), or all (None)."""
         columns = (
             list(drawings.c) if with_images else [c for c in drawings.c if c.name not in ("model_input", "original")]
         )
         query = sa.select(*columns).order_by(drawings.c.created_at.desc(), drawings.c.id.desc()).limit(limit)
+        if held_back is not None:
+            query = query.where(drawings.c.held_back == held_back)
         return [_drawing(row._mapping) for row in self._read(query).all()]
 
     def _read(self, query: sa.Executable) -> sa.Result:
@@ -280,4 +308,5 @@ def _drawing(row: sa.RowMapping) -> SharedDrawing:
         label_source=row["label_source"],
         app_version=row["app_version"],
         model_versions=dict(row["model_versions"] or {}),
+        held_back=bool(row.get("held_back", False)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,29 @@ def _drawing_store(url: str) -> tuple[object | None, str]:
         return Store(url), ""
     except DrawingsError as error:
         return None, str(error)
+
+
+def presenter_key() -> str:
+    """The key that opens the Room tab's presenter tools (environment, secrets, or made at start)."""
+    from mnist_app.drawings import presenter
+
+    return _presenter_key(presenter.configured_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _presenter_key(configured: str | None) -> str:
+    from mnist_app.drawings import presenter
+
+    key = configured or _secret_presenter_key()
+    if key is None:
+        key = presenter.new_key()
+        print(presenter.announcement(key), file=sys.stderr, flush=True)  # once per server, in its log
+    return key
+
+
+def _secret_presenter_key() -> str | None:
+    """`presenter_key` from .streamlit/secrets.toml, if there is one."""
+    if not st.secrets.load_if_toml_exists():
+        return None
+    value = st.secrets.get("presenter_key")
+    return str(value).strip() or None if value is not None else None

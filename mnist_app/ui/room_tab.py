@@ -1,18 +1,24 @@
 """Tab: the room's shared drawings. How many, how well each model read them, and the ones it missed.
 
 The tab re-reads the database every few seconds while it is open (a fragment with run_every), so
-drawings shared from other phones, and other replicas, appear without a reload.
+drawings shared from other phones, and other replicas, appear without a reload. Drawings that do
+not look like digits wait out of the gallery; only the presenter (who holds the presenter key) can
+show them, or delete anything.
 """
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
 from mnist_app.config import MODEL_TITLES, ROOM_SETTINGS, SHOWN_MODELS
 from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, misses_first, summarise
+from mnist_app.drawings.presenter import Attempts, matches
 from mnist_app.ui import model_charts, resources
 
 EMPTY_ROOM = "Nobody has shared a drawing yet. Draw a digit, then press **Share with the room** under the answers."
+NOT_PRESENTER = "Only the presenter can do that: open Presenter tools with the presenter key."
 
 
 def render() -> None:
@@ -25,31 +31,38 @@ def render() -> None:
         "A drawing's label is what its author said it was, or else the answer both models agreed on."
     )
     _room(store)
+    _presenter_tools()
 
 
 @st.fragment(run_every=ROOM_SETTINGS.refresh_seconds)
 def _room(store: object) -> None:
+    presenter = is_presenter()
     try:
-        everything = store.latest(with_images=False)
+        everything = store.latest(with_images=False, held_back=False)
+        held = store.latest(with_images=False, held_back=True)
         summary = summarise(everything)
         shown = misses_first(everything)[: ROOM_SETTINGS.gallery_size]
-        images = store.images([d.uid for d in shown])
+        held_shown = held[: ROOM_SETTINGS.gallery_size] if presenter else []
+        images = store.images([d.uid for d in shown + held_shown])
     except DrawingsError as error:
         st.error(f"Cannot read the room's drawings: {error}", icon="🚫")
         return
-    if not everything:
+    if error := st.session_state.pop("room_error", None):
+        st.error(error, icon="🚫")
+    if not everything and not held:
         st.info(EMPTY_ROOM, icon="👥")
         return
     _headline(summary)
     gallery_column, matrix_column = st.columns([3, 2], gap="large")
-    presenter = st.toggle("Presenter tools", key="presenter", help="Delete drawings")
     with gallery_column:
         st.subheader("Latest drawings, misses first")
         _gallery(store, shown, images, presenter)
+        if held:
+            _held_back(store, held_shown, images, len(held), presenter)
     with matrix_column:
         _confusion(summary)
     if presenter:
-        _delete_all(store, summary.count)
+        _delete_all(store, len(everything) + len(held))
 
 
 def _headline(summary: RoomSummary) -> None:
@@ -69,6 +82,24 @@ def _gallery(store: object, shown: list[SharedDrawing], images: dict, presenter:
         with columns[position % len(columns)]:
             st.image(images[drawing.uid][0], width=84, caption=_caption(drawing))
             if presenter:
+                st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
+
+
+def _held_back(store: object, held: list[SharedDrawing], images: dict, count: int, presenter: bool) -> None:
+    """Drawings that do not look like digits: counted for everyone, shown only to the presenter."""
+    note = f"{count} held back: they do not look like digits, and wait for the presenter to show them."
+    if not presenter:
+        st.caption(note)
+        return
+    with st.expander(f"{count} held back", icon="🙈"):
+        st.caption(note)
+        columns = st.columns(6)
+        for position, drawing in enumerate(held):
+            if drawing.uid not in images:
+                continue
+            with columns[position % len(columns)]:
+                st.image(images[drawing.uid][0], width=84, caption=_caption(drawing))
+                st.button("Show", key=f"reveal-{drawing.uid}", icon="👁️", on_click=_reveal, args=(store, drawing.uid))
                 st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
 
 
@@ -93,17 +124,74 @@ def _confusion(summary: RoomSummary) -> None:
     st.plotly_chart(model_charts.confusion_heatmap(matrix, f"{MODEL_TITLES[name or names[0]]}: label ↓ vs answer →"))
 
 
+def is_presenter() -> bool:
+    """Whether this tab holds the presenter key now (checked again on every action, never remembered as a flag)."""
+    return matches(st.session_state.get("presenter_key_given", ""), resources.presenter_key())
+
+
 def _delete(store: object, uid: str | None) -> None:
     """One drawing (uid), or every drawing (None); a callback, so the gallery redraws without it."""
+    if not is_presenter():
+        st.session_state.room_error = NOT_PRESENTER
+        return
     try:
         store.forget() if uid is None else store.delete(uid)
     except DrawingsError as error:
-        st.session_state.room_error = str(error)
+        st.session_state.room_error = f"Not deleted: {error}"
+
+
+def _reveal(store: object, uid: str) -> None:
+    if not is_presenter():
+        st.session_state.room_error = NOT_PRESENTER
+        return
+    try:
+        store.reveal(uid)
+    except DrawingsError as error:
+        st.session_state.room_error = f"Not shown: {error}"
 
 
 def _delete_all(store: object, count: int) -> None:
-    if error := st.session_state.pop("room_error", None):
-        st.error(f"Not deleted: {error}", icon="🚫")
     with st.popover(f"Delete all {count} drawings…", icon="🗑️"):
         st.write("This deletes every shared drawing, for everyone in the room. It cannot be undone.")
         st.button(f"Yes, delete all {count}", key="delete_all", type="primary", on_click=_delete, args=(store, None))
+
+
+def _presenter_tools() -> None:
+    """The key form, or (with the key) a way to lock the tools again. The key never goes into the page."""
+    with st.expander("Presenter tools", icon="🔑"):
+        if is_presenter():
+            st.caption("Unlocked in this tab: delete buttons are under each drawing, and held-back drawings show.")
+            st.button("Lock presenter tools", key="presenter_lock", on_click=_lock)
+            return
+        with st.form("presenter_form", clear_on_submit=True, border=False):
+            st.text_input(
+                "Presenter key",
+                type="password",
+                key="presenter_key_input",
+                help="Printed in the server's log at start, or set with MNIST_APP_PRESENTER_KEY",
+            )
+            st.form_submit_button("Unlock", on_click=_try_key)
+        if message := st.session_state.pop("presenter_message", None):
+            st.error(message, icon="🔒")
+
+
+def _try_key() -> None:
+    attempts = st.session_state.setdefault("presenter_attempts", Attempts(free=ROOM_SETTINGS.presenter_tries))
+    now = time.monotonic()
+    if (wait := attempts.wait_s(now)) > 0:
+        st.session_state.presenter_message = f"Too many wrong keys: try again in {wait:.0f} s."
+        return
+    given = st.session_state.get("presenter_key_input", "")
+    if matches(given, resources.presenter_key()):
+        attempts.succeeded()
+        st.session_state.presenter_key_given = given
+        return
+    attempts.failed(now)
+    wait = attempts.wait_s(now)
+    st.session_state.presenter_message = "That is not the presenter key." + (
+        f" Try again in {wait:.0f} s." if wait else ""
+    )
+
+
+def _lock() -> None:
+    st.session_state.pop("presenter_key_given", None)

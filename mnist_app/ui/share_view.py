@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 
 import numpy as np
 import streamlit as st
 
-from mnist_app.drawings import Answer, DrawingsError, new_drawing
+from mnist_app.config import ROOM_SETTINGS
+from mnist_app.drawings import Answer, DrawingsError, ShareRefused, new_drawing
+from mnist_app.drawings.limits import ShareRate
 from mnist_app.serving.reader import DigitReading
 from mnist_app.ui import resources
 
@@ -48,23 +51,44 @@ def show_share(reading: DigitReading, original: np.ndarray) -> None:
         st.toast(done, icon="📤")
     if error := st.session_state.pop("share_error", None):
         st.error(f"Not saved: {error}. Your drawing is still here; try again.", icon="🚫")
+    if refusal := st.session_state.pop("share_refused", None):
+        st.warning(f"Not shared: {refusal}. Your drawing is still here.", icon="✋")
     st.caption(WHAT_IS_KEPT)
 
 
 def _share(store: object, reading: DigitReading, original: np.ndarray, digest: str) -> None:
+    rate = st.session_state.setdefault("share_rate", ShareRate(ROOM_SETTINGS.shares_per_minute))
+    now = time.monotonic()
+    if (wait := rate.wait_s(now)) > 0:
+        st.session_state.share_refused = (
+            f"this tab has shared {rate.per_minute} drawings in the last minute; try again in {wait:.0f} s"
+        )
+        return
     answers = {name: Answer(p.digit, round(p.confidence, 4)) for name, p in reading.predictions.items()}
     correction = st.session_state.get("correction")
+    held_back = not reading.typical or reading.letter is not None  # the gallery waits for the presenter
     drawing = new_drawing(
-        reading.steps.final, original, answers, _session_id(), correction, _model_versions(reading.predictions)
+        reading.steps.final,
+        original,
+        answers,
+        _session_id(),
+        correction,
+        _model_versions(reading.predictions),
+        held_back=held_back,
     )
     try:
         store.share(drawing)
+    except ShareRefused as refusal:
+        st.session_state.share_refused = str(refusal)
+        return
     except DrawingsError as error:
         st.session_state.share_error = str(error)
         return
+    rate.record(now)
     st.session_state.shared[digest] = (drawing.uid, correction)
     what = f"as a {drawing.label}" if drawing.label is not None else "without a label (the models disagree)"
-    st.session_state.share_toast = f"Shared with the room {what}."  # shown by the run this click starts
+    waits = " It does not look like a digit, so it waits for the presenter before it shows." if held_back else ""
+    st.session_state.share_toast = f"Shared with the room {what}.{waits}"  # shown by the run this click starts
 
 
 def _relabel(store: object, digest: str, correction: int) -> None:
