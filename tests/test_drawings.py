@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from deploy.services import have_postgres, throwaway_postgres
-from mnist_app.config import ROOT
-from mnist_app.drawings import Answer, DrawingsError, Store, new_drawing, png_array, summarise
+from mnist_app.config import MODEL_NAMES, ROOT
+from mnist_app.drawings import Answer, DrawingsError, Store, new_drawing, png_array, room_summary
 from mnist_app.drawings import schema as schema_module
 
 NEEDS_POSTGRES = "needs Debian's postgresql (the Makefile installs it for make test)"
@@ -77,7 +77,7 @@ def test_share_list_relabel_delete(store):
 def test_room_summary_counts_what_each_model_got_right(store):
     for digit, cnn, ann, correction in [(1, 1, 1, None), (2, 2, 7, 2), (4, 9, 9, 4), (5, 5, 6, None)]:
         store.share(drawing(digit, cnn, ann, correction))
-    summary = summarise(store.latest(with_images=False))
+    summary = room_summary(store)
     assert (summary.count, summary.labelled, summary.corrected) == (4, 3, 2)
     assert summary.accuracy == {"ann": pytest.approx(1 / 3), "cnn": pytest.approx(2 / 3)}
     assert summary.confusion["cnn"][4, 9] == 1 and summary.confusion["ann"][2, 7] == 1
@@ -247,3 +247,41 @@ def test_a_version_1_room_keeps_its_drawings_and_shows_them(tmp_path, monkeypatc
     monkeypatch.undo()
     store = Store(url)
     assert [(d.uid, d.label, d.held_back) for d in store.latest(held_back=False)] == [("a" * 32, 4, False)]
+
+
+def test_the_databases_counts_equal_counts_made_row_by_row(store):
+    """The Room tab's aggregates (GROUP BY) and its misses-first gallery, against the rows themselves."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for k in range(300):
+        digit = int(rng.integers(10))
+        answers = {name: Answer(int(rng.choice([digit, rng.integers(10)])), 0.9) for name in ("ann", "cnn")}
+        if k % 7 == 0:
+            answers["forest"] = Answer(int(rng.integers(10)), 0.5)
+        correction = digit if k % 5 == 0 else None
+        made = new_drawing(np.zeros((28, 28), np.uint8), np.zeros((8, 8), np.uint8), answers, "s", correction)
+        made = dataclasses.replace(
+            made,
+            created_at=made.created_at + datetime.timedelta(seconds=k),
+            held_back=k % 11 == 0,
+        )
+        store.share(made)
+        rows.append(made)
+    shown = [d for d in rows if not d.held_back]
+    labelled = [d for d in shown if d.label is not None]
+    summary = room_summary(store)
+    assert (summary.count, summary.labelled) == (len(shown), len(labelled))
+    assert summary.corrected == sum(d.label_source == "user" for d in labelled)
+    for name in MODEL_NAMES:
+        expected = np.zeros((10, 10), np.int64)
+        for d in labelled:
+            if name in d.answers:
+                expected[d.label, d.answers[name].digit] += 1
+        if expected.sum():
+            np.testing.assert_array_equal(summary.confusion[name], expected)
+            assert summary.accuracy[name] == pytest.approx(np.trace(expected) / expected.sum())
+        else:
+            assert name not in summary.confusion
+    newest_first = sorted(shown, key=lambda d: d.created_at, reverse=True)
+    by_rows = sorted(newest_first, key=lambda d: not d.missed_by())[:24]
+    assert [d.uid for d in store.latest(24, held_back=False, misses_first=True)] == [d.uid for d in by_rows]

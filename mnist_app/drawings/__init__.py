@@ -16,7 +16,7 @@ from mnist_app.drawings.store import (
     png_array,
     png_bytes,
 )
-from mnist_app.drawings.summary import RoomSummary, misses_first, summarise
+from mnist_app.drawings.summary import RoomSummary, room_summary
 
 __all__ = [
     "Answer",
@@ -26,10 +26,9 @@ __all__ = [
     "SharedDrawing",
     "Store",
     "database_url",
-    "misses_first",
     "new_drawing",
     "new_uid",
     "png_array",
     "png_bytes",
-    "summarise",
+    "room_summary",
 ]

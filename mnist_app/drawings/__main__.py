@@ -16,7 +16,7 @@ import numpy as np
 
 from mnist_app.drawings.files import BadFile, read_npz
 from mnist_app.drawings.store import DrawingsError, Store
-from mnist_app.drawings.summary import summarise
+from mnist_app.drawings.summary import room_summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stats(store: Store, args: argparse.Namespace) -> int:
-    summary = summarise(store.latest(with_images=False))
+    summary = room_summary(store)
     if args.json:
         print(json.dumps(summary.as_json()))
         return 0

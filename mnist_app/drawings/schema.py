@@ -50,6 +50,11 @@ drawings = sa.Table(
 )
 
 
+def answer_digit(model: str) -> sa.ColumnElement[int]:
+    """A model's answer (digit) in SQL, read from the JSON column; NULL for a model that did not answer."""
+    return drawings.c.answers[(model, "digit")].as_integer()
+
+
 def _create_v1(connection: Connection) -> None:
     version_1 = sa.Table("drawings", sa.MetaData(), *_columns_v1(), sa.Index("ix_drawings_created_at", "created_at"))
     version_1.create(connection)

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mnist_app import __version__
-from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, ROOM_SETTINGS
-from mnist_app.drawings.schema import drawings, migrate
+from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, MODEL_NAMES, ROOM_SETTINGS
+from mnist_app.drawings.schema import answer_digit, drawings, migrate
 
 ENV_VAR = "MNIST_APP_DB"
 
@@ -244,30 +244,36 @@ class Store:
 
         return self._guard(run)
 
-    def images(self, uids: list[str]) -> dict[str, tuple[bytes, bytes]]:
-        """(model input, original) PNGs of these drawings, for a gallery."""
-        if not uids:
-            return {}
-        query = sa.select(drawings.c.uid, drawings.c.model_input, drawings.c.original).where(drawings.c.uid.in_(uids))
-        return {row.uid: (row.model_input, row.original) for row in self._read(query).all()}
-
-    def count(self) -> int:
-        return self._read(sa.select(sa.func.count()).select_from(drawings)).scalar_one()
+    def count(self, held_back: bool | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(drawings)
+        if held_back is not None:
+            query = query.where(drawings.c.held_back == held_back)
+        return self.read(query).scalar_one()
 
     def latest(
-        self, limit: int | None = None, with_images: bool = True, held_back: bool | None = None
+        self,
+        limit: int | None = None,
+        with_images: bool = True,
+        held_back: bool | None = None,
+        misses_first: bool = False,
     ) -> list[SharedDrawing]:
         """Newest first; without images, only what statistics need is read. `held_back`: only the drawings
-        held back (True), only those shown (False), or all (None)."""
+        held back (True), only those shown (False), or all (None). `misses_first`: drawings some model
+        answered wrong (against their label) come first, newest first within each group."""
         columns = (
             list(drawings.c) if with_images else [c for c in drawings.c if c.name not in ("model_input", "original")]
         )
-        query = sa.select(*columns).order_by(drawings.c.created_at.desc(), drawings.c.id.desc()).limit(limit)
+        order = [drawings.c.created_at.desc(), drawings.c.id.desc()]
+        if misses_first:
+            missed = sa.or_(*[answer_digit(name) != drawings.c.label for name in MODEL_NAMES])
+            order.insert(0, sa.case((missed, 0), else_=1))  # NULL (no label, no answer) is no miss
+        query = sa.select(*columns).order_by(*order).limit(limit)
         if held_back is not None:
             query = query.where(drawings.c.held_back == held_back)
-        return [_drawing(row._mapping) for row in self._read(query).all()]
+        return [_drawing(row._mapping) for row in self.read(query).all()]
 
-    def _read(self, query: sa.Executable) -> sa.Result:
+    def read(self, query: sa.Executable) -> sa.Result:
+        """Run a query; its rows are fetched before the connection goes back to the pool."""
         engine = self._connect()
 
         def run() -> sa.Result:

@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from mnist_app.config import MODEL_TITLES, ROOM_SETTINGS, SHOWN_MODELS
-from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, misses_first, summarise
+from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, room_summary
 from mnist_app.drawings.presenter import Attempts, matches
 from mnist_app.ui import model_charts, resources
 
@@ -38,31 +38,30 @@ def render() -> None:
 def _room(store: object) -> None:
     presenter = is_presenter()
     try:
-        everything = store.latest(with_images=False, held_back=False)
-        held = store.latest(with_images=False, held_back=True)
-        summary = summarise(everything)
-        shown = misses_first(everything)[: ROOM_SETTINGS.gallery_size]
-        held_shown = held[: ROOM_SETTINGS.gallery_size] if presenter else []
-        images = store.images([d.uid for d in shown + held_shown])
+        summary = room_summary(store)
+        held_count = store.count(held_back=True)
+        # Only the rows the gallery shows are read, with their images.
+        shown = store.latest(ROOM_SETTINGS.gallery_size, held_back=False, misses_first=True)
+        held = store.latest(ROOM_SETTINGS.gallery_size, held_back=True) if presenter and held_count else []
     except DrawingsError as error:
         st.error(f"Cannot read the room's drawings: {error}", icon="🚫")
         return
     if error := st.session_state.pop("room_error", None):
         st.error(error, icon="🚫")
-    if not everything and not held:
+    if not summary.count and not held_count:
         st.info(EMPTY_ROOM, icon="👥")
         return
     _headline(summary)
     gallery_column, matrix_column = st.columns([3, 2], gap="large")
     with gallery_column:
         st.subheader("Latest drawings, misses first")
-        _gallery(store, shown, images, presenter)
-        if held:
-            _held_back(store, held_shown, images, len(held), presenter)
+        _gallery(store, shown, presenter)
+        if held_count:
+            _held_back(store, held, held_count, presenter)
     with matrix_column:
         _confusion(summary)
     if presenter:
-        _delete_all(store, len(everything) + len(held))
+        _delete_all(store, summary.count + held_count)
 
 
 def _headline(summary: RoomSummary) -> None:
@@ -74,18 +73,16 @@ def _headline(summary: RoomSummary) -> None:
             st.metric(f"{MODEL_TITLES[name]} right", f"{right} of {summary.answered[name]}")
 
 
-def _gallery(store: object, shown: list[SharedDrawing], images: dict, presenter: bool) -> None:
+def _gallery(store: object, shown: list[SharedDrawing], presenter: bool) -> None:
     columns = st.columns(6)
     for position, drawing in enumerate(shown):
-        if drawing.uid not in images:
-            continue  # deleted by someone else since the list was read
         with columns[position % len(columns)]:
-            st.image(images[drawing.uid][0], width=84, caption=_caption(drawing))
+            st.image(drawing.model_input, width=84, caption=_caption(drawing))
             if presenter:
                 st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
 
 
-def _held_back(store: object, held: list[SharedDrawing], images: dict, count: int, presenter: bool) -> None:
+def _held_back(store: object, held: list[SharedDrawing], count: int, presenter: bool) -> None:
     """Drawings that do not look like digits: counted for everyone, shown only to the presenter."""
     note = f"{count} held back: they do not look like digits, and wait for the presenter to show them."
     if not presenter:
@@ -95,10 +92,8 @@ def _held_back(store: object, held: list[SharedDrawing], images: dict, count: in
         st.caption(note)
         columns = st.columns(6)
         for position, drawing in enumerate(held):
-            if drawing.uid not in images:
-                continue
             with columns[position % len(columns)]:
-                st.image(images[drawing.uid][0], width=84, caption=_caption(drawing))
+                st.image(drawing.model_input, width=84, caption=_caption(drawing))
                 st.button("Show", key=f"reveal-{drawing.uid}", icon="👁️", on_click=_reveal, args=(store, drawing.uid))
                 st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
 
