@@ -35,8 +35,9 @@ canvas: $(STAMPS)/dev
 	$(PY) components/drawable_canvas/build.py
 	$(PIP) install -q --force-reinstall --no-deps ./components/drawable_canvas
 
-bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium
+bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.bench
+	$(PY) -m tools.room_refresh
 
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py

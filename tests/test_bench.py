@@ -38,3 +38,11 @@ def test_results_table_lists_every_shipped_model():
     table = report.results_table()
     for title in ("ANN", "CNN", "RNN (LSTM)", "Logistic regression", "Random forest"):
         assert f"| {title} (" in table
+
+
+def test_room_refresh_times_each_part_on_a_filled_database(tmp_path):
+    from tools import room_refresh
+
+    figures = room_refresh.measure(f"sqlite:///{tmp_path / 'room.db'}", 500)
+    assert set(figures) == {"counts", "held_back_count", "gallery", "refresh"}
+    assert all(value > 0 for value in figures.values())

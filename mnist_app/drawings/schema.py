@@ -47,6 +47,8 @@ drawings = sa.Table(
     # Version 2: a drawing that does not look like a digit waits out of the gallery until a presenter shows it.
     sa.Column("held_back", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_drawings_created_at", "created_at"),
+    # Version 2 too: the Room tab counts the held back, and walks the shown newest first, every refresh.
+    sa.Index("ix_drawings_held_back_created_at", "held_back", "created_at"),
 )
 
 
@@ -63,6 +65,7 @@ def _create_v1(connection: Connection) -> None:
 def _add_held_back_v2(connection: Connection) -> None:
     column = "held_back BOOLEAN NOT NULL DEFAULT FALSE"
     connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN {column}"))  # drawings shared before: shown
+    connection.execute(sa.text("CREATE INDEX ix_drawings_held_back_created_at ON drawings (held_back, created_at)"))
 
 
 # Step n brings version n-1 to n. Append new steps; never edit or reorder old ones.

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mnist_app import __version__
-from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, MODEL_NAMES, ROOM_SETTINGS
+from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, ROOM_SETTINGS, SHOWN_MODELS
 from mnist_app.drawings.schema import answer_digit, drawings, migrate
 
 ENV_VAR = "MNIST_APP_DB"
@@ -263,14 +263,20 @@ class Store:
         columns = (
             list(drawings.c) if with_images else [c for c in drawings.c if c.name not in ("model_input", "original")]
         )
-        order = [drawings.c.created_at.desc(), drawings.c.id.desc()]
-        if misses_first:
-            missed = sa.or_(*[answer_digit(name) != drawings.c.label for name in MODEL_NAMES])
-            order.insert(0, sa.case((missed, 0), else_=1))  # NULL (no label, no answer) is no miss
-        query = sa.select(*columns).order_by(*order).limit(limit)
+        query = sa.select(*columns).order_by(drawings.c.created_at.desc(), drawings.c.id.desc()).limit(limit)
         if held_back is not None:
             query = query.where(drawings.c.held_back == held_back)
-        return [_drawing(row._mapping) for row in self.read(query).all()]
+        if not misses_first:
+            return [_drawing(row._mapping) for row in self.read(query).all()]
+        # Two walks down the time index, each stopping at `limit` rows: the misses, then the rest.
+        missed = sa.or_(*[answer_digit(name) != drawings.c.label for name in SHOWN_MODELS])  # NULL: no miss
+        misses = [_drawing(row._mapping) for row in self.read(query.where(missed)).all()]
+        if limit is not None and len(misses) >= limit:
+            return misses
+        others = query.where(sa.not_(sa.func.coalesce(missed, False)))
+        if limit is not None:
+            others = others.limit(limit - len(misses))
+        return misses + [_drawing(row._mapping) for row in self.read(others).all()]
 
     def read(self, query: sa.Executable) -> sa.Result:
         """Run a query; its rows are fetched before the connection goes back to the pool."""

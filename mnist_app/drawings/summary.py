@@ -1,7 +1,7 @@
 """What the room's drawings say about the models: counts, accuracy and confusion, counted by the database.
 
-`room_summary` asks for aggregates (COUNT ... GROUP BY), so a Room refresh reads a few dozen numbers
-however many drawings are stored, not every row. Held-back drawings are left out until shown.
+`room_summary` asks the database for one grouped count (COUNT ... GROUP BY label and answers), so a
+Room refresh reads at most a few thousand groups however many drawings are stored, not every row. Held-back drawings are left out until shown.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 
-from mnist_app.config import MODEL_NAMES, NUM_CLASSES
+from mnist_app.config import NUM_CLASSES, SHOWN_MODELS
 from mnist_app.drawings.schema import answer_digit, drawings
 from mnist_app.drawings.store import Store
 
@@ -35,33 +35,26 @@ class RoomSummary:
 
 
 def room_summary(store: Store) -> RoomSummary:
-    shown = drawings.c.held_back == sa.false()
-    labelled = drawings.c.label.is_not(None)
-    corrected = sa.func.sum(sa.case((sa.and_(labelled, drawings.c.label_source == "user"), 1), else_=0))
-    count, labelled_count, corrected_count = store.read(
-        sa.select(sa.func.count(), sa.func.count(drawings.c.label), corrected).where(shown)
-    ).one()
-    confusion = {}
-    for name in MODEL_NAMES:
-        answer = answer_digit(name)
-        cells = store.read(
-            sa.select(drawings.c.label, answer, sa.func.count())
-            .where(shown, labelled, answer.is_not(None))
-            .group_by(drawings.c.label, answer)
-        ).all()
-        if cells:
-            matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
-            for label, digit, n in cells:
-                if 0 <= label < NUM_CLASSES and 0 <= digit < NUM_CLASSES:
-                    matrix[label, digit] += n
-            confusion[name] = matrix
+    """One pass over the shown drawings, grouped by label, who labelled them and each model's answer.
+    Shared drawings carry the answers of the models the app shows (the ANN and the CNN)."""
+    answers = [answer_digit(name) for name in SHOWN_MODELS]
+    groups = store.read(
+        sa.select(drawings.c.label, drawings.c.label_source, *answers, sa.func.count())
+        .where(drawings.c.held_back == sa.false())
+        .group_by(drawings.c.label, drawings.c.label_source, *answers)
+    ).all()
+    confusion = {name: np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64) for name in SHOWN_MODELS}
+    count = labelled = corrected = 0
+    for label, source, *digits, n in groups:
+        count += n
+        if label is None:
+            continue
+        labelled += n
+        corrected += n if source == "user" else 0
+        for name, digit in zip(SHOWN_MODELS, digits, strict=True):
+            if digit is not None and 0 <= label < NUM_CLASSES and 0 <= digit < NUM_CLASSES:
+                confusion[name][label, digit] += n
+    confusion = {name: matrix for name, matrix in confusion.items() if matrix.any()}
     answered = {name: int(matrix.sum()) for name, matrix in confusion.items()}
-    accuracy = {name: float(np.trace(m)) / answered[name] for name, m in confusion.items() if answered[name]}
-    return RoomSummary(
-        count=count,
-        labelled=labelled_count,
-        corrected=int(corrected_count or 0),
-        accuracy=accuracy,
-        answered=answered,
-        confusion=confusion,
-    )
+    accuracy = {name: float(np.trace(m)) / answered[name] for name, m in confusion.items()}
+    return RoomSummary(count, labelled, corrected, accuracy, answered, confusion)

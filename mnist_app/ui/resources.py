@@ -173,3 +173,27 @@ def _secret_presenter_key() -> str | None:
         return None
     value = st.secrets.get("presenter_key")
     return str(value).strip() or None if value is not None else None
+
+
+def room_summary() -> object:
+    """The room's counts (drawings.RoomSummary) for this process's database."""
+    from mnist_app.drawings import database_url
+
+    return _room_summary(database_url())
+
+
+@st.cache_data(ttl=config.ROOM_SETTINGS.refresh_seconds, show_spinner=False, max_entries=4)
+def _room_summary(url: str) -> object:
+    """Asked of the database at most once per refresh period by each server, however many tabs are
+    open (each time it counts every drawing); a share, delete or show in this server asks again."""
+    from mnist_app.drawings import room_summary
+
+    store, problem = _drawing_store(url)
+    if store is None:
+        raise RuntimeError(problem)  # callers check drawing_store() first
+    return room_summary(store)
+
+
+def room_changed() -> None:
+    """This server changed the room's drawings: the next Room refresh counts them again."""
+    _room_summary.clear()

@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from mnist_app.config import MODEL_TITLES, ROOM_SETTINGS, SHOWN_MODELS
-from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing, room_summary
+from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing
 from mnist_app.drawings.presenter import Attempts, matches
 from mnist_app.ui import model_charts, resources
 
@@ -38,7 +38,7 @@ def render() -> None:
 def _room(store: object) -> None:
     presenter = is_presenter()
     try:
-        summary = room_summary(store)
+        summary = resources.room_summary()
         held_count = store.count(held_back=True)
         # Only the rows the gallery shows are read, with their images.
         shown = store.latest(ROOM_SETTINGS.gallery_size, held_back=False, misses_first=True)
@@ -48,7 +48,7 @@ def _room(store: object) -> None:
         return
     if error := st.session_state.pop("room_error", None):
         st.error(error, icon="🚫")
-    if not summary.count and not held_count:
+    if not shown and not held_count:
         st.info(EMPTY_ROOM, icon="👥")
         return
     _headline(summary)
@@ -133,6 +133,7 @@ def _delete(store: object, uid: str | None) -> None:
         store.forget() if uid is None else store.delete(uid)
     except DrawingsError as error:
         st.session_state.room_error = f"Not deleted: {error}"
+    resources.room_changed()
 
 
 def _reveal(store: object, uid: str) -> None:
@@ -143,6 +144,7 @@ def _reveal(store: object, uid: str) -> None:
         store.reveal(uid)
     except DrawingsError as error:
         st.session_state.room_error = f"Not shown: {error}"
+    resources.room_changed()
 
 
 def _delete_all(store: object, count: int) -> None:

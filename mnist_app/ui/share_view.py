@@ -85,6 +85,7 @@ def _share(store: object, reading: DigitReading, original: np.ndarray, digest: s
         st.session_state.share_error = str(error)
         return
     rate.record(now)
+    resources.room_changed()
     st.session_state.shared[digest] = (drawing.uid, correction)
     what = f"as a {drawing.label}" if drawing.label is not None else "without a label (the models disagree)"
     waits = " It does not look like a digit, so it waits for the presenter before it shows." if held_back else ""
