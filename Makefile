@@ -14,7 +14,7 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
 # shared fixtures (the models, a server, a quick training run) are built once; --durations shows the slowest.
 TEST_WORKERS ?= 2
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -66,6 +66,12 @@ $(STAMPS)/data: requirements-data.txt $(STAMPS)/app
 # by the shipped CNN: built here, once per CNN, so that nobody waits for it on first opening the panel.
 $(STAMPS)/index: models/cnn.keras $(STAMPS)/data
 	$(PY) -m mnist_app.serving.explain
+	@mkdir -p $(STAMPS) && touch $@
+
+# checkov (infrastructure-as-code checks on deploy/) pins dozens of packages of its own: its own venv.
+$(STAMPS)/checkov:
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q --disable-pip-version-check checkov==3.3.30
 	@mkdir -p $(STAMPS) && touch $@
 
 # Browser tests use Debian's Chromium (Playwright cannot download its own browser here).
