@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas
+.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image
 
 run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -29,6 +29,10 @@ data: $(STAMPS)/data
 lint: $(STAMPS)/dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# The Docker image, without a Docker daemon: podman (Debian's `podman`), or docker where there is one.
+image:
+	$$(command -v podman || command -v docker) build -f deploy/Dockerfile -t digit-reader:0.5.0 .
 
 # Our build of the drawing canvas, from streamlit-drawable-canvas's release (components/drawable_canvas/build.py).
 canvas: $(STAMPS)/dev

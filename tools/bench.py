@@ -147,13 +147,30 @@ WATCH_ANSWER = """() => {
   };
   const check = () => {
     const now = performance.now();
-    if (t.digits === undefined && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 2) t.digits = now;
+    if (t.digits === undefined && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 2) {
+      t.digits = now;
+      t.lastMessage = window.__lastMessage;  // the server's last message before the digits were drawn
+    }
     if (t.digits !== undefined && t.all === undefined && allDrawn()) t.all = now;
     if (t.all === undefined) requestAnimationFrame(check);
   };
   document.addEventListener('mouseup', () => { t.up = performance.now(); requestAnimationFrame(check); },
                             {capture: true, once: true});
 }"""
+
+
+# Installed before the page loads: the time of every message the page receives on its WebSocket.
+HOOK_SOCKET = """(() => {
+  const Native = window.WebSocket;
+  const Hooked = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener('message', () => { window.__lastMessage = performance.now(); });
+    return socket;
+  };
+  Hooked.prototype = Native.prototype;
+  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  window.WebSocket = Hooked;
+})();"""
 
 
 def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[], object]]:
@@ -198,11 +215,12 @@ def browser_session(drawings: int) -> dict:
             with sync_playwright() as playwright:
                 chromium = browser.launch(playwright)
                 page = chromium.new_page()
+                page.add_init_script(HOOK_SOCKET)
                 page.goto(url)
                 browser.draw_strokes(page, one)
                 first = browser.wait_for_any_metric(page, timeout=120)
                 first_s = time.monotonic() - started
-                digits, everything, waits = [], [], []
+                digits, everything, waits, drawing = [], [], [], []
                 pid = _server_pid(url)
                 cpu_before = _cpu_seconds(pid)
                 for _ in range(drawings):
@@ -214,6 +232,8 @@ def browser_session(drawings: int) -> dict:
                     times = page.evaluate("window.__answer")
                     digits.append(times["digits"] - times["up"])
                     waits.append(times["sent"] - times["up"])
+                    if times.get("lastMessage") is not None:
+                        drawing.append(times["digits"] - times["lastMessage"])
                     everything.append(times["all"] - times["up"])
                 cpu_after = _cpu_seconds(pid)
                 inside_s = _first_inside_open(page)
@@ -227,8 +247,13 @@ def browser_session(drawings: int) -> dict:
             "first_prediction": round(first_s, 2) if first else None,
             "first_inside_open": inside_s,
         },  # fmt: skip
-        "browser_ms": {"digits": _summary(digits), "all": _summary(everything), "sent": _summary(waits)},
-        "pen_up_to_digits_ms": _parts(waits, reruns, digits),
+        "browser_ms": {
+            "digits": _summary(digits),
+            "all": _summary(everything),
+            "sent": _summary(waits),
+            "answer_received_to_digits_drawn": _summary(drawing),
+        },  # fmt: skip
+        "pen_up_to_digits_ms": _parts(waits, reruns, digits, drawing),
         "rerun_server_ms": _summary(reruns),
         "server_cpu_ms_per_drawing": cpu_ms,
         "rss_mb": rss,
@@ -246,14 +271,18 @@ def _first_inside_open(page: object) -> float | None:
     return round(time.monotonic() - started, 2)
 
 
-def _parts(waits: list[float], reruns: list[float], digits: list[float]) -> dict[str, float] | None:
+def _parts(
+    waits: list[float], reruns: list[float], digits: list[float], drawing: list[float]
+) -> dict[str, float] | None:
     """Pen up to both digits, split (medians): the component's wait until it sends the drawing, the
-    server's rerun, and the rest (the round trip, Streamlit delivering the answer, the browser drawing it)."""
-    if not (waits and reruns and digits):
+    server's rerun, the page drawing the answer after its last message arrived, and the rest (the
+    trip to the server and back, Streamlit's own work around the rerun)."""
+    if not (waits and reruns and digits and drawing):
         return None
     wait, rerun, total = statistics.median(waits), statistics.median(reruns), statistics.median(digits)
-    return {"component_wait": round(wait, 1), "server_rerun": round(rerun, 1),
-            "delivery_and_render": round(total - wait - rerun, 1), "total": round(total, 1)}  # fmt: skip
+    render = statistics.median(drawing)
+    return {"component_wait": round(wait, 1), "server_rerun": round(rerun, 1), "page_render": round(render, 1),
+            "rest": round(total - wait - rerun - render, 1), "total": round(total, 1)}  # fmt: skip
 
 
 def _server_pid(url: str) -> int | None:
@@ -343,8 +372,8 @@ def markdown(results: dict) -> str:
     if parts:
         lines.append(
             f"| pen up to digits, split (medians): component wait {parts['component_wait']}, server rerun "
-            f"{parts['server_rerun']}, round trip + delivery + drawing {parts['delivery_and_render']} | "
-            f"{parts['total']} | |"
+            f"{parts['server_rerun']}, the page drawing the answer {parts['page_render']}, the rest (trips, "
+            f"Streamlit around the rerun) {parts['rest']} | {parts['total']} | |"
         )
     cold = results.get("cold_start_s") or {}
     if cold:
