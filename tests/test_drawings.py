@@ -232,21 +232,29 @@ def test_refused_shares_store_nothing_and_change_nothing(store, monkeypatch):
     assert [d.uid for d in store.latest()] == [kept.uid] and store.latest()[0].original == kept.original
 
 
+def test_the_answer_columns_are_the_models_the_app_shows():
+    assert set(schema_module.ANSWER_COLUMNS) == set(SHOWN_MODELS)
+
+
 def test_a_version_1_room_keeps_its_drawings_and_shows_them(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'v1.db'}"
     engine = sa.create_engine(url)
     monkeypatch.setattr(schema_module, "MIGRATIONS", schema_module.MIGRATIONS[:1])
     monkeypatch.setattr(schema_module, "LATEST", 1)
     assert schema_module.migrate(engine) == 1
+    answers = {"ann": {"digit": 4, "confidence": 0.9}, "cnn": {"digit": 9, "confidence": 0.8}}
     row = {"uid": "a" * 32, "created_at": datetime.datetime.now(datetime.UTC), "session": "s", "app_version": "1",
-           "model_versions": {}, "model_input": b"", "original": b"", "answers": {}, "label": 4,
-           "label_source": "import"}  # fmt: skip
+           "model_versions": {}, "model_input": b"", "original": b"", "answers": answers, "label": 4,
+           "label_source": "user"}  # fmt: skip
     version_1 = sa.Table("drawings", sa.MetaData(), autoload_with=engine)
     with engine.begin() as connection:
         connection.execute(sa.insert(version_1).values(**row))
     monkeypatch.undo()
     store = Store(url)
     assert [(d.uid, d.label, d.held_back) for d in store.latest(held_back=False)] == [("a" * 32, 4, False)]
+    summary = room_summary(store)  # counted from the answer columns that version 3 filled from the JSON
+    assert summary.answered == {"ann": 1, "cnn": 1} and summary.accuracy == {"ann": 1.0, "cnn": 0.0}
+    assert summary.corrected == 1 and summary.confusion["cnn"][4, 9] == 1
 
 
 def test_the_databases_counts_equal_counts_made_row_by_row(store):

@@ -40,20 +40,29 @@ def _columns_v1() -> list[sa.Column]:
     ]
 
 
+# Version 3: the digit each shown model answered, in a column of its own (also kept in `answers`).
+ANSWER_COLUMNS = {"ann": "answer_ann", "cnn": "answer_cnn"}
+
 drawings = sa.Table(
     "drawings",
     metadata,
     *_columns_v1(),
     # Version 2: a drawing that does not look like a digit waits out of the gallery until a presenter shows it.
     sa.Column("held_back", sa.Boolean, nullable=False, server_default=sa.false()),
+    *[sa.Column(column, sa.SmallInteger, nullable=True) for column in ANSWER_COLUMNS.values()],
     sa.Index("ix_drawings_created_at", "created_at"),
     # Version 2 too: the Room tab counts the held back, and walks the shown newest first, every refresh.
     sa.Index("ix_drawings_held_back_created_at", "held_back", "created_at"),
+    # Version 3: everything the Room tab's counts group by, so they come from this index, not the rows.
+    sa.Index("ix_drawings_counts", "held_back", "label", "label_source", *ANSWER_COLUMNS.values()),
 )
 
 
 def answer_digit(model: str) -> sa.ColumnElement[int]:
-    """A model's answer (digit) in SQL, read from the JSON column; NULL for a model that did not answer."""
+    """A model's answer (digit) in SQL: its own column for the shown models, else read from the JSON;
+    NULL for a model that did not answer."""
+    if model in ANSWER_COLUMNS:
+        return drawings.c[ANSWER_COLUMNS[model]]
     return drawings.c.answers[(model, "digit")].as_integer()
 
 
@@ -68,8 +77,17 @@ def _add_held_back_v2(connection: Connection) -> None:
     connection.execute(sa.text("CREATE INDEX ix_drawings_held_back_created_at ON drawings (held_back, created_at)"))
 
 
+def _answer_columns_v3(connection: Connection) -> None:
+    table = sa.table("drawings", sa.column("answers", sa.JSON), *[sa.column(c) for c in ANSWER_COLUMNS.values()])
+    for model, column in ANSWER_COLUMNS.items():
+        connection.execute(sa.text(f"ALTER TABLE drawings ADD COLUMN {column} SMALLINT"))
+        connection.execute(sa.update(table).values({column: table.c.answers[(model, "digit")].as_integer()}))
+    columns = ", ".join(["held_back", "label", "label_source", *ANSWER_COLUMNS.values()])
+    connection.execute(sa.text(f"CREATE INDEX ix_drawings_counts ON drawings ({columns})"))
+
+
 # Step n brings version n-1 to n. Append new steps; never edit or reorder old ones.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1, _add_held_back_v2)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1, _add_held_back_v2, _answer_columns_v3)
 LATEST = len(MIGRATIONS)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from mnist_app import __version__
 from mnist_app.config import DEFAULT_DRAWINGS_DB, IMAGE_SIDE, ROOM_SETTINGS, SHOWN_MODELS
-from mnist_app.drawings.schema import answer_digit, drawings, migrate
+from mnist_app.drawings.schema import ANSWER_COLUMNS, answer_digit, drawings, migrate
 
 ENV_VAR = "MNIST_APP_DB"
 
@@ -204,6 +204,7 @@ class Store:
             "label": drawing.label,
             "label_source": drawing.label_source,
             "held_back": drawing.held_back,
+            **{column: _digit(drawing.answers.get(model)) for model, column in ANSWER_COLUMNS.items()},
         }
         engine = self._connect()
 
@@ -302,6 +303,10 @@ class Store:
             drawing = SharedDrawing(new_uid(), now, session, png, png, {}, int(label), "import")
             self.share(drawing)
         return len(images)
+
+
+def _digit(answer: Answer | None) -> int | None:
+    return None if answer is None else answer.digit
 
 
 def _drawing(row: sa.RowMapping) -> SharedDrawing:
