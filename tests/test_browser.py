@@ -11,6 +11,7 @@ from PIL import Image
 
 from tools.browser import (
     ARTIFACTS,
+    PRESENTER_KEY,
     canvas,
     draw_strokes,
     launch,
@@ -170,6 +171,51 @@ def test_share_a_drawing_and_see_it_in_the_room(page):
     assert int(metrics(page)["Drawings"]) >= 1
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "room-desktop.png"), full_page=True)
+
+
+def scribble() -> np.ndarray:
+    """A face drawn on a 280x280 canvas: no digit at all."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (280, 280), 0)
+    pen = ImageDraw.Draw(canvas)
+    pen.ellipse((40, 40, 240, 240), outline=255, width=16)
+    pen.ellipse((95, 100, 115, 120), fill=255)
+    pen.ellipse((165, 100, 185, 120), fill=255)
+    pen.arc((90, 120, 190, 200), 20, 160, fill=255, width=14)
+    return np.asarray(canvas)
+
+
+def test_the_presenter_unlocks_the_room_and_a_scribble_waits_for_them(page, server):
+    """Shared drawings (one a face the digit check flagged) seen by a visitor, then by the presenter."""
+    from mnist_app.drawings import Answer, Store, new_drawing
+    from mnist_app.reading.preprocess import preprocess
+
+    _, log = server
+    store = Store(f"sqlite:///{log.parent / 'room.db'}")  # the server's own database
+    for digit in (1, 4, 7, 0, 9):
+        drawn = render(digit, pen=20)
+        answers = {"ann": Answer(digit, 0.97), "cnn": Answer(digit if digit != 9 else 4, 0.9)}
+        store.share(new_drawing(preprocess(drawn, "light"), drawn, answers, "s"))
+    face = scribble()
+    store.share(new_drawing(preprocess(face, "light"), face, {"ann": Answer(0, 0.6)}, "s", held_back=True))
+    open_tab(page, "👥 Room")
+    page.get_by_text("1 held back: they do not look like digits").wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Delete").count() == 0, "a visitor sees no delete buttons"
+
+    page.get_by_text("Presenter tools").click()
+    page.get_by_label("Presenter key", exact=True).and_(page.locator("input")).fill(PRESENTER_KEY)
+    page.get_by_role("button", name="Unlock").click()
+    page.get_by_text("Unlocked in this tab").wait_for(timeout=30_000)
+    assert PRESENTER_KEY not in page.content(), "the key is nowhere in the page once used"
+    page.get_by_text("1 held back", exact=True).click()
+    page.get_by_role("button", name="Show").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "room-presenter.png"), full_page=True)
+    before = store.count()
+    page.get_by_role("button", name="Delete").first.click()
+    page.wait_for_timeout(1500)
+    assert store.count() == before - 1
 
 
 def test_explore_and_models_tabs_render_charts(page):
