@@ -58,6 +58,7 @@ def test_a_drawn_seven_is_read_by_both_models():
     bars = [element.proto.body for element in at.get("html") if "probability-bars" in element.proto.body]
     assert len(bars) == 2  # one bar chart per model, the winner highlighted
     assert all('title="digit 7:' in chart for chart in bars)
+    assert all('aria-label="Probability of each digit, likeliest first: 7: ' in chart for chart in bars)
     assert len(at.get("image")) >= 2  # the 28x28 input with the saliency map, and the preprocessing steps
     assert any(expander.label == "All models" for expander in at.expander)
 

@@ -38,8 +38,11 @@ def probability_bars_html(probabilities: np.ndarray) -> str:
             f'<div style="width:70%;height:{height}px;background:{colour};border-radius:2px 2px 0 0"></div>'
             f'<span style="font-size:12px;line-height:16px">{digit}</span></div>'
         )
+    # A screen reader reads the chart as one image: its label carries every value, the likeliest first.
+    ranked = sorted(enumerate(np.asarray(probabilities, dtype=float)), key=lambda pair: -pair[1])
+    spoken = ", ".join(f"{digit}: {p:.0%}" for digit, p in ranked)
     return (
-        f'<div class="probability-bars" role="img" aria-label="probabilities of digits 0 to 9" '
+        f'<div class="probability-bars" role="img" aria-label="Probability of each digit, likeliest first: {spoken}" '
         f'style="display:flex;align-items:flex-end;gap:1px;height:{BAR_HEIGHT + 30}px">{"".join(columns)}</div>'
     )
 
