@@ -12,6 +12,7 @@ from PIL import Image
 from tools.browser import (
     ARTIFACTS,
     PRESENTER_KEY,
+    WATCH_ANSWER,
     canvas,
     draw_strokes,
     launch,
@@ -24,7 +25,7 @@ from tools.browser import (
     wait_for_metrics,
     wait_until_drawn,
 )
-from tools.synthetic_drawings import canvas_points, render
+from tools.synthetic_drawings import NOT_DIGITS, canvas_points, render, render_strokes
 
 
 def ink_on_canvas(page) -> int:
@@ -89,24 +90,12 @@ def test_draw_clear_and_draw_again(page, server):
     assert wait_for_metrics(page, {"ANN": "3", "CNN": "3"}) == {"ANN": "3", "CNN": "3"}
 
 
-# Installed before a stroke: when the pen lifts, and when the page next sends anything to the server.
-WATCH_SEND = """() => {
-  const t = window.__send = {};
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
-    if (t.up !== undefined && t.sent === undefined) t.sent = performance.now();
-    return send.call(this, data);
-  };
-  document.addEventListener('mouseup', () => { t.up = performance.now(); }, {capture: true});
-}"""
-
-
 def test_the_drawing_is_sent_as_the_pen_lifts(page):
     """Our build of the canvas sends at once; the release waited 200 ms after every stroke (issue 26)."""
-    page.evaluate(WATCH_SEND)
+    page.evaluate(WATCH_ANSWER)  # make bench's timing hooks: pen up, and the page's next WebSocket send
     draw_digit(page, 1, size=200, left=40, top=40)
-    page.wait_for_function("window.__send.sent !== undefined", timeout=10_000)
-    waited = page.evaluate("window.__send.sent - window.__send.up")
+    page.wait_for_function("window.__answer.sent !== undefined", timeout=10_000)
+    waited = page.evaluate("window.__answer.sent - window.__answer.up")
     assert 0 <= waited < 30, f"the drawing left {waited:.0f} ms after the pen lifted"
     assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
 
@@ -173,19 +162,6 @@ def test_share_a_drawing_and_see_it_in_the_room(page):
     page.screenshot(path=str(ARTIFACTS / "room-desktop.png"), full_page=True)
 
 
-def scribble() -> np.ndarray:
-    """A face drawn on a 280x280 canvas: no digit at all."""
-    from PIL import ImageDraw
-
-    canvas = Image.new("L", (280, 280), 0)
-    pen = ImageDraw.Draw(canvas)
-    pen.ellipse((40, 40, 240, 240), outline=255, width=16)
-    pen.ellipse((95, 100, 115, 120), fill=255)
-    pen.ellipse((165, 100, 185, 120), fill=255)
-    pen.arc((90, 120, 190, 200), 20, 160, fill=255, width=14)
-    return np.asarray(canvas)
-
-
 def test_the_presenter_unlocks_the_room_and_a_scribble_waits_for_them(page, server):
     """Shared drawings (one a face the digit check flagged) seen by a visitor, then by the presenter."""
     from mnist_app.drawings import Answer, Store, new_drawing
@@ -197,7 +173,7 @@ def test_the_presenter_unlocks_the_room_and_a_scribble_waits_for_them(page, serv
         drawn = render(digit, pen=20)
         answers = {"ann": Answer(digit, 0.97), "cnn": Answer(digit if digit != 9 else 4, 0.9)}
         store.share(new_drawing(preprocess(drawn, "light"), drawn, answers, "s"))
-    face = scribble()
+    face = render_strokes(NOT_DIGITS["smiley"])[:, :, 0]
     store.share(new_drawing(preprocess(face, "light"), face, {"ann": Answer(0, 0.6)}, "s", held_back=True))
     open_tab(page, "👥 Room")
     page.get_by_text("1 held back: they do not look like digits").wait_for(timeout=60_000)

@@ -27,7 +27,9 @@ from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.reading.preprocess import preprocess, preprocess_steps
 from mnist_app.serving.model_files import read_cards
+from tools.browser import HOOK_SOCKET, WATCH_ANSWER
 from tools.report import README, replace_section
+from tools.timing import timed
 
 OUT_DIR = ROOT / "benchmarks"
 TARGETS = {  # from the performance issue, for the table
@@ -44,18 +46,6 @@ TARGETS = {  # from the performance issue, for the table
     "first_inside": "≤ 2 s",
     "rss": "≤ 1,500 MB",
 }
-
-
-def timed(function: Callable[[], object], repeats: int, warmup: int = 5) -> dict[str, float]:
-    """Median and p95 milliseconds of `function()`, after a warm-up."""
-    for _ in range(warmup):
-        function()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return {"median": round(statistics.median(samples), 3), "p95": round(float(np.percentile(samples, 95)), 3)}
 
 
 def canvas_like(digit: np.ndarray, side: int = 280) -> np.ndarray:
@@ -124,53 +114,6 @@ def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int, batch_i
         "rerun_model_work_ms": timed(rerun_work, repeats),
         "throughput_images_per_s": throughput,
     }
-
-
-# Installed in the page before each drawing: times (performance.now) of the pen lifting, of the
-# drawing leaving for the server (the page's first WebSocket send after it), of both digits showing,
-# and of everything else on the Draw tab being drawn (bars and loaded images).
-WATCH_ANSWER = """() => {
-  const t = window.__answer = {};
-  if (!WebSocket.prototype.__timed) {
-    const send = WebSocket.prototype.send;
-    WebSocket.prototype.send = function (data) {
-      const now = window.__answer;
-      if (now && now.up !== undefined && now.sent === undefined) now.sent = performance.now();
-      return send.call(this, data);
-    };
-    WebSocket.prototype.__timed = true;
-  }
-  const allDrawn = () => {
-    const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
-    return document.querySelectorAll('.probability-bars').length >= 2 && images.length >= 6
-      && images.every((img) => img.complete && img.naturalWidth > 0);
-  };
-  const check = () => {
-    const now = performance.now();
-    if (t.digits === undefined && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 2) {
-      t.digits = now;
-      t.lastMessage = window.__lastMessage;  // the server's last message before the digits were drawn
-    }
-    if (t.digits !== undefined && t.all === undefined && allDrawn()) t.all = now;
-    if (t.all === undefined) requestAnimationFrame(check);
-  };
-  document.addEventListener('mouseup', () => { t.up = performance.now(); requestAnimationFrame(check); },
-                            {capture: true, once: true});
-}"""
-
-
-# Installed before the page loads: the time of every message the page receives on its WebSocket.
-HOOK_SOCKET = """(() => {
-  const Native = window.WebSocket;
-  const Hooked = function (...args) {
-    const socket = new Native(...args);
-    socket.addEventListener('message', () => { window.__lastMessage = performance.now(); });
-    return socket;
-  };
-  Hooked.prototype = Native.prototype;
-  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-  window.WebSocket = Hooked;
-})();"""
 
 
 def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[], object]]:

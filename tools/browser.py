@@ -36,6 +36,53 @@ HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", 
                 "cudart_stub", "Could not find cuda drivers")  # fmt: skip
 
 
+# Installed in the page before each drawing: times (performance.now) of the pen lifting, of the
+# drawing leaving for the server (the page's first WebSocket send after it), of both digits showing,
+# and of everything else on the Draw tab being drawn (bars and loaded images).
+WATCH_ANSWER = """() => {
+  const t = window.__answer = {};
+  if (!WebSocket.prototype.__timed) {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      const now = window.__answer;
+      if (now && now.up !== undefined && now.sent === undefined) now.sent = performance.now();
+      return send.call(this, data);
+    };
+    WebSocket.prototype.__timed = true;
+  }
+  const allDrawn = () => {
+    const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+    return document.querySelectorAll('.probability-bars').length >= 2 && images.length >= 6
+      && images.every((img) => img.complete && img.naturalWidth > 0);
+  };
+  const check = () => {
+    const now = performance.now();
+    if (t.digits === undefined && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 2) {
+      t.digits = now;
+      t.lastMessage = window.__lastMessage;  // the server's last message before the digits were drawn
+    }
+    if (t.digits !== undefined && t.all === undefined && allDrawn()) t.all = now;
+    if (t.all === undefined) requestAnimationFrame(check);
+  };
+  document.addEventListener('mouseup', () => { t.up = performance.now(); requestAnimationFrame(check); },
+                            {capture: true, once: true});
+}"""
+
+
+# Installed before the page loads: the time of every message the page receives on its WebSocket.
+HOOK_SOCKET = """(() => {
+  const Native = window.WebSocket;
+  const Hooked = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener('message', () => { window.__lastMessage = performance.now(); });
+    return socket;
+  };
+  Hooked.prototype = Native.prototype;
+  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  window.WebSocket = Hooked;
+})();"""
+
+
 PRESENTER_KEY = "presenter-key-for-tests"
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from mnist_app.config import ROOM_SETTINGS, ROOT
 from mnist_app.drawings import Store, png_bytes, room_summary
 from mnist_app.drawings.schema import drawings
 from tools.synthetic_drawings import render
+from tools.timing import timed
 
 REFRESHES = 15
 OUT_DIR = ROOT / "benchmarks"
@@ -61,15 +59,6 @@ def fill(store: Store, count: int, seed: int = 0) -> None:
             connection.execute(sa.text("VACUUM ANALYZE drawings"))
 
 
-def _median_ms(work: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(times), 1)
-
-
 def measure(url: str, count: int) -> dict[str, float]:
     store = Store(url)
     store.forget()
@@ -79,8 +68,8 @@ def measure(url: str, count: int) -> dict[str, float]:
         "held_back_count": lambda: store.count(held_back=True),
         "gallery": lambda: store.latest(ROOM_SETTINGS.gallery_size, held_back=False, misses_first=True),
     }
-    figures = {name: _median_ms(work, REFRESHES) for name, work in parts.items()}
-    figures["refresh"] = _median_ms(lambda: [work() for work in parts.values()], REFRESHES)
+    figures = {name: timed(work, REFRESHES, warmup=1)["median"] for name, work in parts.items()}
+    figures["refresh"] = timed(lambda: [work() for work in parts.values()], REFRESHES, warmup=1)["median"]
     store.forget()
     return figures
 

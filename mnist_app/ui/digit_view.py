@@ -9,6 +9,8 @@ the server builds and the browser draws in well under a millisecond each (Plotly
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -18,6 +20,11 @@ from mnist_app.reading.preprocess import Polarity, PreprocessSteps
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.reader import DigitReading, read_digit
 from mnist_app.ui import charts, resources
+
+# Streamlit's server sends a running script's queued messages about every 5 ms. A pause that long after
+# the answers lets them leave before the detail column's work (images, share controls) holds the
+# interpreter, so the page shows the digits first instead of with everything else (README, Performance).
+ANSWERS_FIRST_PAUSE_S = 0.006
 
 
 def read(image: np.ndarray | None, polarity: Polarity) -> DigitReading | None:
@@ -58,6 +65,7 @@ def show_answers(reading: DigitReading) -> None:
         for prediction in reading.predictions.values():
             with st.container(width="stretch", gap=None):
                 show_answer(prediction)
+    time.sleep(ANSWERS_FIRST_PAUSE_S)
 
 
 def show_answer(prediction: Prediction) -> None:

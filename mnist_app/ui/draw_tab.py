@@ -23,10 +23,6 @@ CANVAS_SIDE = 280  # pixels; 10x MNIST's 28, and narrow enough for a 320-px phon
 # Number mode: a 3:1 canvas, as wide as a phone's screen allows on phones (348 of 390 px).
 NUMBER_CANVAS = {"desktop": (720, 240), "phone": (348, 116)}
 MODES = ("One digit", "A number")
-# Streamlit's server sends a running script's queued messages about every 5 ms. A pause that long after
-# the answers lets them leave before the detail column's work (images, share controls) holds the
-# interpreter, so the page shows the digits first instead of with everything else (README, Performance).
-ANSWERS_FIRST_PAUSE_S = 0.006
 EMPTY_PROMPT = "Draw a digit from 0 to 9 on the black canvas; the answers appear when you lift the pen."
 NUMBER_PROMPT = "Write a number of one or more digits on the wide canvas, left to right."
 DIGIT_HINT = "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
@@ -65,7 +61,6 @@ def _digit_panel() -> bool:
                 st.info(EMPTY_PROMPT, icon="✏️")
             else:
                 show_answers(reading)
-                time.sleep(ANSWERS_FIRST_PAUSE_S)
     if reading is not None:
         st.session_state[LAST_DRAWING] = reading.steps.final  # for "you are here" on the map of digits
         with detail_column:

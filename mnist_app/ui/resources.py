@@ -171,8 +171,8 @@ def _secret_presenter_key() -> str | None:
     """`presenter_key` from .streamlit/secrets.toml, if there is one."""
     if not st.secrets.load_if_toml_exists():
         return None
-    value = st.secrets.get("presenter_key")
-    return str(value).strip() or None if value is not None else None
+    value = str(st.secrets.get("presenter_key") or "").strip()
+    return value or None
 
 
 def room_summary() -> object:
