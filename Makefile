@@ -14,7 +14,7 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
 # shared fixtures (the models, a server, a quick training run) are built once; --durations shows the slowest.
 TEST_WORKERS ?= 2
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -43,9 +43,12 @@ bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)
 	$(PY) -m tools.bench
 	$(PY) -m tools.room_refresh
 
-loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/chromium
+# Browsers first (20 and 40 Chromium sessions), then capacity without browsers: Locust users speaking
+# Streamlit's protocol against one server and `make cluster` (tools/capacity.py, about 15 minutes).
+loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/test_load.py
+	$(PY) -m tools.capacity --record
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +74,14 @@ $(STAMPS)/data: requirements-data.txt $(STAMPS)/app
 $(STAMPS)/index: models/cnn.keras $(STAMPS)/data
 	$(PY) -m mnist_app.serving.explain
 	@mkdir -p $(STAMPS) && touch $@
+
+# axe-core (the accessibility engine of browsers' developer tools) for the accessibility test, from
+# the npm registry at the version tools/accessibility.py pins and checks; skipped without npm.
+AXE_VERSION := $(shell sed -n 's/^AXE_VERSION = "\(.*\)"/\1/p' tools/accessibility.py)
+$(STAMPS)/axe: tools/accessibility.py
+	@if command -v npm >/dev/null; then \
+	  npm install --no-save --no-audit --no-fund --silent --prefix $(STAMPS)/npm axe-core@$(AXE_VERSION) && touch $@; \
+	else echo "npm not found: the accessibility test will be skipped"; fi
 
 # checkov (infrastructure-as-code checks on deploy/) pins dozens of packages of its own: its own venv.
 $(STAMPS)/checkov:

@@ -79,7 +79,14 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 
 # The longest test files (pytest --durations), started first: `make test` spreads whole files over
 # two processes, and a long file that starts last keeps one process busy after the other is done.
-LONGEST_FILES = ("test_training.py", "test_load.py", "test_cluster.py", "test_robustness.py", "test_preprocess.py")
+LONGEST_FILES = (
+    "test_training.py",
+    "test_load.py",
+    "test_cluster.py",
+    "test_robustness.py",
+    "test_capacity.py",
+    "test_preprocess.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

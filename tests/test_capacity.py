@@ -1,0 +1,43 @@
+"""Many sessions without browsers: Locust users speaking Streamlit's own protocol (tools/locustfile.py).
+
+The bounded run of `make loadtest`'s capacity table: 20 sessions on one app server, each drawing
+every 3 s for the measured 15 s and sharing every second drawing. Every answer must be the digit
+that session drew, with no error, and every share the app confirmed must be in the database.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools import capacity
+from tools.streamlit_client import widget_key
+
+QUICK = capacity.Load(users=20, pace_s=3, measure_s=15, share_every=2)
+
+
+def test_widget_keys_come_from_the_apps_widget_ids():
+    assert widget_key("$$ID-15d1c27c79da320e1979edb85f63c358-canvas") == "canvas"
+    assert widget_key("$$ID-aec24b78dc7529ca982e54b1c377558c-clear-pen_width") == "clear-pen_width"
+    assert widget_key("plain") == "plain"
+
+
+def test_the_drawing_pool_is_mnist_test_digits_both_models_read_right():
+    pool = capacity.drawing_pool(size=20, seed=1)
+    assert len(pool) == 20 and len({d["mnist_test_index"] for d in pool}) == 20
+    assert {d["label"] for d in pool} <= set(range(10)) and all(
+        d["png"].startswith("data:image/png;base64,") for d in pool
+    )
+
+
+@pytest.mark.slow
+def test_locust_sessions_each_get_their_own_right_answers(tmp_path):
+    pool = tmp_path / "pool.json"
+    pool.write_text(json.dumps(capacity.drawing_pool(size=60)))
+    result = capacity.measure("server", QUICK, pool, tmp_path)
+    print("\n" + capacity.one_line(result))
+    assert result.problems == [] and result.errors == 0 and result.wrong_answers == 0
+    # Every session answered in the window (20 sessions, each every 3 s for 15 s: about 100 answers).
+    assert result.answers >= QUICK.users * QUICK.measure_s / QUICK.pace_s / 2
+    assert result.shares_confirmed > 0 and result.shares_stored == result.shares_confirmed
