@@ -7,7 +7,8 @@ exactly once:
    being sent to Streamlit: 0 sends at once; a positive value keeps upstream's trailing debounce.
 2. The toolbar takes no pointer or touch events while it is invisible: a touch stroke that starts in
    the canvas's top-right corner, under the hidden toolbar, is drawn instead of lost.
-3. Its own names: the distribution mnist-drawable-canvas, the Streamlit component `canvas`.
+3. A toolbar button reached with the keyboard shows a focus ring.
+4. Its own names: the distribution mnist-drawable-canvas, the Streamlit component `canvas`.
 
 `python components/drawable_canvas/build.py` (or `make canvas`) reads the upstream release from the
 installed streamlit-drawable-canvas (requirements-dev.txt pins it), checks every file against the
@@ -88,6 +89,12 @@ STYLE_EDITS = (
         "so does the pinned toolbar",
         ".dc-toolbar[data-pinned=true]{opacity:1;",
         ".dc-toolbar[data-pinned=true]{pointer-events:auto;opacity:1;",
+    ),
+    Edit(
+        "a toolbar button reached with the keyboard shows a clear focus ring (a faint tint before)",
+        ".dc-icon-button:focus{box-shadow:none;outline:none}",
+        ".dc-icon-button:focus{box-shadow:none;outline:none}"
+        ".dc-icon-button:focus-visible{outline:2px solid var(--st-primary-color,#c8102e);outline-offset:1px}",
     ),
 )
 PYTHON_EDITS = (

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.dataset import statistics
-from mnist_app.ui import charts, resources
+from mnist_app.ui import charts, descriptions, resources
 from mnist_app.ui.navigation import LAST_DRAWING
 
 PER_CLASS = 12  # samples per digit in the grid
@@ -24,6 +24,7 @@ def render() -> None:
     st.subheader("How many of each digit")
     train_counts, test_counts = class_counts()
     st.plotly_chart(charts.class_bars(train_counts, test_counts), width="stretch", key="eda-class-bars")
+    st.caption(descriptions.class_counts(train_counts, test_counts))
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.class_pie(train_counts, "Training set"), width="stretch", key="eda-pie-train")

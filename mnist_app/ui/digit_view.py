@@ -19,7 +19,7 @@ from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, SH
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.reader import DigitReading, read_digit
-from mnist_app.ui import charts, resources
+from mnist_app.ui import charts, descriptions, resources
 
 # Streamlit's server sends a running script's queued messages about every 5 ms. A pause that long after
 # the answers lets them leave before the detail column's work (images, share controls) holds the
@@ -51,12 +51,19 @@ def show_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str
     if not show_problems():
         return False
     reading = read(image, polarity)
+    announce("" if reading is None else descriptions.announcement(list(reading.predictions.values())))
     if reading is None:
         st.info(empty_prompt, icon="✏️")
         return False
     show_answers(reading)
     show_details(reading, key)
     return True
+
+
+def announce(words: str = "") -> None:
+    """A polite live region: screen readers say the answers when they change. Drawn at the same place
+    on every run (empty while there is no answer), so the page keeps one region and only its words change."""
+    st.markdown(f'<div class="sr-only" role="status" aria-live="polite">{words}</div>', unsafe_allow_html=True)
 
 
 def show_answers(reading: DigitReading) -> None:
@@ -127,16 +134,19 @@ def show_model_view(steps: PreprocessSteps, cnn: Prediction | None) -> None:
     """What the models see: the 28x28 input, the CNN's saliency map, and the preprocessing steps."""
     with st.expander("What the models see", expanded=True):
         images, captions = [charts.enlarged(steps.final, 140)], ["28×28 model input"]
+        alts = [descriptions.model_input(cnn.digit if cnn is not None else None)]
         if cnn is not None and cnn.saliency is not None:
             images.append(charts.saliency_rgb(cnn.saliency, 140))
             captions.append(f"Why the CNN says {cnn.digit}")
-        st.image(images, caption=captions, width=140)
+            alts.append(descriptions.saliency(cnn.saliency, cnn.digit))
+        st.image(images, caption=captions, width=140, alt=alts)
         if len(images) > 1:
             st.caption("Red pixels pushed the CNN towards its answer, blue ones against it (gradient × input).")
         st.caption("Preprocessing, as MNIST was made: crop to the ink → even out the stroke → fit 20×20 → centre")
         stages = (steps.crop, steps.normalised, steps.scaled, steps.final)
         names = ["cropped", "stroke evened", "fitted to 20 px", "centred in 28×28"]
-        st.image([charts.enlarged(stage, 80) for stage in stages], caption=names, width=80)
+        alts = [f"Preprocessing step {n + 1} of 4: the drawing {name}" for n, name in enumerate(names)]
+        st.image([charts.enlarged(stage, 80) for stage in stages], caption=names, width=80, alt=alts)
 
 
 def all_models_table(predictions: dict[str, Prediction]) -> pd.DataFrame:

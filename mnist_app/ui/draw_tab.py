@@ -12,8 +12,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from mnist_app.ui import timing
-from mnist_app.ui.digit_view import read, show_answers, show_details, show_problems
+from mnist_app.ui import descriptions, timing
+from mnist_app.ui.digit_view import announce, read, show_answers, show_details, show_problems
 from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.navigation import EXPLORE, LAST_DRAWING, go_to
 from mnist_app.ui.number_view import show_number_reading
@@ -25,7 +25,10 @@ NUMBER_CANVAS = {"desktop": (720, 240), "phone": (348, 116)}
 MODES = ("One digit", "A number")
 EMPTY_PROMPT = "Draw a digit from 0 to 9 on the black canvas; the answers appear when you lift the pen."
 NUMBER_PROMPT = "Write a number of one or more digits on the wide canvas, left to right."
-DIGIT_HINT = "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred."
+DIGIT_HINT = (
+    "Undo and redo are in the canvas toolbar. Draw big or small, anywhere: the digit is cropped and centred. "
+    "No mouse, pen or touch screen? The Upload tab reads a picture of a digit."
+)
 NUMBER_HINT = "Leave a little space between digits. Each one is cut out, cropped and centred, then read on its own."
 
 
@@ -57,6 +60,7 @@ def _digit_panel() -> bool:
             image = _canvas(pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas")
         reading = read(image, "light")
         with answer_slot:
+            announce("" if reading is None else descriptions.announcement(list(reading.predictions.values())))
             if reading is None:
                 st.info(EMPTY_PROMPT, icon="✏️")
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_app.ui import charts, resources
+from mnist_app.ui import charts, descriptions, resources
 
 NEIGHBOURS = 8
 
@@ -24,18 +24,24 @@ def show_inside(image: np.ndarray) -> None:
                     "the image.")  # fmt: skip
         for maps in view.blocks:
             height, width, channels = maps.shape
-            st.image(charts.channel_grid(maps), caption=f"{channels} feature maps of {height}x{width}", width="stretch")
+            caption = f"{channels} feature maps of {height}x{width}"
+            st.image(charts.channel_grid(maps), caption=caption, width="stretch", alt=f"The CNN's {caption}")
         st.image(charts.channel_grid(cnn.first_kernels, normalise_each=False), width=240,
-                 caption="the first layer's 32 learned 3x3 filters")  # fmt: skip
-        st.image(charts.strip(view.dense), width="stretch", caption=f"the {view.dense.size} units before the output")
+                 caption="the first layer's 32 learned 3x3 filters",
+                 alt="The CNN's 32 learned 3x3 filters of its first layer, as small grey squares")  # fmt: skip
+        st.image(charts.strip(view.dense), width="stretch", caption=f"the {view.dense.size} units before the output",
+                 alt=f"The CNN's {view.dense.size} units before the output, brighter when they fire more")  # fmt: skip
         st.markdown("Logits before softmax: " + " · ".join(f"{d}: **{v:+.1f}**" for d, v in enumerate(view.logits)))
     if ann is not None:
         view = ann.view(image)
         st.markdown("**ANN**: every hidden unit, brighter when it fires more.")
         for units in view.hidden:
-            st.image(charts.strip(units), width="stretch", caption=f"{units.size} hidden units")
+            st.image(charts.strip(units), width="stretch", caption=f"{units.size} hidden units",
+                     alt=f"The ANN's {units.size} hidden units, brighter when they fire more")  # fmt: skip
         st.image(charts.saliency_rgb(view.template, 140), width=140,
-                 caption="first-layer weights, each unit weighted by how strongly it fired (red: ink helps)")  # fmt: skip
+                 caption="first-layer weights, each unit weighted by how strongly it fired (red: ink helps)",
+                 alt=f"The ANN's first-layer weights for this drawing: ink helps most in the "
+                     f"{descriptions.where(np.clip(view.template, 0, None))} of the image")  # fmt: skip
     index = resources.neighbour_index()
     data = resources.mnist()
     if cnn_view is not None and index is not None and data is not None:
@@ -49,4 +55,5 @@ def show_inside(image: np.ndarray) -> None:
             [x_train[i] for i in nearest],
             caption=[f"{lab} ({d:.2f})" for lab, d in zip(labels, distances, strict=True)],
             width=56,
+            alt=[f"A training digit labelled {lab}, among the closest to the drawing" for lab in labels],
         )

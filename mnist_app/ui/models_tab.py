@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app.config import MODEL_TITLES
-from mnist_app.ui import model_charts, resources
+from mnist_app.ui import descriptions, model_charts, resources
 
 GALLERY_SIZE = 24
 
@@ -31,6 +31,7 @@ def render() -> None:
             width="stretch",
             key="models-accuracy",
         )
+        st.caption(descriptions.ranking(names, errors, "Test errors, of 10,000", lower_is_better=True))
     with right:
         minutes = [card["train_seconds"] / 60 for card in cards.values()]
         st.plotly_chart(
@@ -38,6 +39,7 @@ def render() -> None:
             width="stretch",
             key="models-time",
         )
+        st.caption(descriptions.ranking(names, minutes, "Training time", lower_is_better=True, unit=" min"))
 
     st.subheader("One model in detail")
     name = st.selectbox("Model", list(cards), format_func=MODEL_TITLES.get, key="models-choice")
@@ -62,6 +64,7 @@ def render() -> None:
             width="stretch",
             key="models-confusion",
         )
+        st.caption(descriptions.confusion(np.array(card["confusion_matrix"]), MODEL_TITLES[name]))
     with right:
         st.markdown("**Per digit**")
         st.dataframe(per_class_table(card), hide_index=True, width="stretch")
@@ -220,4 +223,5 @@ def show_mistakes(card: dict) -> None:
     columns = st.columns(8)
     for position, (index, predicted) in enumerate(shown):
         with columns[position % 8]:
-            st.image(images[index], caption=f"true {labels[index]}, said {predicted}", width=72)
+            st.image(images[index], caption=f"true {labels[index]}, said {predicted}", width=72,
+                     alt=descriptions.test_digit(int(labels[index]), str(predicted), MODEL_TITLES.get(card["name"], card["name"])))  # fmt: skip

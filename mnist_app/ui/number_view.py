@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 from mnist_app.config import MODEL_TITLES
 from mnist_app.reading.preprocess import Polarity
 from mnist_app.serving.reader import NumberReading, TooManyParts, read_number
-from mnist_app.ui import charts, resources
-from mnist_app.ui.digit_view import is_sure
+from mnist_app.ui import charts, descriptions, resources
+from mnist_app.ui.digit_view import announce, is_sure
 
 BOX_COLOUR = (255, 75, 75)
 
@@ -18,13 +18,15 @@ BOX_COLOUR = (255, 75, 75)
 def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:
     """Segment and read `image` as a number; returns whether a reading was shown."""
     shown = resources.shown_predictors()
-    if image is None or not shown:
-        st.info(empty_prompt, icon="✏️")
-        return False
-    try:
-        reading = read_number(image, shown, resources.digit_check(), polarity)
-    except TooManyParts as error:
-        st.warning(f"That does not look like a number: {error}.", icon="🧐")
+    reading, problem = None, None
+    if image is not None and shown:
+        try:
+            reading = read_number(image, shown, resources.digit_check(), polarity)
+        except TooManyParts as error:
+            problem = f"That does not look like a number: {error}."
+    announce("" if reading is None else descriptions.number_announcement(reading.predictions))
+    if problem:
+        st.warning(problem, icon="🧐")
         return False
     if reading is None:
         st.info(empty_prompt, icon="✏️")
@@ -33,7 +35,8 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
     if reading.unusual:
         places = ", ".join(f"#{i + 1}" for i in reading.unusual)
         st.markdown(f"🧐 Digit {places} does not look much like the handwritten digits the models learned from.")
-    st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right")
+    st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right",
+             alt=f"The picture with a numbered red box around each of its {len(reading.digits)} digits")  # fmt: skip
     show_digits(reading)
     return True
 
@@ -72,7 +75,8 @@ def show_digits(reading: NumberReading) -> None:
     with st.container(horizontal=True, gap="small"):
         for index, digit in enumerate(reading.digits):
             with st.container(width=110, gap=None, border=True):
-                st.image(charts.enlarged(digit.image, 56), caption=f"#{index + 1}", width=56)
+                st.image(charts.enlarged(digit.image, 56), caption=f"#{index + 1}", width=56,
+                         alt=f"Digit {index + 1} as the models see it, 28×28")  # fmt: skip
                 for name, predictions in reading.predictions.items():
                     p = predictions[index]
                     if is_sure(p):

@@ -15,7 +15,7 @@ import streamlit as st
 from mnist_app.config import MODEL_TITLES, ROOM_SETTINGS, SHOWN_MODELS
 from mnist_app.drawings import DrawingsError, RoomSummary, SharedDrawing
 from mnist_app.drawings.presenter import Attempts, matches
-from mnist_app.ui import model_charts, resources
+from mnist_app.ui import descriptions, model_charts, resources
 
 EMPTY_ROOM = "Nobody has shared a drawing yet. Draw a digit, then press **Share with the room** under the answers."
 NOT_PRESENTER = "Only the presenter can do that: open Presenter tools with the presenter key."
@@ -77,7 +77,7 @@ def _gallery(store: object, shown: list[SharedDrawing], presenter: bool) -> None
     columns = st.columns(6)
     for position, drawing in enumerate(shown):
         with columns[position % len(columns)]:
-            st.image(drawing.model_input, width=84, caption=_caption(drawing))
+            st.image(drawing.model_input, width=84, caption=_caption(drawing), alt=_alt(drawing))
             if presenter:
                 st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
 
@@ -93,9 +93,13 @@ def _held_back(store: object, held: list[SharedDrawing], count: int, presenter: 
         columns = st.columns(6)
         for position, drawing in enumerate(held):
             with columns[position % len(columns)]:
-                st.image(drawing.model_input, width=84, caption=_caption(drawing))
+                st.image(drawing.model_input, width=84, caption=_caption(drawing), alt=_alt(drawing))
                 st.button("Show", key=f"reveal-{drawing.uid}", icon="👁️", on_click=_reveal, args=(store, drawing.uid))
                 st.button("Delete", key=f"delete-{drawing.uid}", icon="🗑️", on_click=_delete, args=(store, drawing.uid))
+
+
+def _alt(drawing: SharedDrawing) -> str:
+    return "A drawing shared with the room, as the models saw it. " + _caption(drawing).replace("✗", " (wrong)")
 
 
 def _caption(drawing: SharedDrawing) -> str:
@@ -115,8 +119,10 @@ def _confusion(summary: RoomSummary) -> None:
     name = st.segmented_control(
         "Confusion matrix of", names, default=names[0], key="room_matrix", format_func=MODEL_TITLES.get
     )
+    title = MODEL_TITLES[name or names[0]]
     matrix = summary.confusion[name or names[0]]
-    st.plotly_chart(model_charts.confusion_heatmap(matrix, f"{MODEL_TITLES[name or names[0]]}: label ↓ vs answer →"))
+    st.plotly_chart(model_charts.confusion_heatmap(matrix, f"{title}: label ↓ vs answer →"))
+    st.caption(descriptions.confusion(matrix, title))
 
 
 def is_presenter() -> bool:

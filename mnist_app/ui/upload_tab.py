@@ -29,7 +29,7 @@ def render() -> bool:
             except ImageDecodeError as error:
                 st.error(f"Cannot read {name}: {error}.", icon="🚫")
             else:
-                st.image(preview(data), caption=name, width=240)
+                st.image(preview(data), caption=name, width=240, alt=f"The picture you gave: {name}")
     with result_column:
         if picture is not None and image is None:
             return False
