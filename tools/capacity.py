@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -148,7 +148,9 @@ def warm_up(url: str) -> None:
     session.close()
 
 
-def run_locust(url: str, load: Load, pool_path: Path, work: Path, during: object = None) -> tuple[list[dict], float]:
+def run_locust(
+    url: str, load: Load, pool_path: Path, work: Path, during: Callable[[float], None] | None = None
+) -> tuple[list[dict], float]:
     """Run Locust headless for warm-up + measurement; `during(started)` runs beside it (in a thread).
     Returns the users' records and Locust's CPU seconds."""
     records = work / f"records-{load.users}-{load.pace_s}.jsonl"
@@ -230,17 +232,28 @@ def summarise(result: Result, records: list[dict], load: Load, started_at: float
     return result
 
 
+@dataclass
+class Running:
+    """What a run is pointed at: the URL users open, each server's URL and PID, and the database."""
+
+    url: str
+    server_urls: list[str]
+    pids: list[int]
+    database: str
+    cluster: object = None  # deploy.cluster.Cluster, when it is the cluster
+
+
 @contextlib.contextmanager
-def one_server(work: Path) -> Iterator[tuple[str, list[int], str]]:
+def one_server(work: Path) -> Iterator[Running]:
     database = f"sqlite:///{work / 'room.db'}"
     with running_app(work / "server.log", env={"MNIST_APP_DB": database}, timeout=120) as url:
-        yield url, [_server_pid(url)], database
+        yield Running(url, [url], [_server_pid(url)], database)
     if problems := log_problems(work / "server.log"):
         raise RuntimeError("the server logged problems:\n" + "\n".join(problems))
 
 
 @contextlib.contextmanager
-def cluster(work: Path) -> Iterator[tuple[str, list[int], str, object]]:
+def cluster(work: Path) -> Iterator[Running]:
     from deploy import cluster as cluster_module
     from deploy.services import free_port
 
@@ -248,26 +261,40 @@ def cluster(work: Path) -> Iterator[tuple[str, list[int], str, object]]:
         if folder == Path(tempfile.gettempdir()):
             break
         folder.chmod(0o755)
-    running = cluster_module.start(replicas=2, port=free_port(), run_dir=work / "cluster")
+    started = cluster_module.start(replicas=2, port=free_port(), run_dir=work / "cluster")
     try:
-        pids = [int(running.replica_pid_file(i).read_text()) for i in range(2)]
-        yield running.url, pids, running.database, running
+        pids = [int(started.replica_pid_file(i).read_text()) for i in range(2)]
+        yield Running(started.url, [started.replica_url(i) for i in range(2)], pids, started.database, started)
     finally:
-        cluster_module.stop(running.run_dir)
+        cluster_module.stop(started.run_dir)
+
+
+class Killer:
+    """Kills the cluster's first replica (SIGKILL, as a crash) at_s seconds into the run."""
+
+    def __init__(self, running: Running, at_s: float) -> None:
+        self.running, self.at_s = running, at_s
+        self.killed_at = 0.0
+        self.replica = f"127.0.0.1:{running.cluster.replica_ports[0]}"  # as nginx's X-Replica names it
+
+    def __call__(self, started_at: float) -> None:
+        from deploy import cluster as cluster_module
+
+        time.sleep(max(0.0, started_at + self.at_s - time.time()))
+        self.killed_at = time.time()
+        cluster_module.kill_replica(self.running.cluster, 0)
 
 
 def measure(target: str, load: Load, pool_path: Path, work: Path, kill_at_s: float | None = None) -> Result:
     """One Locust run against a fresh server ('server') or a fresh cluster ('cluster')."""
     result = Result(target, load.users, load.pace_s, round(load.offered_per_s, 2))
     work.mkdir(parents=True, exist_ok=True)
-    starter = one_server(work) if target == "server" else cluster(work)
-    with starter as started:
-        url, pids, database = started[:3]
-        for pid in pids:
-            warm_up(f"http://127.0.0.1:{_port_of(pid) or url.rsplit(':', 1)[1]}" if target == "cluster" else url)
-        baseline = sum(rss_mb(pid) or 0 for pid in pids)
-        window = CpuWindow(pids, (load.warm_up_s, load.warm_up_s + load.measure_s))
-        killer = _killer(started[3], kill_at_s) if kill_at_s is not None else None
+    with one_server(work) if target == "server" else cluster(work) as running:
+        for url in running.server_urls:
+            warm_up(url)
+        baseline = sum(rss_mb(pid) or 0 for pid in running.pids)
+        window = CpuWindow(running.pids, (load.warm_up_s, load.warm_up_s + load.measure_s))
+        killer = Killer(running, kill_at_s) if kill_at_s is not None else None
         cpu_before = _cpu_seconds_of_children()
 
         def beside(started_at: float) -> None:
@@ -276,35 +303,14 @@ def measure(target: str, load: Load, pool_path: Path, work: Path, kill_at_s: flo
             window(started_at)
 
         began = time.time()
-        records, cpu_after = run_locust(url, load, pool_path, work, during=beside)
+        records, cpu_after = run_locust(running.url, load, pool_path, work, during=beside)
         result = summarise(result, records, load, began, window, baseline)
         result.load_generator_cpu_share = round((cpu_after - cpu_before) / (load.warm_up_s + load.measure_s), 2)
-        result.shares_stored = Store(database).count()
+        result.shares_stored = Store(running.database).count()
         if killer:
             result.failover_s = failover_seconds(records, killer.killed_at, killer.replica)
             result.memory_mb_per_session = None  # one of the two servers is gone
     return result
-
-
-def _port_of(pid: int) -> str | None:
-    command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    for part, value in zip(command, command[1:], strict=False):
-        if part == b"--server.port":
-            return value.decode()
-    return None
-
-
-def _killer(running: object, at_s: float) -> object:
-    from deploy import cluster as cluster_module
-
-    def kill(started_at: float) -> None:
-        time.sleep(max(0.0, started_at + at_s - time.time()))
-        kill.killed_at = time.time()
-        cluster_module.kill_replica(running, 0)
-
-    kill.killed_at = 0.0
-    kill.replica = f"127.0.0.1:{running.replica_ports[0]}"
-    return kill
 
 
 def failover_seconds(records: list[dict], killed_at: float, replica: str) -> list[float]:

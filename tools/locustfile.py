@@ -23,7 +23,7 @@ import time
 import gevent
 from locust import User, events, task
 
-from tools.streamlit_client import ProtocolError, StreamlitSession
+from tools.streamlit_client import ProtocolError, Run, StreamlitSession
 
 POOL = json.loads(open(os.environ["LOAD_POOL"]).read()) if "LOAD_POOL" in os.environ else []  # noqa: SIM115
 RECORDS_PATH = os.environ.get("LOAD_RECORDS", "")
@@ -101,7 +101,7 @@ class DrawingUser(User):
         if self.drawn % SHARE_EVERY == 0:
             self._share(run)
 
-    def _check_answers(self, run: object, label: int, sent_at: float, recovered: bool = False) -> None:
+    def _check_answers(self, run: Run, label: int, sent_at: float, recovered: bool = False) -> None:
         answered = run.answered_at(ANSWERS)
         latency = None if answered is None else answered - run.started
         expected = {name: str(label) for name in ANSWERS}
@@ -112,7 +112,7 @@ class DrawingUser(User):
                      replica=self.session.replica, recovered=recovered)  # fmt: skip
         self._fire("drawing -> both answers", run.started, error, latency)
 
-    def _share(self, run: object) -> None:
+    def _share(self, run: Run) -> None:
         button = run.buttons.get(SHARE_KEY)
         started = time.monotonic()
         if button is None:
@@ -129,14 +129,14 @@ class DrawingUser(User):
         self._record("share", time.time(), error=error, replica=self.session.replica)
         self._fire("share", started, error)
 
-    def _learn(self, run: object) -> None:
+    def _learn(self, run: Run) -> None:
         """The canvas's widget id and the Draw panel's fragment, from the app's own first run."""
         self.canvas_id = run.components.get("canvas", self.canvas_id)
         if not self.canvas_id:
             raise ProtocolError("the first run had no canvas")
         self.fragment = next(iter(run.fragment_ids), self.fragment)
 
-    def _reconnect(self, lost_at: float) -> object | None:
+    def _reconnect(self, lost_at: float) -> Run | None:
         """Reconnect and rerun the whole page with the widget states, as the browser does."""
         for attempt in itertools.count():
             if time.time() - lost_at > RECONNECT_GIVE_UP_S:
