@@ -1,7 +1,7 @@
 """Capacity without browsers: Locust users speaking Streamlit's protocol against one server or the cluster.
 
 `make loadtest` runs `python -m tools.capacity --record` (benchmarks/load.json and the README);
-tests/test_capacity.py a bounded run (20 sessions for 15 s). The table:
+tests/test_capacity.py a bounded run (20 sessions, measured for 8 s). The table:
 - one app server, 200 sessions each drawing every 20 s (10 answers/s);
 - `make cluster` (2 replicas behind nginx, PostgreSQL), 200 sessions each drawing every 10 s;
 - the knee: the same 200 sessions drawing faster, until stroke-to-answer p95 passes 1 s;
