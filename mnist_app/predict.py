@@ -73,14 +73,17 @@ def read_number_file(path: Path, predictors: dict) -> dict:
         }
         for digit, p in zip(reading.digits, reading.predictions[name], strict=True)
     ]
-    return {**result, "number": reading.number(name), "model": name, "digits": digits}
+    ignored = [{"kind": mark.kind, "box": list(mark.box)} for mark in reading.ignored]
+    return {**result, "number": reading.number(name), "model": name, "digits": digits, "ignored": ignored}
 
 
 def format_number_line(result: dict) -> str:
     if "error" in result:
         return f"{result['file']}: error: {result['error']}"
     least = min(d["confidence"] for d in result["digits"])
-    return f"{result['file']}: {result['number']} ({result['model']}; least sure digit {least * 100:.0f} %)"
+    left_out = ", ".join(mark["kind"] for mark in result.get("ignored", []))
+    note = f"; left out: {left_out}" if left_out else ""
+    return f"{result['file']}: {result['number']} ({result['model']}; least sure digit {least * 100:.0f} %{note})"
 
 
 def format_line(result: dict) -> str:

@@ -435,17 +435,6 @@ def test_keyboard_only_upload_and_hear_the_answer(page):
     assert said.startswith("ANN: 4, ") and "CNN: 4, " in said and "sure" in said, said
 
 
-def test_the_answers_are_announced_in_one_live_region(page):
-    """The live region is there before the first answer (empty), and keeps its place as answers change."""
-    regions = page.locator('[aria-live="polite"]')
-    regions.first.wait_for(state="attached", timeout=60_000)
-    assert regions.count() == 1 and regions.first.text_content().strip() == ""
-    handle = regions.first.element_handle()
-    draw_digit(page, 7)
-    assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
-    page.wait_for_function("(el) => el.isConnected && el.textContent.includes('CNN: 7')", arg=handle, timeout=30_000)
-
-
 def focus_walk(page, presses: int = 45) -> list[dict]:
     """Every element Tab reaches from the top of the page, in order, until focus comes round again."""
     page.get_by_test_id("stSkipToContent").focus()  # the page's first stop
@@ -461,10 +450,16 @@ def focus_walk(page, presses: int = 45) -> list[dict]:
 
 
 def test_every_control_is_reached_by_tab_in_order_with_a_visible_focus(page):
-    """After a drawing: mode, canvas hint route, Clear, pen width, the correction and Share, each with a
-    visible focus, in reading order; on the Room tab, the presenter tools."""
+    """After a drawing: mode, Clear, pen width, the correction and Share, each with a visible focus, in
+    reading order; on the Room tab, the presenter tools. And the answers are announced in one live
+    region, there (empty) before the first answer, that keeps its place as the answers change."""
+    regions = page.locator('[aria-live="polite"]')
+    regions.first.wait_for(state="attached", timeout=60_000)
+    assert regions.count() == 1 and regions.first.text_content().strip() == ""
+    region = regions.first.element_handle()
     draw_digit(page, 7)
     assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
+    page.wait_for_function("(el) => el.isConnected && el.textContent.includes('CNN: 7')", arg=region, timeout=30_000)
     walk = focus_walk(page)
     names = [f"{f['role']}:{f['text'].splitlines()[-1] if f['text'] else ''}" for f in walk]
     wanted = ["tab:✏️ Draw", "radio:One digit", "button:Clear", "input:Pen width", "button:Share with the room"]

@@ -6,7 +6,9 @@ The pipeline, each step a small function:
 3. `drop_specks`: parts holding a tiny share of the ink are dirt, not digits;
 4. `merge_parts`: parts that overlap horizontally are one digit (a 5's detached flag, a 4 or 7
    drawn in two strokes, a dot of ink); judged by overlap and size, never by fixed slots;
-   `drop_strays` then leaves out merged parts far lighter than a typical digit (a faint mark);
+   `drop_strays` then leaves out merged parts far lighter than a typical digit that are faint or
+   not read as a confident digit (a thin "1" in its neighbours' ink is neither, and stays);
+   whatever is left out is returned with its place and why (`Ignored`), for the page to say so;
 5. `split_wide`: a part much wider than a digit is touching digits, cut where the ink's column
    profile is thinnest (or, given a scorer, where the pieces read most confidently);
 6. each digit's own ink goes through the single-digit pipeline (stroke, fit 20 px, centre).
@@ -33,7 +35,11 @@ WIDE_RATIO = 1.3  # a part wider than this many typical heights may hold touchin
 KEEP_WHOLE_BIAS = 0.3  # log-confidence bonus for leaving a part uncut: cut only when clearly better
 DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
 CUT_WINDOW = 0.3  # cuts are searched within this share of a digit width around the even split
-STRAY_SHARE = 0.15  # a merged part with less ink than this share of the median part is a stray mark
+STRAY_SHARE = 0.15  # a merged part with less ink than this share of the median part...
+FAINT_SHARE = 0.6  # ...with ink fainter than this share of the median part's is a stray mark...
+STRAY_CONFIDENCE = 0.8  # ...and so is one the judging model reads with less confidence than this...
+STRAY_HEIGHT = 0.6  # ...or one lower than this share of the median part's height (a 1 is as tall as its neighbours)
+PEAK_PERCENTILE = 90  # a part's ink level: this percentile of its ink values (its strokes' cores)
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels of the given image
 
@@ -49,7 +55,22 @@ class Digit:
     image: np.ndarray  # (28, 28) float32 model input
 
 
-@dataclass
+@dataclass(frozen=True)
+class Ignored:
+    """Ink left out of the number, and why: "speck", "small mark" (far from any digit), "faint mark", or
+    "stray mark" (light, and not read as a digit)."""
+
+    box: Box
+    kind: str
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    digits: list[Digit]  # left to right
+    ignored: list[Ignored]  # left to right
+
+
+@dataclass(eq=False)  # parts are compared by identity, never by their arrays
 class _Part:
     mask: np.ndarray  # bool, full ink-map size: this part's pixels
     x0: int
@@ -57,6 +78,7 @@ class _Part:
     x1: int
     y1: int
     mass: float
+    level: float  # how dark its ink is (PEAK_PERCENTILE of its ink values)
 
     @property
     def width(self) -> int:
@@ -69,28 +91,44 @@ class _Part:
 
 def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | None = None) -> list[Digit]:
     """The digits of a handwritten number, left to right; [] when there is no ink."""
+    return segment(image, polarity, scorer).digits
+
+
+def segment(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | None = None) -> Segmentation:
+    """The digits of a handwritten number, and the ink left out of it, each left to right."""
     ink = ink_map(image, polarity)
     if ink is None:
-        return []
-    parts = drop_specks(components(ink))
+        return Segmentation([], [])
+    parts, specks = drop_specks(components(ink))
     if not parts:
-        return []
-    parts = drop_strays(merge_parts(parts))
+        return Segmentation([], [])
+    parts, small = merge_parts(parts)
+    parts, strays = drop_strays(parts, ink, scorer)
     parts = split_wide(parts, ink, scorer)
-    scale_y, scale_x = np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1]
+    scale = (np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1])
     digits = []
-    for part in sorted(parts, key=lambda p: (p.x0 + p.x1) / 2):
+    for part in sorted(parts, key=_centre):
         model_input = preprocess_ink(np.where(part.mask, ink, 0.0).astype(np.float32))
-        if model_input is None:
-            continue
-        box = (
-            int(part.x0 * scale_x),
-            int(part.y0 * scale_y),
-            int(np.ceil(part.x1 * scale_x)),
-            int(np.ceil(part.y1 * scale_y)),
-        )
-        digits.append(Digit(box, model_input))
-    return digits
+        if model_input is not None:
+            digits.append(Digit(_box(part, scale), model_input))
+    left_out = [(p, "speck") for p in specks] + [(p, "small mark") for p in small] + strays
+    ignored = [Ignored(_box(part, scale), kind) for part, kind in sorted(left_out, key=lambda pair: _centre(pair[0]))]
+    return Segmentation(digits, ignored)
+
+
+def _centre(part: _Part) -> float:
+    return (part.x0 + part.x1) / 2
+
+
+def _box(part: _Part, scale: tuple[float, float]) -> Box:
+    """The part's box in the given image's pixels (the ink map may be smaller)."""
+    scale_y, scale_x = scale
+    return (
+        int(part.x0 * scale_x),
+        int(part.y0 * scale_y),
+        int(np.ceil(part.x1 * scale_x)),
+        int(np.ceil(part.y1 * scale_y)),
+    )
 
 
 # --- 2. parts ----------------------------------------------------------------------------------
@@ -100,29 +138,39 @@ def components(ink: np.ndarray) -> list[_Part]:
     """8-connected parts of the ink, top to bottom by their first pixel, with their boxes and ink mass."""
     labels, count = ndimage.label(ink > INK_LEVEL, structure=EIGHT_CONNECTED)
     masses = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)
-    return [
-        _Part(labels == label, cols.start, rows.start, cols.stop, rows.stop, float(masses[label]))
-        for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1)
-    ]
+    parts = []
+    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        mask = labels == label
+        parts.append(_Part(mask, cols.start, rows.start, cols.stop, rows.stop, float(masses[label]), _level(ink, mask)))
+    return parts
+
+
+def _level(ink: np.ndarray, mask: np.ndarray) -> float:
+    return float(np.percentile(ink[mask], PEAK_PERCENTILE)) if mask.any() else 0.0
 
 
 # --- 3. specks ---------------------------------------------------------------------------------
 
 
-def drop_specks(parts: list[_Part]) -> list[_Part]:
-    """Leave out parts with a tiny share of the ink that are also short (dust, a pen tap)."""
+def drop_specks(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+    """Leave out parts with a tiny share of the ink that are also short (dust, a pen tap): (kept, left out)."""
     if not parts:
-        return []
+        return [], []
     heaviest = max(part.mass for part in parts)
     tallest = max(part.height for part in parts)
-    return [part for part in parts if part.mass >= SPECK_SHARE * heaviest or part.height >= SPECK_HEIGHT * tallest]
+
+    def is_speck(part: _Part) -> bool:
+        return part.mass < SPECK_SHARE * heaviest and part.height < SPECK_HEIGHT * tallest
+
+    return [p for p in parts if not is_speck(p)], [p for p in parts if is_speck(p)]
 
 
 # --- 4. merge ----------------------------------------------------------------------------------
 
 
-def merge_parts(parts: list[_Part]) -> list[_Part]:
-    """Join parts of one digit: those overlapping horizontally, and small fragments near a digit."""
+def merge_parts(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+    """Join parts of one digit: those overlapping horizontally, and small fragments near a digit.
+    Returns the digits' parts and the small parts too far from any digit to join one."""
     parts = sorted(parts, key=lambda p: p.x0)
     changed = True
     while changed:
@@ -138,16 +186,40 @@ def merge_parts(parts: list[_Part]) -> list[_Part]:
     return _attach_fragments(parts)
 
 
-def drop_strays(parts: list[_Part]) -> list[_Part]:
-    """Leave out parts far lighter than the typical digit: a faint line or smudge between digits.
+def drop_strays(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None = None) -> tuple[list[_Part], list[_Part]]:
+    """Leave out parts far lighter than the typical digit that are either faint, or not read as a
+    confident digit of full height (a faint line, a smudge, a broken-off bit of stroke). Returns the
+    parts kept, and those left out with why: "faint mark", or "stray mark" (not faint, but too short
+    or not read as a digit).
 
-    Judged after merging, so a 5's flag or a two-stroke 4 already counts with its digit, and
-    against the median, so a thin "1" among heavy digits stays (it holds about a third of their ink).
+    Judged after merging, so a 5's flag or a two-stroke 4 already counts with its digit, and against
+    the median. A thin "1" holds little ink, but written in the same ink as its neighbours it is not
+    faint, it is as tall as they are, and it reads as a confident 1: it stays.
     """
     if len(parts) < 2:
-        return parts
-    typical = float(np.median([part.mass for part in parts]))
-    return [part for part in parts if part.mass >= STRAY_SHARE * typical]
+        return parts, []
+    typical_mass = float(np.median([part.mass for part in parts]))
+    typical_level = float(np.median([part.level for part in parts]))
+    typical_height = float(np.median([part.height for part in parts]))
+    light = [p for p in parts if p.mass < STRAY_SHARE * typical_mass]
+    sure = _confident(light, ink, scorer)
+    left_out = []
+    for part, is_sure in zip(light, sure, strict=True):
+        if part.level < FAINT_SHARE * typical_level:
+            left_out.append((part, "faint mark"))
+        elif not is_sure or part.height < STRAY_HEIGHT * typical_height:
+            left_out.append((part, "stray mark"))
+    return [p for p in parts if all(p is not out for out, _ in left_out)], left_out
+
+
+def _confident(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None) -> list[bool]:
+    """Whether the scorer reads each part as a digit with at least STRAY_CONFIDENCE (all True without one)."""
+    if scorer is None or not parts:
+        return [True] * len(parts)
+    inputs = [preprocess_ink(np.where(p.mask, ink, 0.0).astype(np.float32)) for p in parts]
+    readable = [x for x in inputs if x is not None]
+    scores = iter(scorer(readable) if readable else [])
+    return [x is not None and next(scores) >= STRAY_CONFIDENCE for x in inputs]
 
 
 def _overlap_share(a: _Part, b: _Part) -> float:
@@ -155,27 +227,32 @@ def _overlap_share(a: _Part, b: _Part) -> float:
     return max(overlap, 0) / max(min(a.width, b.width), 1)
 
 
-def _attach_fragments(parts: list[_Part]) -> list[_Part]:
-    """A part much lower than the others (a detached flag or dot) joins the nearest digit if it is close."""
+def _attach_fragments(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+    """A part much lower than the others (a detached flag or dot) joins the nearest digit if it is close.
+    Returns the digits and the small parts left out (a dash or a stray mark far from any digit)."""
     if len(parts) < 2:
-        return parts
+        return parts, []
     typical = float(np.median([part.height for part in parts]))
     small = [part for part in parts if part.height < SMALL_PART * typical]
     digits = [part for part in parts if part.height >= SMALL_PART * typical]
     if not digits:
-        return parts
+        return parts, []
+    left_out = []
     for fragment in small:
         # The digit it overlaps most (a 5's flag over its body), else the nearest one.
         overlaps = [min(d.x1, fragment.x1) - max(d.x0, fragment.x0) for d in digits]
         nearest = int(np.argmax(overlaps))
         if overlaps[nearest] >= -NEAR_GAP * typical:
             digits[nearest] = _join(digits[nearest], fragment)
-        # A far-away small part is left out: a dash or a stray mark between digits.
-    return sorted(digits, key=lambda p: p.x0)
+        else:
+            left_out.append(fragment)
+    return sorted(digits, key=lambda p: p.x0), left_out
 
 
 def _join(a: _Part, b: _Part) -> _Part:
-    return _Part(a.mask | b.mask, min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1), a.mass + b.mass)
+    box = (min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+    level = (a.level * a.mass + b.level * b.mass) / max(a.mass + b.mass, 1e-9)  # the heavier part's ink counts more
+    return _Part(a.mask | b.mask, *box, a.mass + b.mass, level)
 
 
 # --- 5. split ----------------------------------------------------------------------------------
@@ -242,5 +319,5 @@ def _cut(part: _Part, ink: np.ndarray, cuts: list[int]) -> list[_Part]:
         ys = np.nonzero(mask.any(axis=1))[0]
         if ys.size == 0:
             continue
-        pieces.append(_Part(mask, left, int(ys[0]), right, int(ys[-1]) + 1, float(ink[mask].sum())))
+        pieces.append(_Part(mask, left, int(ys[0]), right, int(ys[-1]) + 1, float(ink[mask].sum()), _level(ink, mask)))
     return pieces

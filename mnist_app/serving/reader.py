@@ -6,8 +6,8 @@ A digit:
 3. the digit check (`DigitCheck`) judges the input against the answer of the judging model: does it
    look like a digit at all, or more like a printed letter?
 A number:
-1. `segment_number` cuts the image into digits, the judging model's confidence choosing where
-   touching digits are cut;
+1. `segment` cuts the image into digits, the judging model's confidence choosing where
+   touching digits are cut, and says what ink it left out and why;
 2. every given model reads every digit, in one batch per model;
 3. the digit check marks the parts that look like no digit.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from mnist_app.config import CONFIDENCE_THRESHOLD
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
-from mnist_app.reading.segment import Digit, Scorer, segment_number
+from mnist_app.reading.segment import Digit, Ignored, Scorer, segment
 from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.prediction import Prediction
 
@@ -50,6 +50,7 @@ class NumberReading:
     digits: list[Digit]  # left to right, with boxes and 28x28 inputs
     predictions: dict[str, list[Prediction]]  # per model, one prediction per digit
     unusual: list[int] = field(default_factory=list)  # positions of parts that look like no digit
+    ignored: list[Ignored] = field(default_factory=list)  # ink left out (specks, faint or stray marks), and why
 
     def number(self, model: str) -> str:
         return "".join(str(p.digit) for p in self.predictions[model])
@@ -103,7 +104,8 @@ def read_number(
     if image is None:
         return None
     referee = predictors.get(judge) or next(iter(predictors.values()), None)
-    digits = segment_number(image, polarity, scorer_for(referee) if referee else None)
+    segmentation = segment(image, polarity, scorer_for(referee) if referee else None)
+    digits = segmentation.digits
     if not digits:
         return None
     if len(digits) > MAX_DIGITS:
@@ -119,7 +121,7 @@ def read_number(
         if check is None
         else [i for i, (d, p) in enumerate(zip(digits, answers, strict=True)) if not check.is_typical(d.image, p.digit)]
     )
-    return NumberReading(digits, predictions, unusual)
+    return NumberReading(digits, predictions, unusual, segmentation.ignored)
 
 
 def scorer_for(predictor: Predictor) -> Scorer:

@@ -13,6 +13,7 @@ from mnist_app.ui import charts, descriptions, resources
 from mnist_app.ui.digit_view import announce, is_sure
 
 BOX_COLOUR = (255, 75, 75)
+IGNORED_COLOUR = (150, 150, 150)
 
 
 def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:
@@ -35,6 +36,8 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
     if reading.unusual:
         places = ", ".join(f"#{i + 1}" for i in reading.unusual)
         st.markdown(f"🧐 Digit {places} does not look much like the handwritten digits the models learned from.")
+    if reading.ignored:
+        st.caption(ignored_line(reading))
     st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right",
              alt=f"The picture with a numbered red box around each of its {len(reading.digits)} digits")  # fmt: skip
     show_digits(reading)
@@ -86,10 +89,29 @@ def show_digits(reading: NumberReading) -> None:
                         st.markdown(f"{MODEL_TITLES[name]} **not sure**  \n{top}")
 
 
+def ignored_line(reading: NumberReading) -> str:
+    """'Left out, not read as digits: a faint mark between digits #1 and #2; a speck after digit #3.'"""
+    centres = [(d.box[0] + d.box[2]) / 2 for d in reading.digits]
+    said = []
+    for mark in reading.ignored:
+        before = sum(centre < (mark.box[0] + mark.box[2]) / 2 for centre in centres)
+        if before == 0:
+            place = "before digit #1"
+        elif before == len(centres):
+            place = f"after digit #{before}"
+        else:
+            place = f"between digits #{before} and #{before + 1}"
+        said.append(f"a {mark.kind} {place}")
+    return "Left out, not read as digits (grey boxes): " + "; ".join(said) + "."
+
+
 def boxed(image: np.ndarray, reading: NumberReading) -> np.ndarray:
-    """The picture with a numbered box around each digit (a copy; the input is unchanged)."""
+    """The picture with a numbered box around each digit, and a grey one around ink left out (a copy)."""
     picture = Image.fromarray(_as_rgb(image))
     draw = ImageDraw.Draw(picture)
+    for mark in reading.ignored:
+        x0, y0, x1, y1 = mark.box
+        draw.rectangle((x0 - 1, y0 - 1, x1, y1), outline=IGNORED_COLOUR, width=1)
     for index, digit in enumerate(reading.digits):
         x0, y0, x1, y1 = digit.box
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=BOX_COLOUR, width=2)
