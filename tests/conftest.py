@@ -78,7 +78,7 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 
 
 # The longest test files (pytest --durations), started first: `make test` spreads whole files over
-# two processes, and a long file that starts last keeps one process busy after the other is done.
+# its processes, and a long file that starts last keeps one process busy after the others are done.
 LONGEST_FILES = (
     "test_training.py",
     "test_load.py",
