@@ -55,3 +55,19 @@ def test_a_confusion_matrix_is_summed_up_by_its_worst_errors():
 def test_a_ranking_names_the_best_and_the_worst():
     said = descriptions.ranking(["ANN", "CNN", "Forest"], [61, 25, 290], "Test errors", lower_is_better=True)
     assert said == "Test errors: lowest CNN (25), highest Forest (290)."
+
+
+def test_the_explore_tabs_charts_are_said_from_their_data():
+    counts = np.zeros(256)
+    counts[0], counts[128], counts[255] = 80, 5, 15
+    assert descriptions.pixel_levels(counts).startswith("Pixel intensities: 80% of all training pixels are 0")
+    assert "15% are 200 or more" in descriptions.pixel_levels(counts)
+    labels = np.repeat(np.arange(10), 3)
+    ink = np.where(labels == 1, 40.0, 100.0) + np.where(labels == 8, 50.0, 0.0)
+    assert descriptions.ink_by_digit(ink, labels) == (
+        "Ink per image: 1s use the least (median 40 full-ink pixels), 8s the most (median 150)."
+    )
+    coordinates = np.array([[0.0, 0.0]] * 30 + [[10.0, 10.0]] * 30)
+    map_labels = np.array([3] * 30 + [7] * 30)
+    said = descriptions.digit_map(coordinates, map_labels, np.array([0.1, 0.07]), np.array([9.5, 10.2]))
+    assert said.startswith("Map of the digits: the two axes hold 10% and 7%") and said.endswith("among 7s.")

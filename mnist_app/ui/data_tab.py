@@ -38,6 +38,7 @@ def render() -> None:
         st.session_state.sample_seed += 1
     grid = sample_grid(st.session_state.sample_seed)
     st.plotly_chart(charts.mosaic(grid, height=560), width="stretch", key="eda-samples")
+    st.caption(f"{PER_CLASS} random training images of each digit, one row per digit from 0 to 9.")
 
     st.subheader("The average digit")
     means, stds = mean_images()
@@ -49,24 +50,28 @@ def render() -> None:
         width="stretch",
         key="eda-std",
     )
+    st.caption("The average of each digit's training images (blurred, but each still clearly its digit), and "
+               "where writers differ most: brighter pixels in the second row.")  # fmt: skip
 
     st.subheader("Pixels and ink")
     left, right = st.columns(2)
     histogram, ink = pixel_statistics()
     with left:
         st.plotly_chart(charts.pixel_histogram(histogram), width="stretch", key="eda-histogram")
+        st.caption(descriptions.pixel_levels(histogram))
     with right:
         st.plotly_chart(charts.ink_boxes(ink, y_train), width="stretch", key="eda-ink")
+        st.caption(descriptions.ink_by_digit(ink, y_train))
 
     st.subheader("A map of the digits")
     digit_map = pca_map()
     drawing = st.session_state.get(LAST_DRAWING)
     here = None if drawing is None else digit_map.project(drawing)
+    labels = y_train[digit_map.indices]
     st.plotly_chart(
-        charts.pca_scatter(digit_map.coordinates, y_train[digit_map.indices], digit_map.explained, here),
-        width="stretch",
-        key="eda-pca",
+        charts.pca_scatter(digit_map.coordinates, labels, digit_map.explained, here), width="stretch", key="eda-pca"
     )
+    st.caption(descriptions.digit_map(digit_map.coordinates, labels, digit_map.explained, here))
     st.caption(
         f"{PCA_POINTS:,} random training images projected on the two directions of largest variance (PCA)"
         + (", and ★ your last drawing, projected the same way. " if here is not None else ". ")
