@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mnist_app.config import CONFIDENCE_THRESHOLD, MODELS_DIR, ROOT, SHOWN_MODELS
+from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.drawings import Store
 from tools.bench import OUT_DIR, _cpu_seconds, _server_pid
@@ -124,7 +124,7 @@ def drawing_pool(size: int = POOL_SIZE, seed: int = 0) -> list[dict]:
         image = canvas_drawing(x_test[index])
         reading = read_digit(image, predictors, check, "light")
         label = int(y_test[index])
-        right = all(p.digit == label and p.confidence >= CONFIDENCE_THRESHOLD for p in reading.predictions.values())
+        right = all(p.digit == label and p.sure for p in reading.predictions.values())
         if right and reading.typical and reading.letter is None:
             pool.append({"label": label, "png": data_url(image), "mnist_test_index": int(index)})
         if len(pool) == size:

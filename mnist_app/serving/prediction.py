@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_app.config import CONFIDENCE_THRESHOLD
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -22,6 +24,11 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return float(np.max(self.probabilities))
+
+    @property
+    def sure(self) -> bool:
+        """Sure enough to give a digit; below the threshold the app says "not sure" (calibrated)."""
+        return self.confidence >= CONFIDENCE_THRESHOLD
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         """The k most likely digits with their probabilities, most likely first."""

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_app.config import CONFIDENCE_THRESHOLD
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
 from mnist_app.reading.segment import Digit, Ignored, Scorer, segment
 from mnist_app.serving.digit_check import DigitCheck
@@ -60,7 +59,7 @@ class NumberReading:
 
     def doubtful(self, model: str) -> list[int]:
         """Positions (0-based) of the digits this model is not sure of."""
-        return [i for i, p in enumerate(self.predictions[model]) if p.confidence < CONFIDENCE_THRESHOLD]
+        return [i for i, p in enumerate(self.predictions[model]) if not p.sure]
 
 
 class TooManyParts(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES
+from mnist_app.config import MODEL_TITLES
 from mnist_app.serving.prediction import Prediction
 
 PARTS = ("top", "middle", "bottom")
@@ -13,7 +13,7 @@ PARTS = ("top", "middle", "bottom")
 def answer_words(prediction: Prediction) -> str:
     """'CNN: 7, 99 % sure', or 'CNN: not sure; likeliest 7 (45 %), 1 (30 %), 4 (10 %)'."""
     title = MODEL_TITLES[prediction.model]
-    if prediction.confidence >= CONFIDENCE_THRESHOLD:
+    if prediction.sure:
         return f"{title}: {prediction.digit}, {prediction.confidence:.0%} sure"
     top = ", ".join(f"{digit} ({p:.0%})" for digit, p in prediction.top(3))
     return f"{title}: not sure; likeliest {top}"
@@ -28,7 +28,7 @@ def number_announcement(predictions: dict[str, list[Prediction]]) -> str:
     """'ANN: 123. CNN: 128.' (a digit the model is not sure of is said as 'not sure')."""
     said = {}
     for name, digits in predictions.items():
-        words = [str(p.digit) if p.confidence >= CONFIDENCE_THRESHOLD else "not sure" for p in digits]
+        words = [str(p.digit) if p.sure else "not sure" for p in digits]
         said[name] = ", ".join(words) if "not sure" in words else "".join(words)
     return ". ".join(f"{MODEL_TITLES[name]}: {words}" for name, words in said.items()) + "."
 

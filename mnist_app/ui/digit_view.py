@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_NAMES, MODEL_TITLES, SHOWN_MODELS
+from mnist_app.config import MODEL_NAMES, MODEL_TITLES, SHOWN_MODELS
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.reader import DigitReading, read_digit
@@ -77,7 +77,7 @@ def show_answers(reading: DigitReading) -> None:
 
 def show_answer(prediction: Prediction) -> None:
     title = MODEL_TITLES[prediction.model]
-    if is_sure(prediction):
+    if prediction.sure:
         st.metric(label=title, value=str(prediction.digit))
         st.caption(f"{prediction.confidence:.1%} sure")
     else:
@@ -102,10 +102,6 @@ def show_details(reading: DigitReading, key: str) -> None:
                 st.dataframe(all_models_table({**reading.predictions, **others}), hide_index=True, width="stretch")
 
 
-def is_sure(prediction: Prediction) -> bool:
-    return prediction.confidence >= CONFIDENCE_THRESHOLD
-
-
 def agreement_line(predictions: list[Prediction], typical: bool = True, letter: str | None = None) -> str:
     """One sentence on whether the models agree, how sure they are, and whether it looks like a digit."""
     if letter:
@@ -121,7 +117,7 @@ def agreement_line(predictions: list[Prediction], typical: bool = True, letter: 
     if len(predictions) < 2:
         return ""
     digits = {p.digit for p in predictions}
-    sure = all(is_sure(p) for p in predictions)
+    sure = all(p.sure for p in predictions)
     if len(digits) == 1 and sure:
         return f"✅ Both models agree: it is a **{predictions[0].digit}**."
     if len(digits) == 1:
@@ -153,7 +149,7 @@ def all_models_table(predictions: dict[str, Prediction]) -> pd.DataFrame:
     rows = [
         {
             "model": MODEL_TITLES[name],
-            "digit": str(p.digit) if is_sure(p) else f"not sure ({p.digit}?)",
+            "digit": str(p.digit) if p.sure else f"not sure ({p.digit}?)",
             "confidence": f"{p.confidence:.1%}",
             "runner-up": f"{p.top(2)[1][0]} ({p.top(2)[1][1]:.1%})",
         }

@@ -10,7 +10,7 @@ from mnist_app.config import MODEL_TITLES
 from mnist_app.reading.preprocess import Polarity
 from mnist_app.serving.reader import NumberReading, TooManyParts, read_number
 from mnist_app.ui import charts, descriptions, resources
-from mnist_app.ui.digit_view import announce, is_sure
+from mnist_app.ui.digit_view import announce
 
 BOX_COLOUR = (255, 75, 75)
 IGNORED_COLOUR = (150, 150, 150)
@@ -82,7 +82,7 @@ def show_digits(reading: NumberReading) -> None:
                          alt=f"Digit {index + 1} as the models see it, 28×28")  # fmt: skip
                 for name, predictions in reading.predictions.items():
                     p = predictions[index]
-                    if is_sure(p):
+                    if p.sure:
                         st.markdown(f"{MODEL_TITLES[name]} **{p.digit}** {p.confidence:.0%}")
                     else:
                         top = " ".join(f"{d}:{q:.0%}" for d, q in p.top(3))
