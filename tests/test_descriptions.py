@@ -55,6 +55,8 @@ def test_a_confusion_matrix_is_summed_up_by_its_worst_errors():
 def test_a_ranking_names_the_best_and_the_worst():
     said = descriptions.ranking(["ANN", "CNN", "Forest"], [61, 25, 290], "Test errors", lower_is_better=True)
     assert said == "Test errors: lowest CNN (25), highest Forest (290)."
+    minutes = descriptions.ranking(["ANN", "CNN"], [10.31, 128.66], "Training time", True, " min", number=".1f")
+    assert minutes == "Training time: lowest ANN (10.3 min), highest CNN (128.7 min)."
 
 
 def test_the_explore_tabs_charts_are_said_from_their_data():

@@ -72,12 +72,16 @@ def confusion(matrix: np.ndarray, model: str) -> str:
     return f"{head}; the most frequent errors are {worst}."
 
 
-def ranking(names: list[str], values: list[float], what: str, lower_is_better: bool, unit: str = "") -> str:
+def ranking(
+    names: list[str], values: list[float], what: str, lower_is_better: bool, unit: str = "", number: str = ",.4g"
+) -> str:
     """'Test errors: fewest CNN (25), most forest (290).' for a bar chart of one number per model."""
     order = sorted(zip(values, names, strict=True), reverse=not lower_is_better)
     best, worst = order[0], order[-1]
     words = ("lowest", "highest") if lower_is_better else ("highest", "lowest")
-    return (f"{what}: {words[0]} {best[1]} ({best[0]:,.4g}{unit}), {words[1]} {worst[1]} ({worst[0]:,.4g}{unit}).")  # fmt: skip
+    return (
+        f"{what}: {words[0]} {best[1]} ({best[0]:{number}}{unit}), {words[1]} {worst[1]} ({worst[0]:{number}}{unit})."
+    )
 
 
 def class_counts(train: np.ndarray, test: np.ndarray) -> str:

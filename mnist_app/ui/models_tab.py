@@ -39,7 +39,9 @@ def render() -> None:
             width="stretch",
             key="models-time",
         )
-        st.caption(descriptions.ranking(names, minutes, "Training time", lower_is_better=True, unit=" min"))
+        st.caption(
+            descriptions.ranking(names, minutes, "Training time", lower_is_better=True, unit=" min", number=".1f")
+        )
 
     st.subheader("One model in detail")
     name = st.selectbox("Model", list(cards), format_func=MODEL_TITLES.get, key="models-choice")
