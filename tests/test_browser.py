@@ -25,7 +25,7 @@ from tools.browser import (
     wait_for_metrics,
     wait_until_drawn,
 )
-from tools.synthetic_drawings import NOT_DIGITS, canvas_points, render, render_strokes
+from tools.synthetic_drawings import NOT_DIGITS, canvas_points, paper_jpeg, render, render_strokes
 
 
 def ink_on_canvas(page) -> int:
@@ -125,11 +125,8 @@ def test_more_digits_sizes_and_places(page, digit, size, left, top, slant):
 
 def test_upload_a_photo_of_paper(page):
     open_tab(page, "📷 Upload")
-    paper = Image.fromarray(255 - render(2, pen=14)[:, :, 0]).convert("RGB")
-    buffer = io.BytesIO()
-    paper.save(buffer, format="JPEG", quality=85)
     page.locator('input[type="file"]').set_input_files(
-        files=[{"name": "two.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}]
+        files=[{"name": "two.jpg", "mimeType": "image/jpeg", "buffer": paper_jpeg(2)}]
     )
     assert wait_for_metrics(page, {"ANN": "2", "CNN": "2"}) == {"ANN": "2", "CNN": "2"}
 
@@ -413,9 +410,6 @@ def test_keyboard_only_upload_and_hear_the_answer(page):
     upload = page.get_by_role("tab", name="📷 Upload")
     page.wait_for_function("(el) => el.getAttribute('aria-selected') === 'true'", arg=upload.element_handle())
     page.get_by_text("A photo or scan of handwriting").wait_for(timeout=60_000)
-    paper = Image.fromarray(255 - render(4, pen=14)[:, :, 0]).convert("RGB")
-    buffer = io.BytesIO()
-    paper.save(buffer, format="JPEG", quality=85)
     chooser = None
     for _ in range(3):  # a rerun that redraws the uploader while it has focus drops the focus: tab to it again
         focused = tab_to(page, lambda f: f["role"] == "button" and f["text"].endswith("Upload"))  # the uploader's
@@ -428,7 +422,7 @@ def test_keyboard_only_upload_and_hear_the_answer(page):
         except PlaywrightTimeout:
             continue
     assert chooser is not None, "Enter on the focused Upload button opened no file chooser"
-    chooser.set_files(files=[{"name": "four.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}])
+    chooser.set_files(files=[{"name": "four.jpg", "mimeType": "image/jpeg", "buffer": paper_jpeg(4)}])
     region = page.locator('[aria-live="polite"]').filter(has_text="ANN:")
     region.wait_for(state="attached", timeout=60_000)
     said = region.inner_text() if region.is_visible() else region.text_content()

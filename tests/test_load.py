@@ -9,7 +9,6 @@ benchmarks/load.json (LOADTEST_RECORD=1). Loopback only; every session ends by i
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import shutil
@@ -18,13 +17,13 @@ import time
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from mnist_app.drawings import Store
 from tools.async_driver import ANSWER_TIMEOUT, draw, wait_for
-from tools.bench import OUT_DIR, _cpu_seconds, _server_pid, rerun_times
+from tools.bench import OUT_DIR, rerun_times
 from tools.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_problems, running_app
-from tools.synthetic_drawings import render
+from tools.process_stats import cpu_seconds, server_pid
+from tools.synthetic_drawings import paper_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
 async_api = pytest.importorskip("playwright.async_api")
@@ -32,12 +31,6 @@ async_api = pytest.importorskip("playwright.async_api")
 SESSIONS = int(os.environ.get("LOADTEST_SESSIONS", "6"))
 DRAWINGS = int(os.environ.get("LOADTEST_DRAWINGS", "2"))
 RECORD = bool(os.environ.get("LOADTEST_RECORD"))  # write the figures to benchmarks/load.json
-
-
-def paper_photo(digit: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(255 - render(digit, pen=14)[:, :, 0]).convert("RGB").save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
 
 
 async def one_session(browser, url: str, session: int, latencies: list[float]) -> list[str]:
@@ -65,7 +58,7 @@ async def one_session(browser, url: str, session: int, latencies: list[float]) -
     upload_digit = (session + 5) % 10
     await page.get_by_role("tab", name="📷 Upload").click()
     await page.locator('input[type="file"]').set_input_files(
-        files=[{"name": f"{upload_digit}.jpg", "mimeType": "image/jpeg", "buffer": paper_photo(upload_digit)}]
+        files=[{"name": f"{upload_digit}.jpg", "mimeType": "image/jpeg", "buffer": paper_jpeg(upload_digit)}]
     )
     expected = {"ANN": str(upload_digit), "CNN": str(upload_digit)}
     shown = await wait_for(page, expected)
@@ -95,10 +88,10 @@ def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
     log = tmp_path / "server.log"
     db = f"sqlite:///{tmp_path / 'room.db'}"
     with running_app(log, env={"MNIST_APP_TIMING": "1", "MNIST_APP_DB": db}) as url:
-        pid = _server_pid(url)
-        cpu_before = _cpu_seconds(pid)
+        pid = server_pid(url)
+        cpu_before = cpu_seconds(pid)
         problems, latencies, elapsed = asyncio.run(run_load(url))
-        cpu_after = _cpu_seconds(pid)
+        cpu_after = cpu_seconds(pid)
     answers = len(latencies) + SESSIONS  # the drawings read right, and each session's upload
     reruns = rerun_times(log)
     if latencies and reruns and cpu_before is not None and cpu_after is not None:

@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ from mnist_app.dataset.mnist import load_mnist
 from mnist_app.reading.preprocess import preprocess, preprocess_steps
 from mnist_app.serving.model_files import read_cards
 from tools.browser import HOOK_SOCKET, WATCH_ANSWER
+from tools.process_stats import cpu_seconds, memory_mb, server_pid
 from tools.report import README, replace_section
 from tools.timing import timed
 
@@ -164,8 +164,8 @@ def browser_session(drawings: int) -> dict:
                 first = browser.wait_for_any_metric(page, timeout=120)
                 first_s = time.monotonic() - started
                 digits, everything, waits, drawing = [], [], [], []
-                pid = _server_pid(url)
-                cpu_before = _cpu_seconds(pid)
+                pid = server_pid(url)
+                cpu_before = cpu_seconds(pid)
                 for _ in range(drawings):
                     page.get_by_role("button", name="Clear").click()
                     page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
@@ -178,10 +178,11 @@ def browser_session(drawings: int) -> dict:
                     if times.get("lastMessage") is not None:
                         drawing.append(times["digits"] - times["lastMessage"])
                     everything.append(times["all"] - times["up"])
-                cpu_after = _cpu_seconds(pid)
+                cpu_after = cpu_seconds(pid)
                 inside_s = _first_inside_open(page)
                 chromium.close()
-            rss = _server_peak_rss_mb(url)
+            peak = memory_mb(pid, "VmHWM")
+            rss = None if peak is None else round(peak, 1)
         reruns = rerun_times(log)[1:]  # those that showed answers, after the first (cold) one
     cpu_ms = None if cpu_before is None or cpu_after is None else round((cpu_after - cpu_before) * 1000 / drawings, 1)
     return {
@@ -228,24 +229,6 @@ def _parts(
             "rest": round(total - wait - rerun - render, 1), "total": round(total, 1)}  # fmt: skip
 
 
-def _server_pid(url: str) -> int | None:
-    """The process serving the app on this URL's port (found by its command line)."""
-    port = url.rsplit(":", 1)[1]
-    pids = subprocess.run(["pgrep", "-f", f"server.port {port}"], capture_output=True, text=True).stdout.split()
-    return int(pids[0]) if pids else None
-
-
-def _cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process so far, from /proc/<pid>/stat (Linux)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
 def rerun_times(log: Path, answered_only: bool = True) -> list[float]:
     """Server time of each rerun (that showed answers), from a server run with MNIST_APP_TIMING=1."""
     runs = re.findall(r"rerun_ms=(\d+(?:\.\d+)?) answered=([01])", log.read_text())
@@ -256,18 +239,6 @@ def _summary(samples: list[float]) -> dict[str, float | None]:
     if not samples:
         return {"median": None, "p95": None}
     return {"median": round(statistics.median(samples), 2), "p95": round(float(np.percentile(samples, 95)), 2)}
-
-
-def _server_peak_rss_mb(url: str) -> float | None:
-    """Peak resident memory of the process serving the app (Linux /proc)."""
-    pid = _server_pid(url)
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def training_epoch_seconds(models_dir: Path) -> dict[str, float]:

@@ -34,8 +34,9 @@ from PIL import Image, ImageFilter
 from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.drawings import Store
-from tools.bench import OUT_DIR, _cpu_seconds, _server_pid
+from tools.bench import OUT_DIR
 from tools.browser import log_problems, running_app
+from tools.process_stats import cpu_seconds, memory_mb, server_pid
 from tools.streamlit_client import StreamlitSession
 
 P95_BUDGET_S = 1.0
@@ -132,14 +133,6 @@ def drawing_pool(size: int = POOL_SIZE, seed: int = 0) -> list[dict]:
     return pool
 
 
-def rss_mb(pid: int) -> float | None:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
 def warm_up(url: str) -> None:
     """One session's first run: the models are loaded before anything is measured."""
     session = StreamlitSession(url, timeout=120)
@@ -196,11 +189,11 @@ class CpuWindow:
     def __call__(self, started: float) -> None:
         begin, end = (started + t for t in self.window)
         time.sleep(max(0.0, begin - time.time()))
-        before = {pid: _cpu_seconds(pid) for pid in self.pids}
+        before = {pid: cpu_seconds(pid) for pid in self.pids}
         time.sleep(max(0.0, end - time.time()))
-        after = {pid: _cpu_seconds(pid) for pid in self.pids}
+        after = {pid: cpu_seconds(pid) for pid in self.pids}
         self.cpu_s = sum(after[p] - before[p] for p in self.pids if before[p] is not None and after[p] is not None)
-        self.rss_mb = sum(rss_mb(pid) or 0 for pid in self.pids)
+        self.rss_mb = sum(memory_mb(pid) or 0 for pid in self.pids)
 
 
 def summarise(result: Result, records: list[dict], load: Load, started_at: float, window: CpuWindow,
@@ -247,7 +240,7 @@ class Running:
 def one_server(work: Path) -> Iterator[Running]:
     database = f"sqlite:///{work / 'room.db'}"
     with running_app(work / "server.log", env={"MNIST_APP_DB": database}, timeout=120) as url:
-        yield Running(url, [url], [_server_pid(url)], database)
+        yield Running(url, [url], [server_pid(url)], database)
     if problems := log_problems(work / "server.log"):
         raise RuntimeError("the server logged problems:\n" + "\n".join(problems))
 
@@ -292,7 +285,7 @@ def measure(target: str, load: Load, pool_path: Path, work: Path, kill_at_s: flo
     with one_server(work) if target == "server" else cluster(work) as running:
         for url in running.server_urls:
             warm_up(url)
-        baseline = sum(rss_mb(pid) or 0 for pid in running.pids)
+        baseline = sum(memory_mb(pid) or 0 for pid in running.pids)
         window = CpuWindow(running.pids, (load.warm_up_s, load.warm_up_s + load.measure_s))
         killer = Killer(running, kill_at_s) if kill_at_s is not None else None
         cpu_before = _cpu_seconds_of_children()

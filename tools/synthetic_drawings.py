@@ -7,6 +7,7 @@ slant); `canvas_points` gives the same strokes in canvas pixels for a browser's 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import numpy as np
@@ -150,3 +151,10 @@ def render_strokes(
         for x, y in (points[0], points[-1]):
             draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(255, 255, 255, 255))
     return np.asarray(image)
+
+
+def paper_jpeg(digit: int, pen: float = 14) -> bytes:
+    """The digit in dark ink on white paper, as a JPEG (quality 85): what an upload of a photo sends."""
+    buffer = io.BytesIO()
+    Image.fromarray(255 - render(digit, pen=pen)[:, :, 0]).convert("RGB").save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
