@@ -97,7 +97,9 @@ def test_the_drawing_is_sent_as_the_pen_lifts(page):
     draw_digit(page, 1, size=200, left=40, top=40)
     page.wait_for_function("window.__answer.sent !== undefined", timeout=10_000)
     waited = page.evaluate("window.__answer.sent - window.__answer.up")
-    assert 0 <= waited < 30, f"the drawing left {waited:.0f} ms after the pen lifted"
+    # Not a speed target (make bench measures that: 13 ms): the release's fixed 200 ms wait must be gone.
+    # The bound leaves room for a machine busy with other tests (three processes on two cores).
+    assert 0 <= waited < 150, f"the drawing left {waited:.0f} ms after the pen lifted"
     assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
 
 

@@ -9,6 +9,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from tools.browser import SHOWN_METRICS
 from tools.synthetic_drawings import canvas_points
 
 if TYPE_CHECKING:
@@ -18,9 +19,7 @@ ANSWER_TIMEOUT = 120  # seconds; 2 cores serve every session and every browser h
 
 
 async def shown_metrics(page: Page) -> dict[str, str]:
-    labels = await page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = await page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
+    return await page.evaluate(SHOWN_METRICS)
 
 
 async def wait_for(page: Page, expected: dict[str, str], timeout: float = ANSWER_TIMEOUT) -> dict[str, str]:

@@ -164,10 +164,18 @@ def touch_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
         session.detach()
 
 
+# Every metric on the page, label -> value, each value read from its own label's metric, in one
+# snapshot: reading all labels and then all values pairs them wrongly while a tab swaps its metrics.
+SHOWN_METRICS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetricLabel"]')].map((label) => {
+  let box = label.parentElement;
+  while (box && !box.querySelector('[data-testid="stMetricValue"]')) box = box.parentElement;
+  const value = box ? box.querySelector('[data-testid="stMetricValue"]').innerText : '';
+  return [label.innerText.trim(), value.trim()];
+}))"""
+
+
 def metrics(page: Page) -> dict[str, str]:
-    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=False)}
+    return page.evaluate(SHOWN_METRICS)
 
 
 def wait_for_metrics(page: Page, expected: dict[str, str], timeout: float = 60) -> dict[str, str]:
