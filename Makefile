@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image
+.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
 
 run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -16,7 +16,7 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 # Three on this 2-core machine: many tests wait on a browser or a server, and a third process fills
 # those waits (the same tests: 477 s with two, 410 s with three).
 TEST_WORKERS ?= 3
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe
+test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -28,6 +28,11 @@ tune: $(STAMPS)/dev $(STAMPS)/data
 
 data: $(STAMPS)/data
 
+# The ANN's and the CNN's weights for live reading in the browser (static/live), from the shipped
+# models; train.py writes them after training too. Refused if they would read MNIST worse by > 0.1 point.
+web: $(STAMPS)/app $(STAMPS)/data
+	$(PY) -m mnist_app.training.browser_weights
+
 lint: $(STAMPS)/dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -37,8 +42,9 @@ image:
 	$$(command -v podman || command -v docker) build -f deploy/Dockerfile -t digit-reader:0.5.0 .
 
 # Our build of the drawing canvas, from streamlit-drawable-canvas's release (components/drawable_canvas/build.py).
-canvas: $(STAMPS)/dev
+canvas: $(STAMPS)/dev $(STAMPS)/live-npm
 	$(PY) components/drawable_canvas/build.py
+	rm -rf components/drawable_canvas/build
 	$(PIP) install -q --force-reinstall --no-deps ./components/drawable_canvas
 
 bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
@@ -57,7 +63,9 @@ $(VENV)/bin/python:
 
 # The canvas is a local package (components/drawable_canvas): a change to its files reinstalls it.
 CANVAS_FILES := $(shell find components/drawable_canvas -type f -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -not -path 'components/drawable_canvas/build/*')
+# setuptools' build/ folder would carry a replaced bundle's old file into the new install: removed first.
 $(STAMPS)/app: requirements.txt $(CANVAS_FILES) | $(VENV)/bin/python
+	rm -rf components/drawable_canvas/build
 	$(PIP) install -q -r requirements.txt
 	@mkdir -p $(STAMPS) && touch $@
 
@@ -84,6 +92,13 @@ $(STAMPS)/axe: tools/accessibility.py
 	@if command -v npm >/dev/null; then \
 	  npm install --no-save --no-audit --no-fund --silent --prefix $(STAMPS)/npm axe-core@$(AXE_VERSION) && touch $@; \
 	else echo "npm not found: the accessibility test will be skipped"; fi
+
+# The live-reading module's npm packages (TensorFlow.js, esbuild), pinned by its package-lock.json: for
+# `make canvas`, which bundles it into the canvas, and for the test that rebuilds the canvas.
+$(STAMPS)/live-npm: components/live_reading/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --no-audit --no-fund --silent --prefix components/live_reading && mkdir -p $(STAMPS) && touch $@; \
+	else echo "npm not found: the canvas rebuild test will be skipped"; fi
 
 # checkov (infrastructure-as-code checks on deploy/) pins dozens of packages of its own: its own venv.
 $(STAMPS)/checkov:

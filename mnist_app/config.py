@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = Path(os.environ.get("MNIST_MODELS_DIR", ROOT / "models"))
 DATA_DIR = ROOT / "data"
 DEFAULT_MNIST_CACHE = DATA_DIR / "mnist.npz"
+# The ANN's and the CNN's weights for live reading in the browser (mnist_app.training.browser_weights),
+# served by Streamlit's static file serving (server.enableStaticServing: the folder beside app.py).
+LIVE_WEIGHTS_DIR = ROOT / "static" / "live"
+LIVE_WEIGHTS_URL = "app/static/live"
 
 IMAGE_SIDE = 28  # MNIST images are 28x28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import train  # the script at the top of the repository (pytest puts the root on the path)
-from mnist_app.config import ROOT
+from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.serving.registry import load_predictor
@@ -296,3 +296,21 @@ def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path, caps
 def test_experts_only_refuses_what_it_cannot_do(tmp_path, options, message, capsys):
     result = train_cli(["--quick", *options, "--out", str(tmp_path)], capsys)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_training_exports_the_browser_weights_when_both_networks_are_there(quick_run, tmp_path, test_set, capsys):
+    from mnist_app.training.run import export_for_browser
+
+    out, _ = quick_run
+    data = {"x_test": test_set[0][:200], "y_test": test_set[1][:200]}
+    assert export_for_browser(out, data, ("cnn",)) is None  # the quick run trained no ANN
+    assert "ann.keras not in" in capsys.readouterr().out
+    for name in ("ann.keras", "ann.json", "cnn.keras", "cnn.json"):
+        source = MODELS_DIR if name.startswith("ann") else out
+        (tmp_path / name).write_bytes((source / name).read_bytes())
+    assert export_for_browser(tmp_path, data, ("logreg",)) is None  # neither network changed
+    folder = export_for_browser(tmp_path, data, ("cnn",))
+    assert folder == tmp_path / "live"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert set(manifest["models"]) == {"ann", "cnn"}
+    assert all((folder / entry["file"]).is_file() for entry in manifest["models"].values())

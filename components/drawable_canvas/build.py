@@ -9,9 +9,13 @@ exactly once:
    the canvas's top-right corner, under the hidden toolbar, is drawn instead of lost.
 3. A toolbar button reached with the keyboard shows a focus ring.
 4. Its own names: the distribution mnist-drawable-canvas, the Streamlit component `canvas`.
+5. `live`: live reading while the pen moves. Our module (components/live_reading, bundled here with
+   esbuild from its npm dependencies: TensorFlow.js and its WebAssembly backend) is imported by the
+   canvas only when `live` is set, and is handed the canvas on every update.
 
 `python components/drawable_canvas/build.py` (or `make canvas`) reads the upstream release from the
-installed streamlit-drawable-canvas (requirements-dev.txt pins it), checks every file against the
+installed streamlit-drawable-canvas (requirements-dev.txt pins it), bundles the live module (its
+node_modules installed by `npm ci`, which `make canvas` and `make test` run), checks every file against the
 release's checksums, writes the package beside this script and records checksums before and after
 in checksums.json. `--check` builds in memory and exits 1 if the committed files differ.
 """
@@ -22,13 +26,19 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE / "mnist_drawable_canvas"
 BUILD = PACKAGE / "frontend" / "build"
+LIVE = HERE.parent / "live_reading"
+# The WebAssembly backend's binaries, served beside the module (single-threaded: Streamlit's page is not
+# cross-origin isolated, so the threaded one would never load).
+WASM_FILES = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 UPSTREAM = "streamlit-drawable-canvas"
 UPSTREAM_VERSION = "0.13.0"
 # sha256 of each file of the 0.13.0 wheel that we build from (as its RECORD lists them).
@@ -74,6 +84,19 @@ BUNDLE_EDITS = (
         "h.sender = Nh((c) => Ic(h, c), () => h.latest.data?.sendDelayMs ?? Bc)",
     ),
 )
+
+
+def live_edit(module: str) -> Edit:
+    """The canvas hands itself to the live module on every update, once `live` has been asked for."""
+    return Edit(
+        "live reading: the live module is loaded when `live` is set, and told of every update",
+        "Vc(o, t, i), () => {",
+        f'Vc(o, t, i), (t.live || o.liveReader) && import("./{module}").then((m) => {{\n'
+        "    o.liveReader = !0, m.attach(o, t);\n"
+        '  }).catch((l) => console.warn("Live reading is off:", l)), () => {',
+    )
+
+
 STYLE_EDITS = (
     Edit(
         "the hidden toolbar lets pointer and touch events through to the canvas",
@@ -101,7 +124,7 @@ PYTHON_EDITS = (
     Edit(
         "say what this file is",
         "from __future__ import annotations\n",
-        '"""mnist-drawable-canvas: streamlit-drawable-canvas 0.13.0 (MIT, LICENSE) with `send_delay_ms`.\n\n'
+        '"""mnist-drawable-canvas: streamlit-drawable-canvas 0.13.0 (MIT, LICENSE) with `send_delay_ms` and `live`.\n\n'
         "Built by components/drawable_canvas/build.py from the released package; edit that script, not this file.\n"
         '"""\n\nfrom __future__ import annotations\n',
     ),
@@ -118,7 +141,7 @@ PYTHON_EDITS = (
     Edit(
         "the new argument",
         '    label: str = "",\n) -> CanvasResult:',
-        '    label: str = "",\n    send_delay_ms: int = 0,\n) -> CanvasResult:',
+        '    label: str = "",\n    send_delay_ms: int = 0,\n    live: str | None = None,\n) -> CanvasResult:',
     ),
     Edit(
         "its documentation",
@@ -127,6 +150,10 @@ PYTHON_EDITS = (
         "        Milliseconds between the pen lifting and the drawing being sent to\n"
         "        Streamlit; a later change within that time restarts the wait.\n"
         "        Defaults to 0: sent at once. (streamlit-drawable-canvas waits 200.)\n"
+        "    live: str | None\n"
+        "        The URL of a live-reading manifest (mnist_app.training.browser_weights):\n"
+        "        the networks it names read the drawing in the browser while the pen\n"
+        "        moves, shown in a strip under the canvas. None (default): off.\n"
         "\n    Returns\n    -------\n    result: CanvasResult",
     ),
     Edit(
@@ -139,7 +166,7 @@ PYTHON_EDITS = (
     Edit(
         "passed to the browser",
         '        "label": label,\n    }',
-        '        "label": label,\n        "sendDelayMs": send_delay_ms,\n    }',
+        '        "label": label,\n        "sendDelayMs": send_delay_ms,\n        "live": {"manifest": live} if live else None,\n    }',
     ),
 )
 
@@ -177,11 +204,34 @@ def upstream_files() -> dict[str, bytes]:
     return contents
 
 
+def live_files() -> dict[str, bytes]:
+    """The live module bundled by esbuild (live-<sha>.js) and the WebAssembly binaries it loads."""
+    modules = LIVE / "node_modules"
+    if not (modules / ".bin" / "esbuild").exists():
+        raise SystemExit(f"{modules} is missing: run `npm ci --prefix {LIVE}` (make canvas does)")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "live.js"
+        subprocess.run(
+            [str(modules / ".bin" / "esbuild"), "src/live.js", "--bundle", "--format=esm", "--minify",
+             "--target=es2020", "--legal-comments=eof", "--log-level=warning", f"--outfile={out}"],
+            cwd=LIVE, check=True,
+        )  # fmt: skip
+        module = out.read_bytes()
+    files = {f"live-{sha256(module)[:8]}.js": module}
+    for name in WASM_FILES:
+        files[name] = (modules / "@tensorflow" / "tfjs-backend-wasm" / "dist" / name).read_bytes()
+    return files
+
+
 def build() -> dict[str, bytes]:
     """The package's files by path relative to this folder, built from the upstream release."""
     source = upstream_files()
+    live = live_files()
+    live_module = next(name for name in live if name.startswith("live-"))
     bundle = apply(
-        source["streamlit_drawable_canvas/frontend/build/index-ynYgWHmM.js"].decode(), BUNDLE_EDITS, "bundle"
+        source["streamlit_drawable_canvas/frontend/build/index-ynYgWHmM.js"].decode(),
+        (*BUNDLE_EDITS, live_edit(live_module)),
+        "bundle",
     )
     style = apply(source["streamlit_drawable_canvas/frontend/build/index-style.css"].decode(), STYLE_EDITS, "style")
     wrapper = apply(source["streamlit_drawable_canvas/__init__.py"].decode(), PYTHON_EDITS, "__init__.py")
@@ -191,6 +241,7 @@ def build() -> dict[str, bytes]:
         "mnist_drawable_canvas/pyproject.toml": MANIFEST.encode(),
         f"mnist_drawable_canvas/frontend/build/{bundle_name}": bundle.encode(),
         "mnist_drawable_canvas/frontend/build/index-style.css": style.encode(),
+        **{f"mnist_drawable_canvas/frontend/build/{name}": content for name, content in live.items()},
     }
 
 
@@ -221,7 +272,7 @@ def differences() -> list[str]:
 
 def write() -> None:
     built = build()
-    for old in BUILD.glob("index-*.js"):
+    for old in [*BUILD.glob("index-*.js"), *BUILD.glob("live-*.js")]:
         old.unlink()
     for name, content in built.items():
         path = HERE / name

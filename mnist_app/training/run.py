@@ -15,7 +15,7 @@ from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
-from mnist_app.training import calibration, digit_check
+from mnist_app.training import browser_weights, calibration, digit_check
 from mnist_app.training.data import TrainingError, add_extra_drawings, data_card, prepare_data, training_copies
 from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary
 from mnist_app.training.fitting import fit_network, use_two_logical_cpus
@@ -77,8 +77,29 @@ def run(config: TrainConfig) -> list[dict]:
             data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed, letter_renders=renders
         )
         print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
+    export_for_browser(out_dir, data, config.models)
     print(comparison_table(cards))
     return cards
+
+
+def export_for_browser(out_dir: Path, data: dict[str, np.ndarray], trained: tuple[str, ...]) -> Path | None:
+    """After the ANN or the CNN is trained, their weights for live reading in the browser (static/live
+    for models/); returns the folder, or None when not written (the reason is printed: the browser then
+    turns live reading off, since the old weights no longer match the models)."""
+    if not set(browser_weights.LIVE_MODELS) & set(trained):
+        return None
+    missing = [name for name in browser_weights.LIVE_MODELS if not (out_dir / f"{name}.keras").is_file()]
+    if missing:
+        print(f"live reading: weights not exported ({', '.join(missing)}.keras not in {out_dir})")
+        return None
+    folder = browser_weights.live_dir_for(out_dir)
+    try:
+        browser_weights.export(out_dir, folder, data["x_test"], data["y_test"])
+    except browser_weights.ExportError as error:
+        print(f"live reading: weights not exported: {error}")
+        return None
+    print(f"live reading: the ANN's and the CNN's weights for the browser written to {folder}")
+    return folder
 
 
 def _writable_dir(path: Path) -> Path:

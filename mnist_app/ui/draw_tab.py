@@ -15,6 +15,7 @@ import streamlit as st
 from mnist_app.ui import descriptions, timing
 from mnist_app.ui.digit_view import announce, read, show_answers, show_details, show_problems
 from mnist_app.ui.inside_view import show_inside
+from mnist_app.ui.live_reading import live_manifest_url
 from mnist_app.ui.navigation import EXPLORE, LAST_DRAWING, go_to
 from mnist_app.ui.number_view import show_number_reading
 from mnist_app.ui.share_view import show_share
@@ -57,7 +58,7 @@ def _digit_panel() -> bool:
         with controls:  # created first (the pen width is needed to draw), shown below the answers
             pen_width = _controls(default_pen=20)
         with canvas_slot:
-            image = _canvas(pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas")
+            image = _canvas(pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas", live=live_manifest_url())
         reading = read(image, "light")
         with answer_slot:
             announce("" if reading is None else descriptions.announcement(list(reading.predictions.values())))
@@ -105,8 +106,10 @@ def _controls(default_pen: int, key: str = "pen_width", hint: str = DIGIT_HINT) 
     return pen_width
 
 
-def _canvas(pen_width: int, width: int, height: int, key: str) -> np.ndarray | None:
-    """The canvas; returns the drawing as an RGBA array (None when there is none)."""
+def _canvas(pen_width: int, width: int, height: int, key: str, live: str | None = None) -> np.ndarray | None:
+    """The canvas; returns the drawing as an RGBA array (None when there is none).
+
+    `live`: the weights' manifest URL, for live reading in the browser while the pen moves (None: off)."""
     from mnist_drawable_canvas import st_canvas  # registers itself: only inside a running app
 
     result = st_canvas(
@@ -119,6 +122,7 @@ def _canvas(pen_width: int, width: int, height: int, key: str) -> np.ndarray | N
         update_streamlit=True,
         return_image_data=True,
         send_delay_ms=0,  # sent as the pen lifts (the release waited 200 ms for a double-click)
+        live=live,
         # A changed initial drawing makes the canvas reload it: an empty one clears the canvas, and
         # the fixed key keeps the same canvas mounted (no stale canvas to draw on while it swaps).
         initial_drawing={"objects": [], "clears": st.session_state.clears},

@@ -1,4 +1,4 @@
-"""mnist-drawable-canvas: streamlit-drawable-canvas 0.13.0 (MIT, LICENSE) with `send_delay_ms`.
+"""mnist-drawable-canvas: streamlit-drawable-canvas 0.13.0 (MIT, LICENSE) with `send_delay_ms` and `live`.
 
 Built by components/drawable_canvas/build.py from the released package; edit that script, not this file.
 """
@@ -338,6 +338,7 @@ def st_canvas(
     font_size: int = 20,
     label: str = "",
     send_delay_ms: int = 0,
+    live: str | None = None,
 ) -> CanvasResult:
     """Create a drawing canvas in a Streamlit app.
 
@@ -437,6 +438,10 @@ def st_canvas(
         Milliseconds between the pen lifting and the drawing being sent to
         Streamlit; a later change within that time restarts the wait.
         Defaults to 0: sent at once. (streamlit-drawable-canvas waits 200.)
+    live: str | None
+        The URL of a live-reading manifest (mnist_app.training.browser_weights):
+        the networks it names read the drawing in the browser while the pen
+        moves, shown in a strip under the canvas. None (default): off.
 
     Returns
     -------
@@ -509,6 +514,7 @@ def st_canvas(
         "fontSize": font_size,
         "label": label,
         "sendDelayMs": send_delay_ms,
+        "live": {"manifest": live} if live else None,
     }
 
     result = out(

@@ -1,0 +1,125 @@
+// Live reading in the drawing canvas: while the pen moves, at most once per animation frame and only
+// when the ink changed, the finished strokes and the stroke in progress are read by both networks,
+// here in the browser. The canvas bundle imports this module only when the `live` argument is set; if
+// the weights cannot load (or WebAssembly is missing) the strip never appears and nothing else changes.
+import { loadNetworks } from "./networks.js";
+import { preprocess } from "./preprocess.js";
+import { createStrip } from "./strip.js";
+
+export { loadNetworks, preprocess };
+
+const WASM_FOLDER = new URL(".", import.meta.url).href;
+const loading = new Map(); // manifest URL -> Promise of the networks: loaded once per page
+const controllers = new WeakMap(); // canvas state -> its live reader
+
+export const networksFor = (manifestUrl) => {
+  if (!loading.has(manifestUrl)) loading.set(manifestUrl, loadNetworks(manifestUrl, WASM_FOLDER));
+  return loading.get(manifestUrl);
+};
+
+/** Called by the canvas on every update with its state and arguments; idempotent. */
+export function attach(state, data) {
+  let controller = controllers.get(state);
+  if (!controller) {
+    controller = new LiveReader(state);
+    controllers.set(state, controller);
+  }
+  controller.configure(data.live ? new URL(data.live.manifest, window.location.href).href : null);
+}
+
+class LiveReader {
+  constructor(state) {
+    this.state = state;
+    this.networks = null;
+    this.strip = null;
+    this.manifestUrl = null;
+    this.dirty = false;
+    this.scheduled = false;
+    this.penDown = false;
+    this.downAt = null;
+    this.updates = 0;
+    this.scratch = document.createElement("canvas");
+    const mark = () => this.markDirty();
+    state.container.addEventListener("pointerdown", (event) => this.onDown(event), { capture: true });
+    state.container.addEventListener("pointermove", () => this.penDown && mark(), { capture: true });
+    this.onUp = () => {
+      if (!state.container.isConnected) window.removeEventListener("pointerup", this.onUp, true);
+      this.penDown = false; // the stroke is added to the lower canvas and drawn there next: after:render
+    };
+    window.addEventListener("pointerup", this.onUp, true);
+    window.addEventListener("pointercancel", this.onUp, true);
+    state.canvas.on("after:render", mark);
+  }
+
+  configure(manifestUrl) {
+    if (manifestUrl === this.manifestUrl) return;
+    this.manifestUrl = manifestUrl;
+    if (!manifestUrl) {
+      this.networks = null;
+      this.strip?.root.remove();
+      this.strip = null;
+      return;
+    }
+    networksFor(manifestUrl).then(
+      (networks) => {
+        if (this.manifestUrl !== manifestUrl) return;
+        this.networks = networks;
+        this.strip ??= createStrip(this.state.container, Object.keys(networks.models));
+        this.strip.strip.dataset.backend = "wasm";
+        this.markDirty();
+      },
+      (error) => console.warn("Live reading is off:", error.message ?? error),
+    );
+  }
+
+  onDown(event) {
+    if (event.button > 0) return;
+    this.penDown = true;
+    this.downAt ??= performance.now();
+    this.markDirty();
+  }
+
+  markDirty() {
+    this.dirty = true;
+    if (this.scheduled || !this.networks) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      if (this.dirty) this.read();
+    });
+  }
+
+  read() {
+    this.dirty = false;
+    const started = performance.now();
+    const input = preprocess(this.composite());
+    const strip = this.strip.strip;
+    if (input === null) {
+      if (!this.penDown) this.downAt = null; // a new drawing starts with the next touch
+      delete strip.dataset.firstMs;
+      this.strip.show(null, "empty");
+      return;
+    }
+    const answers = this.networks.predict([input]);
+    const probabilities = Object.fromEntries(Object.entries(answers).map(([name, rows]) => [name, Array.from(rows[0])]));
+    this.strip.show(probabilities, this.penDown ? "drawing" : "up");
+    this.updates += 1;
+    const now = performance.now();
+    strip.dataset.updates = String(this.updates);
+    strip.dataset.readMs = (now - started).toFixed(1);
+    if (this.downAt !== null && strip.dataset.firstMs === undefined) strip.dataset.firstMs = (now - this.downAt).toFixed(1);
+    strip.liveInput = input; // for the tests: the 28x28 image the networks just read
+  }
+
+  // The finished strokes (lower canvas) and the one in progress (Fabric draws it on the upper canvas).
+  composite() {
+    const { lowerCanvasEl: lower, upperCanvasEl: upper } = this.state.canvas;
+    const { width, height } = lower;
+    if (this.scratch.width !== width || this.scratch.height !== height) Object.assign(this.scratch, { width, height });
+    const context = this.scratch.getContext("2d", { willReadFrequently: true });
+    context.clearRect(0, 0, width, height);
+    context.drawImage(lower, 0, 0);
+    context.drawImage(upper, 0, 0, width, height);
+    return context.getImageData(0, 0, width, height);
+  }
+}
