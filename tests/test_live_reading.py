@@ -16,7 +16,8 @@ from mnist_app.reading.preprocess import preprocess
 from mnist_app.serving.model_files import load_model
 from mnist_app.serving.networks import ensemble_members
 from mnist_app.training import browser_weights
-from mnist_app.training.browser_weights import ExportError, export, forward, model_networks, read_networks
+from mnist_app.training.browser_weights import export, read_networks
+from mnist_app.training.web_networks import ExportError, forward, model_networks
 from mnist_app.ui.live_reading import manifest_version
 from tools.browser import ARTIFACTS, canvas, draw_strokes, launch, running_app, touch_strokes, wait_for_metrics
 from tools.live_reading import browser_preprocess, browser_probabilities, import_module, live_digits, strip, strip_input
@@ -158,10 +159,13 @@ def test_the_strip_reads_while_the_pen_moves_and_a_1_becomes_a_7(page):
     page.mouse.move(box["x"] + up[0][0], box["y"] + up[0][1])
     page.mouse.down()
     seen = []
-    for x, y in up + bar:
+    component = page.locator(".dc-root").first  # the canvas and its strip, for the README's strip of frames
+    for index, (x, y) in enumerate(up + bar):
         page.mouse.move(box["x"] + x, box["y"] + y)
         page.wait_for_timeout(40)  # a slow hand: several frames per point
         seen.append((strip(page).get_attribute("data-state"), live_digits(page)["CNN"]))
+        if index in (8, len(up) - 1, len(up) + 5, len(up + bar) - 1):
+            component.screenshot(path=str(ARTIFACTS / f"live-stroke-{index:02d}.png"))
     assert seen[len(up) - 1] == ("drawing", "1"), seen  # the pen is still down
     assert seen[-1] == ("drawing", "7"), seen
     page.mouse.up()

@@ -43,7 +43,6 @@ class LiveReader {
     state.container.addEventListener("pointerdown", (event) => this.onDown(event), { capture: true });
     state.container.addEventListener("pointermove", () => this.penDown && mark(), { capture: true });
     this.onUp = () => {
-      if (!state.container.isConnected) window.removeEventListener("pointerup", this.onUp, true);
       this.penDown = false; // the stroke is added to the lower canvas and drawn there next: after:render
     };
     window.addEventListener("pointerup", this.onUp, true);
@@ -89,8 +88,27 @@ class LiveReader {
     });
   }
 
+  // Gone when Streamlit unmounts the canvas (its Fabric canvas disposed): stop listening then.
+  alive() {
+    if (this.state.container.isConnected && this.state.canvas.lowerCanvasEl) return true;
+    window.removeEventListener("pointerup", this.onUp, true);
+    window.removeEventListener("pointercancel", this.onUp, true);
+    return false;
+  }
+
   read() {
     this.dirty = false;
+    if (!this.alive()) return;
+    try {
+      this.readNow();
+    } catch (error) {
+      // Live reading must never break the canvas: it stops, and the server's answers go on as without it.
+      console.warn("Live reading stopped:", error);
+      this.configure(null);
+    }
+  }
+
+  readNow() {
     const started = performance.now();
     const input = preprocess(this.composite());
     const strip = this.strip.strip;

@@ -3,8 +3,8 @@
 
 const STYLE = `
 .live-strip{display:flex;gap:12px;align-items:flex-end;margin-top:6px;font-family:"Source Sans Pro",sans-serif;color:#111418;
-  min-height:64px;transition:opacity .2s}
-.live-strip[data-state="up"]{opacity:.55}
+  min-height:64px}
+
 .live-model{display:flex;align-items:flex-end;gap:6px;flex:1}
 .live-name{font-size:12px;line-height:1;writing-mode:vertical-rl;transform:rotate(180deg);color:#4b5160}
 .live-digit{font-size:34px;font-weight:600;line-height:1;min-width:22px;text-align:center}
