@@ -49,6 +49,7 @@ canvas: $(STAMPS)/dev $(STAMPS)/live-npm
 
 bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.bench
+	$(PY) -m tools.live_bench
 	$(PY) -m tools.room_refresh
 
 # Browsers first (20 and 40 Chromium sessions), then capacity without browsers: Locust users speaking

@@ -46,3 +46,21 @@ def test_room_refresh_times_each_part_on_a_filled_database(tmp_path):
     figures = room_refresh.measure(f"sqlite:///{tmp_path / 'room.db'}", 500)
     assert set(figures) == {"counts", "held_back_count", "gallery", "refresh"}
     assert all(value > 0 for value in figures.values())
+
+
+def test_live_benchmark_summary_counts_agreement_per_model_and_input():
+    from tools import live_bench
+
+    def row(live: dict, server: dict, touch: bool) -> dict:
+        return {"digit": 1, "pen": 20, "slant": 0.0, "touch": touch, "live": live, "server": server}
+
+    same, ann_differs = {"ANN": "7", "CNN": "7"}, {"ANN": "1", "CNN": "7"}
+    drawings = [row(same, same, False), row(ann_differs, same, False), row(same, same, True), row(same, same, True)]
+    loads = {"on": [1.0, 1.2, 1.1], "blocked": [0.9, 1.0, 1.1], "strip": [1.3, 1.4, 1.5]}
+    strokes = [{"first_ms": 40.0, "per_second": 30.0}, {"first_ms": None, "per_second": 20.0}]
+    summary = live_bench.summarise(loads, strokes, drawings)
+    assert summary["agreement_percent"] == {"both": 75.0, "ANN": 75.0, "CNN": 100.0, "mouse": 50.0, "touch": 100.0}
+    assert summary["page_load_s"] == {"on": 1.1, "blocked": 1.0, "strip": 1.4}
+    assert summary["first_live_ms"] == 40.0 and summary["updates_per_second"] == 25.0
+    assert summary["disagreements"] == [drawings[1]]
+    assert "| 75.0 % (ANN 75.0 %, CNN 100.0 %) |" in live_bench.markdown(summary)

@@ -2,7 +2,8 @@
 
 Measures, on one app server: page load with live reading and with its module and weights blocked; the
 time from the pen touching to the first live answer; live updates per second during a slow stroke;
-and how often the live digits at pen-up equal the server's, over the synthetic strokes at pen widths
+and how often the live digits at pen-up equal the server's likeliest digits (its final answer, "not
+sure" ones included), over the synthetic strokes at pen widths
 8, 20 and 36, with the mouse on a desktop page and with a finger on a phone page. Writes
 benchmarks/live.json and the README's live-reading table.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from mnist_app.config import LIVE_WEIGHTS_DIR, ROOT
 from tools import browser
-from tools.live_reading import live_digits, strip
+from tools.live_reading import live_digits, server_top_digits, strip
 from tools.report import README, replace_section
 from tools.synthetic_drawings import canvas_points
 
@@ -78,15 +79,15 @@ def slow_stroke(page: object, points: list[tuple[float, float]], pause_ms: float
 
 
 def set_pen_width(page: object, width: int) -> None:
-    """The Pen width slider, moved with the keyboard (Home is 4 px, each arrow 1 px)."""
+    """The Pen width slider (a range input), moved with the keyboard: Home is 4 px, each arrow 1 px."""
     slider = page.get_by_role("slider", name="Pen width")
     slider.focus()
     slider.press("Home")
     for _ in range(width - 4):
         slider.press("ArrowRight")
-    page.wait_for_function(
-        "(w) => document.querySelector('[role=slider][aria-valuenow]')?.getAttribute('aria-valuenow') == w", arg=width
-    )
+    deadline = time.monotonic() + 30
+    while slider.input_value() != str(width) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     page.wait_for_timeout(1000)  # the rerun that hands the canvas its new pen
 
 
@@ -97,16 +98,20 @@ def agreement_run(page: object, touch: bool, slants: tuple[float, ...]) -> list[
         set_pen_width(page, pen)
         for slant in slants:
             for digit in range(10):
-                page.get_by_role("button", name="Clear").click()
+                clear = page.get_by_role("button", name="Clear")
+                clear.tap() if touch else clear.click()
                 page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
+                browser.canvas(page).scroll_into_view_if_needed()  # Clear is below it: back up to the canvas
                 strokes = canvas_points(digit, size=190, left=45, top=50, slant=slant)
                 (browser.touch_strokes if touch else browser.draw_strokes)(page, strokes)
-                server = browser.wait_for_any_metric(page, timeout=30)
+                server = server_top_digits(page)
                 page.locator('.live-strip[data-state="up"]').wait_for(timeout=10_000)
                 page.wait_for_timeout(100)
                 live = live_digits(page)
                 results.append({"digit": digit, "pen": pen, "slant": slant, "touch": touch, "server": server,
                                 "live": live})  # fmt: skip
+                print(f"{'finger' if touch else 'mouse'} pen {pen} slant {slant}: {digit} read {server}, live {live}",
+                      flush=True)  # fmt: skip
     return results
 
 

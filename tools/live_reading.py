@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,3 +82,23 @@ def strip_input(page: Page) -> np.ndarray | None:
     """The 28x28 image the strip's networks read last (None before any reading)."""
     values = strip(page).evaluate("(element) => element.liveInput ? Array.from(element.liveInput) : null")
     return None if values is None else np.asarray(values, np.float32).reshape(28, 28)
+
+
+SAID = re.compile(r"(ANN|CNN): (?:(\d),|not sure; likeliest (\d))")
+
+
+def server_top_digits(page: Page, settle_ms: float = 800, timeout: float = 15) -> dict[str, str]:
+    """Each model's likeliest digit in the server's final answer ("not sure" answers included), read
+    from the page's live region once its words have stayed the same for `settle_ms` (a drawing of
+    several strokes is answered after each one)."""
+    region = page.locator('[role="status"]').first
+    deadline = time.monotonic() + timeout
+    words, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = region.inner_text()
+        if now != words:
+            words, since = now, time.monotonic()
+        elif words and (time.monotonic() - since) * 1000 >= settle_ms:
+            break
+        page.wait_for_timeout(100)
+    return {name: sure or likeliest for name, sure, likeliest in SAID.findall(words or "")}

@@ -10,11 +10,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.reader import read_number
 from tools.degrade import _paper
 from tools.synthetic_drawings import canvas_points
 
 HEIGHT = 100  # a pasted digit's height in pixels, before the +-20 % size change
+PIXELS_PER_MNIST_PIXEL = HEIGHT / 20  # an MNIST digit is about 20 px tall in its 28x28 field
+TOUCHING_GAPS = (-4, 2)  # neighbours' gaps in MNIST pixels for the touching set: overlapping to just apart
 
 
 def pasted_number(
@@ -42,6 +45,62 @@ def pasted_number(
     touching = any(_touch(a, b) for a, b in zip(layers, layers[1:], strict=False))
     image = _paper(ink, rng, jpeg=75) if photo else ink
     return image, "".join(str(y_test[i]) for i in picks), touching
+
+
+def touching_number(
+    x_test: np.ndarray, y_test: np.ndarray, rng: np.random.Generator, count: int, photo: bool = False, tries: int = 50
+) -> tuple[np.ndarray, str]:
+    """A number whose neighbours touch or overlap somewhere (gaps -4 to 2 px at MNIST's scale)."""
+    low, high = (round(g * PIXELS_PER_MNIST_PIXEL) for g in TOUCHING_GAPS)
+    for _ in range(tries):
+        image, truth, touching = pasted_number(x_test, y_test, rng, count, (low, high + 1), photo)
+        if touching:
+            return image, truth
+    raise RuntimeError(f"no touching {count}-digit number in {tries} tries")
+
+
+def digit_errors(truth: str, read: str) -> tuple[int, int, int]:
+    """(digits read right, dropped, added) by the best alignment of `read` to `truth` (edit distance)."""
+    rows, cols = len(truth) + 1, len(read) + 1
+    cost = np.zeros((rows, cols), int)
+    cost[:, 0], cost[0, :] = range(rows), range(cols)
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1, cost[i - 1, j - 1] + (truth[i - 1] != read[j - 1]))
+    i, j, right, dropped, added = len(truth), len(read), 0, 0, 0
+    while i or j:
+        if i and j and cost[i, j] == cost[i - 1, j - 1] + (truth[i - 1] != read[j - 1]):
+            right += truth[i - 1] == read[j - 1]
+            i, j = i - 1, j - 1
+        elif i and cost[i, j] == cost[i - 1, j] + 1:
+            dropped, i = dropped + 1, i - 1
+        else:
+            added, j = added + 1, j - 1
+    return right, dropped, added
+
+
+def touching_rates(
+    predictors: dict,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    seed: int,
+    photo: bool,
+    numbers: int,
+    lengths: tuple[int, int],
+    check: DigitCheck | None = None,
+) -> dict:
+    """The CNN on touching numbers of `lengths` digits: exact numbers, per-digit accuracy, drops and additions."""
+    rng = np.random.default_rng(seed)
+    exact = right = dropped = added = total = 0
+    for _ in range(numbers):
+        image, truth = touching_number(x_test, y_test, rng, int(rng.integers(lengths[0], lengths[1] + 1)), photo)
+        reading = read_number(image, {"cnn": predictors["cnn"]}, check)
+        read = reading.number("cnn") if reading else ""
+        exact += read == truth
+        r, d, a = digit_errors(truth, read)
+        right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
+    return {"numbers": numbers, "exact": round(exact / numbers, 4), "digits": total,
+            "digit_accuracy": round(right / total, 4), "dropped": dropped, "added": added}  # fmt: skip
 
 
 def _tight(digit: np.ndarray) -> np.ndarray:
@@ -79,6 +138,7 @@ def exact_rate(
     photo: bool,
     numbers: int,
     gaps: tuple[tuple[int, int], ...] = ((3, 16), (0, 3), (-2, 1)),
+    check: DigitCheck | None = None,
 ) -> tuple[float, float, int, int]:
     """Whole-number exact accuracy of the CNN, for numbers whose digits are apart and those that touch."""
     rng = np.random.default_rng(seed)
@@ -88,7 +148,7 @@ def exact_rate(
         image, truth, touching = pasted_number(
             x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
         )
-        reading = read_number(image, {"cnn": predictors["cnn"]})
+        reading = read_number(image, {"cnn": predictors["cnn"]}, check)
         right[touching] += reading is not None and reading.number("cnn") == truth
         total[touching] += 1
     return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]

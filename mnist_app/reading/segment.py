@@ -2,49 +2,37 @@
 
 The pipeline, each step a small function:
 1. `preprocess.ink_map`: ink intensity in [0, 1] (polarity, transparency, photo background);
-2. `components`: connected parts of the ink (8-connected), with their boxes and ink mass;
+2. `parts.components`: connected parts of the ink (8-connected), with their boxes and ink mass;
 3. `drop_specks`: parts holding a tiny share of the ink are dirt, not digits;
 4. `merge_parts`: parts that overlap horizontally are one digit (a 5's detached flag, a 4 or 7
    drawn in two strokes, a dot of ink); judged by overlap and size, never by fixed slots;
    `drop_strays` then leaves out merged parts far lighter than a typical digit that are faint or
    not read as a confident digit (a thin "1" in its neighbours' ink is neither, and stays);
    whatever is left out is returned with its place and why (`Ignored`), for the page to say so;
-5. `split_wide`: a part much wider than a digit is touching digits, cut where the ink's column
-   profile is thinnest (or, given a scorer, where the pieces read most confidently);
+5. `touching.split_wide`: a part much wider than a digit holds touching digits: over-segmented at
+   the ink's valleys, and cut where the pieces read most confidently (given a scorer);
 6. each digit's own ink goes through the single-digit pipeline (stroke, fit 20 px, centre).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-from mnist_app.reading.ink import EIGHT_CONNECTED, Polarity, ink_map
-from mnist_app.reading.preprocess import preprocess_ink
+from mnist_app.reading.ink import Polarity, ink_map
+from mnist_app.reading.parts import Box, Part, Scorer, components, join, part_input
+from mnist_app.reading.touching import split_wide
 
-INK_LEVEL = 0.2  # an ink-map pixel above this is ink, for finding parts
 SPECK_SHARE = 0.03  # a part with less ink than this share of the heaviest part is a speck...
 SPECK_HEIGHT = 0.25  # ...unless it is taller than this share of the tallest part (a thin "1")
 OVERLAP_TO_MERGE = 0.5  # horizontal overlap, as a share of the narrower part, that makes one digit
 SMALL_PART = 0.35  # a part lower than this share of the typical height is a fragment (a flag, a dot)
 NEAR_GAP = 0.25  # ...and joins the nearest digit within this many typical heights
-WIDE_RATIO = 1.3  # a part wider than this many typical heights may hold touching digits
-KEEP_WHOLE_BIAS = 0.3  # log-confidence bonus for leaving a part uncut: cut only when clearly better
-DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
-CUT_WINDOW = 0.3  # cuts are searched within this share of a digit width around the even split
 STRAY_SHARE = 0.15  # a merged part with less ink than this share of the median part...
 FAINT_SHARE = 0.6  # ...with ink fainter than this share of the median part's is a stray mark...
 STRAY_CONFIDENCE = 0.8  # ...and so is one the judging model reads with less confidence than this...
 STRAY_HEIGHT = 0.6  # ...or one lower than this share of the median part's height (a 1 is as tall as its neighbours)
-PEAK_PERCENTILE = 90  # a part's ink level: this percentile of its ink values (its strokes' cores)
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels of the given image
-
-# Reads candidate digits (a list of 28x28 inputs) and says how confidently, each in [0, 1].
-Scorer = Callable[[list[np.ndarray]], list[float]]
 
 
 @dataclass(frozen=True)
@@ -70,25 +58,6 @@ class Segmentation:
     ignored: list[Ignored]  # left to right
 
 
-@dataclass(eq=False)  # parts are compared by identity, never by their arrays
-class _Part:
-    mask: np.ndarray  # bool, full ink-map size: this part's pixels
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    mass: float
-    level: float  # how dark its ink is (PEAK_PERCENTILE of its ink values)
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-
 def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | None = None) -> list[Digit]:
     """The digits of a handwritten number, left to right; [] when there is no ink."""
     return segment(image, polarity, scorer).digits
@@ -108,7 +77,7 @@ def segment(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | Non
     scale = (np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1])
     digits = []
     for part in sorted(parts, key=_centre):
-        model_input = preprocess_ink(np.where(part.mask, ink, 0.0).astype(np.float32))
+        model_input = part_input(part, ink)
         if model_input is not None:
             digits.append(Digit(_box(part, scale), model_input))
     left_out = [(p, "speck") for p in specks] + [(p, "small mark") for p in small] + strays
@@ -116,11 +85,11 @@ def segment(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | Non
     return Segmentation(digits, ignored)
 
 
-def _centre(part: _Part) -> float:
+def _centre(part: Part) -> float:
     return (part.x0 + part.x1) / 2
 
 
-def _box(part: _Part, scale: tuple[float, float]) -> Box:
+def _box(part: Part, scale: tuple[float, float]) -> Box:
     """The part's box in the given image's pixels (the ink map may be smaller)."""
     scale_y, scale_x = scale
     return (
@@ -131,35 +100,17 @@ def _box(part: _Part, scale: tuple[float, float]) -> Box:
     )
 
 
-# --- 2. parts ----------------------------------------------------------------------------------
-
-
-def components(ink: np.ndarray) -> list[_Part]:
-    """8-connected parts of the ink, top to bottom by their first pixel, with their boxes and ink mass."""
-    labels, count = ndimage.label(ink > INK_LEVEL, structure=EIGHT_CONNECTED)
-    masses = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)
-    parts = []
-    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
-        mask = labels == label
-        parts.append(_Part(mask, cols.start, rows.start, cols.stop, rows.stop, float(masses[label]), _level(ink, mask)))
-    return parts
-
-
-def _level(ink: np.ndarray, mask: np.ndarray) -> float:
-    return float(np.percentile(ink[mask], PEAK_PERCENTILE)) if mask.any() else 0.0
-
-
 # --- 3. specks ---------------------------------------------------------------------------------
 
 
-def drop_specks(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+def drop_specks(parts: list[Part]) -> tuple[list[Part], list[Part]]:
     """Leave out parts with a tiny share of the ink that are also short (dust, a pen tap): (kept, left out)."""
     if not parts:
         return [], []
     heaviest = max(part.mass for part in parts)
     tallest = max(part.height for part in parts)
 
-    def is_speck(part: _Part) -> bool:
+    def is_speck(part: Part) -> bool:
         return part.mass < SPECK_SHARE * heaviest and part.height < SPECK_HEIGHT * tallest
 
     return [p for p in parts if not is_speck(p)], [p for p in parts if is_speck(p)]
@@ -168,7 +119,7 @@ def drop_specks(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
 # --- 4. merge ----------------------------------------------------------------------------------
 
 
-def merge_parts(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+def merge_parts(parts: list[Part]) -> tuple[list[Part], list[Part]]:
     """Join parts of one digit: those overlapping horizontally, and small fragments near a digit.
     Returns the digits' parts and the small parts too far from any digit to join one."""
     parts = sorted(parts, key=lambda p: p.x0)
@@ -178,7 +129,7 @@ def merge_parts(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
         for i in range(len(parts)):
             for j in range(i + 1, len(parts)):
                 if _overlap_share(parts[i], parts[j]) >= OVERLAP_TO_MERGE:
-                    parts[i] = _join(parts[i], parts.pop(j))
+                    parts[i] = join(parts[i], parts.pop(j))
                     changed = True
                     break
             if changed:
@@ -186,7 +137,7 @@ def merge_parts(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
     return _attach_fragments(parts)
 
 
-def drop_strays(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None = None) -> tuple[list[_Part], list[_Part]]:
+def drop_strays(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None) -> tuple[list[Part], list[Part]]:
     """Leave out parts far lighter than the typical digit that are either faint, or not read as a
     confident digit of full height (a faint line, a smudge, a broken-off bit of stroke). Returns the
     parts kept, and those left out with why: "faint mark", or "stray mark" (not faint, but too short
@@ -212,22 +163,22 @@ def drop_strays(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None = Non
     return [p for p in parts if all(p is not out for out, _ in left_out)], left_out
 
 
-def _confident(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None) -> list[bool]:
+def _confident(parts: list[Part], ink: np.ndarray, scorer: Scorer | None) -> list[bool]:
     """Whether the scorer reads each part as a digit with at least STRAY_CONFIDENCE (all True without one)."""
     if scorer is None or not parts:
         return [True] * len(parts)
-    inputs = [preprocess_ink(np.where(p.mask, ink, 0.0).astype(np.float32)) for p in parts]
+    inputs = [part_input(p, ink) for p in parts]
     readable = [x for x in inputs if x is not None]
-    scores = iter(scorer(readable) if readable else [])
+    scores = iter(scorer(readable)[0].max(axis=1) if readable else [])
     return [x is not None and next(scores) >= STRAY_CONFIDENCE for x in inputs]
 
 
-def _overlap_share(a: _Part, b: _Part) -> float:
+def _overlap_share(a: Part, b: Part) -> float:
     overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
     return max(overlap, 0) / max(min(a.width, b.width), 1)
 
 
-def _attach_fragments(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
+def _attach_fragments(parts: list[Part]) -> tuple[list[Part], list[Part]]:
     """A part much lower than the others (a detached flag or dot) joins the nearest digit if it is close.
     Returns the digits and the small parts left out (a dash or a stray mark far from any digit)."""
     if len(parts) < 2:
@@ -243,81 +194,7 @@ def _attach_fragments(parts: list[_Part]) -> tuple[list[_Part], list[_Part]]:
         overlaps = [min(d.x1, fragment.x1) - max(d.x0, fragment.x0) for d in digits]
         nearest = int(np.argmax(overlaps))
         if overlaps[nearest] >= -NEAR_GAP * typical:
-            digits[nearest] = _join(digits[nearest], fragment)
+            digits[nearest] = join(digits[nearest], fragment)
         else:
             left_out.append(fragment)
     return sorted(digits, key=lambda p: p.x0), left_out
-
-
-def _join(a: _Part, b: _Part) -> _Part:
-    box = (min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
-    level = (a.level * a.mass + b.level * b.mass) / max(a.mass + b.mass, 1e-9)  # the heavier part's ink counts more
-    return _Part(a.mask | b.mask, *box, a.mass + b.mass, level)
-
-
-# --- 5. split ----------------------------------------------------------------------------------
-
-
-def split_wide(parts: list[_Part], ink: np.ndarray, scorer: Scorer | None = None) -> list[_Part]:
-    """Cut parts that are much wider than a digit into touching digits."""
-    typical = float(np.median([part.height for part in parts]))
-    out = []
-    for part in parts:
-        if part.width <= WIDE_RATIO * max(part.height, typical * 0.8):
-            out.append(part)
-            continue
-        pieces = max(2, round(part.width / (DIGIT_ASPECT * max(part.height, 1))))
-        out.extend(_best_split(part, ink, pieces, scorer))
-    return out
-
-
-def _best_split(part: _Part, ink: np.ndarray, pieces: int, scorer: Scorer | None) -> list[_Part]:
-    """Cut at the thinnest ink column near each even split; with a scorer, keep the most confident option.
-
-    The scorer also sees the part uncut, and two-way cuts at several columns around the middle:
-    touching digits rarely meet exactly where the ink is thinnest.
-    """
-    options = [_cut(part, ink, _thinnest_cuts(part, ink, n)) for n in range(2, pieces + 1)]
-    if scorer is None:
-        return options[-1]
-    step = max(1, part.width // 24)
-    low, high = int(part.width * (0.5 - CUT_WINDOW)), int(part.width * (0.5 + CUT_WINDOW))
-    options += [_cut(part, ink, [part.x0 + column]) for column in range(low, high + 1, step)]
-    candidates = [[part], *options]
-    inputs = [[preprocess_ink(np.where(piece.mask, ink, 0.0).astype(np.float32)) for piece in c] for c in candidates]
-    usable = [i for i, images in enumerate(inputs) if images and all(x is not None for x in images)]
-    confidences = scorer([x for i in usable for x in inputs[i]])  # one batch for every option
-    scores, offset = {}, 0
-    for i in usable:
-        count = len(inputs[i])
-        scores[i] = float(np.mean(np.log(np.clip(confidences[offset : offset + count], 1e-6, 1.0))))
-        offset += count
-    if 0 in scores:
-        scores[0] += KEEP_WHOLE_BIAS
-    return candidates[max(scores, key=scores.get)] if scores else [part]
-
-
-def _thinnest_cuts(part: _Part, ink: np.ndarray, pieces: int) -> list[int]:
-    """Columns (in image coordinates) where the ink is thinnest near each of the even cut positions."""
-    profile = np.where(part.mask, ink, 0.0)[:, part.x0 : part.x1].sum(axis=0)
-    step = part.width / pieces
-    window = max(1, int(CUT_WINDOW * step))
-    cuts = []
-    for k in range(1, pieces):
-        centre = int(round(k * step))
-        low, high = max(1, centre - window), min(part.width - 1, centre + window)
-        cuts.append(part.x0 + low + int(np.argmin(profile[low:high])) if high > low else part.x0 + centre)
-    return cuts
-
-
-def _cut(part: _Part, ink: np.ndarray, cuts: list[int]) -> list[_Part]:
-    pieces = []
-    edges = [part.x0, *cuts, part.x1]
-    for left, right in zip(edges[:-1], edges[1:], strict=True):
-        mask = np.zeros_like(part.mask)
-        mask[:, left:right] = part.mask[:, left:right]
-        ys = np.nonzero(mask.any(axis=1))[0]
-        if ys.size == 0:
-            continue
-        pieces.append(_Part(mask, left, int(ys[0]), right, int(ys[-1]) + 1, float(ink[mask].sum()), _level(ink, mask)))
-    return pieces

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_app.reading.parts import Scorer
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
-from mnist_app.reading.segment import Digit, Ignored, Scorer, segment
+from mnist_app.reading.segment import Digit, Ignored, segment
 from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.prediction import Prediction
 
@@ -103,7 +104,7 @@ def read_number(
     if image is None:
         return None
     referee = predictors.get(judge) or next(iter(predictors.values()), None)
-    segmentation = segment(image, polarity, scorer_for(referee) if referee else None)
+    segmentation = segment(image, polarity, scorer_for(referee, check) if referee else None)
     digits = segmentation.digits
     if not digits:
         return None
@@ -123,11 +124,16 @@ def read_number(
     return NumberReading(digits, predictions, unusual, segmentation.ignored)
 
 
-def scorer_for(predictor: Predictor) -> Scorer:
-    """How confidently `predictor` reads candidate digits: used to choose where touching digits split."""
+def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:
+    """How `predictor` reads candidate digits, and whether the digit check finds each typical of its
+    answer: used to leave out stray marks and to choose where touching digits split."""
 
-    def score(images: list[np.ndarray]) -> list[float]:
-        return predictor.predict_batch(np.stack(images)).max(axis=1).tolist()
+    def score(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        probabilities = predictor.predict_batch(np.stack(images))
+        if check is None:
+            return probabilities, np.ones(len(images), bool)
+        typical = [check.is_typical(x, int(p.argmax())) for x, p in zip(images, probabilities, strict=True)]
+        return probabilities, np.asarray(typical, bool)
 
     return score
 

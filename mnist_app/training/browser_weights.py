@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from mnist_app.atomic_files import write_json
-from mnist_app.config import LIVE_WEIGHTS_DIR, MODELS_DIR
+from mnist_app.config import CONFIDENCE_THRESHOLD, LIVE_WEIGHTS_DIR, MODELS_DIR
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.model_files import load_model, read_card
 from mnist_app.serving.networks import ensemble_members
@@ -156,7 +156,7 @@ def export(models_dir: Path, out_dir: Path, x_test: np.ndarray, y_test: np.ndarr
             "networks": described,
         }
         files[weights_name] = content
-    manifest = {"format": FORMAT, "input": [28, 28, 1], "models": models}
+    manifest = {"format": FORMAT, "input": [28, 28, 1], "not_sure_below": CONFIDENCE_THRESHOLD, "models": models}
     _write(Path(out_dir), manifest, files)
     return manifest
 

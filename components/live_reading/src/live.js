@@ -63,7 +63,7 @@ class LiveReader {
       (networks) => {
         if (this.manifestUrl !== manifestUrl) return;
         this.networks = networks;
-        this.strip ??= createStrip(this.state.container, Object.keys(networks.models));
+        this.strip ??= createStrip(this.state.container, Object.keys(networks.models), networks.manifest.not_sure_below);
         this.strip.strip.dataset.backend = "wasm";
         this.markDirty();
       },

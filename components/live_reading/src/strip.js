@@ -7,7 +7,8 @@ const STYLE = `
 
 .live-model{display:flex;align-items:flex-end;gap:6px;flex:1}
 .live-name{font-size:12px;line-height:1;writing-mode:vertical-rl;transform:rotate(180deg);color:#4b5160}
-.live-digit{font-size:34px;font-weight:600;line-height:1;min-width:22px;text-align:center}
+.live-digit{font-size:34px;font-weight:600;line-height:1;min-width:30px;text-align:center}
+.live-unsure{font-size:18px;font-weight:400}
 .live-bars{display:grid;grid-template-columns:repeat(10,1fr);gap:2px;align-items:end;flex:1;height:44px}
 .live-bar{display:flex;flex-direction:column;justify-content:flex-end;height:100%}
 .live-fill{background:#9aa0aa;min-height:1px;border-radius:1px 1px 0 0}
@@ -16,8 +17,9 @@ const STYLE = `
 .live-note{font-size:11px;color:#4b5160;margin-top:2px}
 `;
 
-/** The strip's element and a function that shows one reading (null: nothing drawn). */
-export function createStrip(container, names) {
+/** The strip's element and a function that shows one reading (null: nothing drawn). Below `notSureBelow`
+ * a digit is shown with a question mark, as the server's answer says "not sure". */
+export function createStrip(container, names, notSureBelow = 0.8) {
   const root = document.createElement("div");
   root.className = "live-root";
   root.setAttribute("aria-hidden", "true");
@@ -32,6 +34,7 @@ export function createStrip(container, names) {
       const values = probabilities?.[name];
       const top = values ? values.indexOf(Math.max(...values)) : -1;
       part.digit.textContent = top < 0 ? "–" : String(top);
+      if (top >= 0 && values[top] < notSureBelow) part.digit.insertAdjacentHTML("beforeend", '<span class="live-unsure">?</span>');
       strip.dataset[name] = top < 0 ? "" : String(top);
       part.bars.forEach((bar, i) => {
         bar.dataset.top = String(i === top);
