@@ -14,7 +14,7 @@ def test_benchmark_writes_valid_results(tmp_path, loaded_once):
     )
     results = json.loads((tmp_path / "results.json").read_text())
     assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
-            "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms",
+            "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms", "number_ms",
             "server_cpu_ms_per_drawing"} <= set(results)  # fmt: skip
     assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg", "forest"}
     for figures in results["inference_ms"].values():
@@ -23,6 +23,7 @@ def test_benchmark_writes_valid_results(tmp_path, loaded_once):
     assert all(value > 0 for value in results["throughput_images_per_s"].values())
     table = (tmp_path / "results.md").read_text()
     assert "| preprocessing, one 280x280 canvas |" in table
+    assert results["number_ms"]["touching"]["median"] > 0 and "| Number mode: a 6-digit number" in table
 
 
 def test_readme_sections_are_replaced_in_place():

@@ -42,6 +42,7 @@ TARGETS = {  # from the performance issue, for the table
     "browser_digits": "≤ 100 ms",
     "browser_all": "≤ 200 ms",
     "inside": "≤ 30 ms",
+    "number": "≤ 100 ms",
     "first_prediction": "≤ 15 s",
     "first_inside": "≤ 2 s",
     "rss": "≤ 1,500 MB",
@@ -108,6 +109,7 @@ def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int, batch_i
                 predictors[name].predict(steps.final, saliency=name == "cnn")
 
     return {
+        "number_ms": _number_cost(predictors, x_test, max(3, repeats // 10)),
         "inside_ms": _inside_cost(predictors, image, repeats),
         "preprocess_ms": timed(lambda: preprocess(next_canvas(), "light"), repeats),
         "inference_ms": inference,
@@ -124,6 +126,27 @@ def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[
 
     forest = ydf.load_model(str(predictor.path))
     return "YDF's `predict`", lambda: forest.predict({"pixels": image.reshape(1, -1)})
+
+
+def _number_cost(predictors: dict, x_test: np.ndarray, repeats: int) -> dict[str, dict[str, float]] | None:
+    """Reading a 6-digit number as the app does (segment, both shown models, the digit check): drawn from
+    our strokes with digits apart, and MNIST test digits whose neighbours touch (cut by over-segmentation)."""
+    from mnist_app.serving.digit_check import load
+    from mnist_app.serving.reader import read_number
+    from tools.number_images import drawn_number, touching_number
+
+    shown = {name: predictors[name] for name in SHOWN_MODELS if name in predictors}
+    if not shown:
+        return None
+    check = load(MODELS_DIR)
+    rng = np.random.default_rng(6)
+    apart = [drawn_number("".join(map(str, rng.integers(0, 10, 6))), rng) for _ in range(5)]
+    touching = [touching_number(x_test, np.zeros(len(x_test), int), rng, 6)[0] for _ in range(5)]
+    cost = {}
+    for kind, images, polarity in (("apart", apart, "light"), ("touching", touching, "auto")):
+        rotation = itertools.cycle(images)
+        cost[kind] = timed(lambda r=rotation, p=polarity: read_number(next(r), shown, check, p), repeats, warmup=1)
+    return cost
 
 
 def _inside_cost(predictors: dict, image: np.ndarray, repeats: int) -> dict[str, float] | None:
@@ -269,6 +292,7 @@ def markdown(results: dict) -> str:
     lines += [
         f"| one rerun's model work: preprocess + ANN + CNN + saliency | {_pair(results['rerun_model_work_ms'])} "
         f"| {TARGETS['rerun_model_work']} |",
+        *_number_rows(results.get("number_ms")),
         f'| "Inside the networks" when open: both probes + 8 nearest of 60,000 | '
         f"{_pair(results.get('inside_ms') or {})} | {TARGETS['inside']} |",
         f"| server time of one Draw-panel rerun after a stroke | {_pair(results['rerun_server_ms'])} "
@@ -308,6 +332,16 @@ def markdown(results: dict) -> str:
     epochs = ", ".join(f"{n} {v} s" for n, v in results["train_epoch_s"].items())
     lines.append(f"| training, seconds per epoch | {epochs} | |")
     return "\n".join(lines) + "\n"
+
+
+def _number_rows(cost: dict | None) -> list[str]:
+    if not cost:
+        return []
+    return [
+        f"| Number mode: a 6-digit number read by ANN + CNN, digits apart (our strokes) | {_pair(cost['apart'])} "
+        f"| {TARGETS['number']} |",
+        f"| Number mode: a 6-digit number whose MNIST digits touch (over-segmentation) | {_pair(cost['touching'])} | |",
+    ]
 
 
 def _value(figure: float | None) -> str:
