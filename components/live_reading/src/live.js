@@ -78,14 +78,19 @@ class LiveReader {
     this.markDirty();
   }
 
+  // While the pen moves: the next animation frame. Once it has lifted: when the page is idle, so that
+  // the drawing leaves for the server first (a read takes the main thread for ~10-20 ms).
   markDirty() {
     this.dirty = true;
     if (this.scheduled || !this.networks) return;
     this.scheduled = true;
-    requestAnimationFrame(() => {
+    const run = () => {
       this.scheduled = false;
       if (this.dirty) this.read();
-    });
+    };
+    if (this.penDown) requestAnimationFrame(run);
+    else if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 150 });
+    else setTimeout(run, 30);
   }
 
   // Gone when Streamlit unmounts the canvas (its Fabric canvas disposed): stop listening then.
