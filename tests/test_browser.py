@@ -19,6 +19,7 @@ from tools.browser import (
     launch_with,
     log_problems,
     metrics,
+    open_number_mode,
     open_tab,
     running_app,
     touch_strokes,
@@ -251,8 +252,7 @@ def test_a_touch_stroke_that_starts_in_the_top_right_corner_is_kept(server, brow
 
 
 def test_number_mode_reads_a_three_digit_number(page):
-    page.get_by_role("radio", name="A number").click()
-    page.get_by_text("Write a number").wait_for(timeout=30_000)
+    open_number_mode(page)
     strokes = []
     for index, digit in enumerate((2, 4, 7)):
         strokes += canvas_points(digit, size=150, left=60 + index * 190, top=45, slant=0.1)
@@ -278,9 +278,7 @@ def test_number_mode_on_a_phone_with_a_finger(server, browser):
     page = context.new_page()
     page.goto(url)
     canvas(page)
-    page.get_by_role("radio", name="A number").click()
-    page.get_by_text("Write a number").wait_for(timeout=30_000)
-    surface = canvas(page).bounding_box()
+    surface = open_number_mode(page)
     assert surface["width"] <= 390 - 32  # the phone-sized canvas, no sideways scrolling
     strokes = []
     for index, digit in enumerate((3, 0, 5)):

@@ -129,6 +129,19 @@ def canvas(page: Page) -> Locator:
     return surface
 
 
+def open_number_mode(page: Page, timeout: float = 30) -> dict:
+    """Switch the Draw tab to "A number" and wait for its wide canvas (not the 280-px digit canvas it
+    replaces, which may still be on the page for a moment); returns the canvas's box."""
+    page.get_by_role("radio", name="A number").click()
+    page.get_by_text("Write a number").wait_for(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    box = canvas(page).bounding_box()
+    while box["width"] <= 300 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        box = canvas(page).bounding_box()
+    return box
+
+
 def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     """Draw with real mouse strokes (press, move in small steps, release); points in canvas pixels."""
     surface = canvas(page)

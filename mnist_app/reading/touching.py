@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_app.reading.parts import Part, Scorer, piece
-from mnist_app.reading.preprocess import preprocess_ink
+from mnist_app.reading.preprocess import preprocess_ink, stroke_width
 
 WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touching digits...
 CLEAR_RATIO = 1.3  # ...but one narrower than this that reads as one sure, typical digit is kept whole
@@ -24,6 +24,7 @@ CUT_STEP = 0.1  # candidate cuts: about one per this share of the part's height.
 SNAP = 0.5  # ...each moved to the thinnest column within this share of a step around it
 PIECE_WIDTH = (0.12, 1.25)  # a digit's width, in heights of the part: from a thin 1 to a wide 0
 KEEP_WHOLE_BIAS = 0.3  # log-confidence bonus for leaving a part uncut: cut only when clearly better
+THINNEST_STROKE = 0.03  # a part whose strokes are thinner than this share of its height is a scribble
 # Width over height of MNIST's training digits, per digit: the 1st and 99th percentiles. A piece read as
 # a digit but wider than that digit ever is, is more likely two digits touching ("76" read as one 8);
 # one narrower, a sliver of a digit (only 1s are thin). Each 20 % beyond costs half a point of log-confidence.
@@ -42,6 +43,10 @@ def split_wide(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None)
     for part in parts:
         if part.width <= WIDE_RATIO * max(part.height, typical * 0.8):
             out.append(part)
+        elif stroke_width(np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1]) < (
+            THINNEST_STROKE * part.height
+        ):
+            out.append(part)  # a scribble or noise, not pen strokes: cut into strips, it would read as many 1s
         elif scorer is None:
             pieces = max(2, round(part.width / (DIGIT_ASPECT * max(part.height, 1))))
             out.extend(_cut(part, ink, _thinnest_cuts(part, ink, pieces)))
