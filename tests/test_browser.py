@@ -278,6 +278,7 @@ def test_number_mode_on_a_phone_with_a_finger(server, browser):
     page = context.new_page()
     page.goto(url)
     canvas(page)
+    page.locator(".live-strip").wait_for(timeout=30_000)  # the page has settled: live reading is loaded
     surface = open_number_mode(page)
     assert surface["width"] <= 390 - 32  # the phone-sized canvas, no sideways scrolling
     strokes = []

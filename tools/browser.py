@@ -139,6 +139,9 @@ def open_number_mode(page: Page, timeout: float = 30) -> dict:
     while box["width"] <= 300 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
         box = canvas(page).bounding_box()
+    # A finger on a canvas the compositor has not yet learnt is touch-action: none would scroll the page
+    # (the touch is cancelled): give it a committed frame or two first.
+    page.wait_for_timeout(500)
     return box
 
 
