@@ -59,6 +59,7 @@ class Report:
     per_replica: dict[str, int]
     answers_per_s: dict[str, float]  # "2 replicas" / "1 replica"
     failover_answer_s: list[float]  # per session of the killed replica: the kill -> its next answer (Clear, draw)
+    moved: int  # sessions of the killed replica (each should answer again on the other)
     room_seen_across_replicas: bool
     redrawn_after_kill: int  # sessions whose first drawing after the kill had to be drawn again
     shared: int
@@ -212,6 +213,7 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
             "1 replica": round(answers_one / one_replica, 2),
         },
         failover_answer_s=[round(seconds, 2) for seconds in recovered if seconds is not None],
+        moved=len(on_killed),
         room_seen_across_replicas=room_seen,
         redrawn_after_kill=sum(s.redrawn for s in on_killed),
         shared=shared,
