@@ -86,6 +86,9 @@ LONGEST_FILES = (
     "test_robustness.py",
     "test_capacity.py",
     "test_preprocess.py",
+    "test_browser.py",
+    "test_segment.py",
+    "test_live_reading.py",
 )
 
 
