@@ -36,6 +36,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--experts-only", action="store_true",
         help="keep the networks of the models in --out, train only their soft-ink experts (the CNN's)",
     )  # fmt: skip
+    parser.add_argument(
+        "--keep-experts", action="store_true",
+        help="fine-tuning: keep the soft-ink experts of the models in --out as they are (the CNN's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-styles", action="store_true", help="leave the style set's training hand out of the training data"
+    )
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
     unknown = sorted(set(models) - set(MODEL_NAMES))
@@ -63,6 +70,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         tune=args.tune,
         keep_members=args.keep_members,
         experts_only=args.experts_only,
+        keep_experts=args.keep_experts,
+        styles=not args.no_styles,
     )
 
 

@@ -58,9 +58,7 @@ def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None
     images, labels = images[keep], labels[keep]
     if not len(images):
         raise TrainingError(f"{config.extra_data} holds no drawings to learn from (after dropping MNIST test images)")
-    repeats = max(1, int(round(config.extra_share * len(data["x_train"]) / len(images))))
-    data["x_train"] = np.concatenate([data["x_train"], np.repeat(images, repeats, axis=0)])
-    data["y_train"] = np.concatenate([data["y_train"], np.repeat(labels, repeats)])
+    repeats = _append_repeated(data, images, labels, config.extra_share)
     data["extra"] = {
         "file": Path(config.extra_data).name,
         "drawings": int(len(images)),
@@ -68,6 +66,31 @@ def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None
         "repeats": repeats,
     }
     print(f"fine-tuning on MNIST plus {len(images)} drawings x{repeats} from {config.extra_data}")
+
+
+def add_style_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None:
+    """Append the style set's training hand (`styles.style_inputs("train")`) to the training split;
+    its held-out hand never enters a run. Kept in data["styles"] for the digit check."""
+    from mnist_app.training.styles import style_inputs
+
+    started = time.perf_counter()
+    draws = config.quick_style_draws if config.quick else config.style_draws
+    images, labels, styles = style_inputs("train", seed=config.seed, draws=draws)
+    repeats = _append_repeated(data, images, labels, config.extra_share)
+    data["style_images"], data["style_labels"] = images, labels
+    data["extra"] = data.get("extra", {}) | {
+        "styles": {"drawings": int(len(images)), "forms": len(set(styles)), "repeats": repeats}
+    }
+    print(f"training on MNIST plus {len(images)} style-set drawings ({len(set(styles))} forms) x{repeats}, "
+          f"drawn in {time.perf_counter() - started:.0f} s")  # fmt: skip
+
+
+def _append_repeated(data: dict[str, np.ndarray], images: np.ndarray, labels: np.ndarray, share: float) -> int:
+    """Append images to the training split, repeated to make up about `share` of it (at least once)."""
+    repeats = max(1, int(round(share * len(data["x_train"]) / len(images))))
+    data["x_train"] = np.concatenate([data["x_train"], np.repeat(images, repeats, axis=0)])
+    data["y_train"] = np.concatenate([data["y_train"], np.repeat(labels, repeats)])
+    return repeats
 
 
 def batches(

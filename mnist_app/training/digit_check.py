@@ -2,8 +2,11 @@
 
 1. `fit`: principal components of (a sample of) the training digits, all together and per digit;
    thresholds from the errors of held-out digits;
-2. `_with_letters`: components of printed capital letters (`letters`), and the ratio of a digit's
-   error to the nearest letter's that held-out digits exceed;
+2. `_with_letters`: components of printed capital letters (`letters`) and of the style set's drawn
+   capitals (hand 0), and the ratio of a digit's error to the nearest letter's that held-out digits exceed;
+With the style set (`styles`, hand 0 only), each digit's components learn its forms too (flagged
+1s, crossed 7s, open 0s), and the thresholds are set on held-out MNIST digits plus another draw of
+that hand: a digit in a style MNIST lacks is a digit, not an unusual drawing or a letter.
 3. `save`: models/digit_check.npz, atomically. `python -m mnist_app.training.digit_check` refits it
    for the shipped models (train.py does too).
 """
@@ -22,6 +25,7 @@ from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual
 from mnist_app.training.data import prepare_data
 from mnist_app.training.letters import letter_images
 from mnist_app.training.recipes import TrainConfig
+from mnist_app.training.styles import letter_inputs, style_inputs
 
 COMPONENTS = 20  # enough to draw every digit roughly, too few to draw a smiley or a letter
 QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first check
@@ -47,10 +51,14 @@ def fit(
     max_images: int = 20000,
     seed: int = 0,
     letter_renders: int = LETTER_RENDERS,
+    styles: tuple[np.ndarray, np.ndarray] | None = None,
+    style_draws: int = 0,
 ) -> DigitCheck:
     """Principal directions of (a sample of) the training digits; thresholds from held-out digits.
 
-    With labels, also one check per digit (the second check)."""
+    With labels, also one check per digit (the second check). With `styles` (the style set's
+    training drawings, uint8, and labels), each digit's components include its styles, and
+    another `style_draws` drawings of each style join the held-out digits."""
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(train_images), size=min(max_images, len(train_images)), replace=False)
     mean, basis = _components(train_images[picks].reshape(len(picks), -1).astype(np.float32) / 255, COMPONENTS)
@@ -58,22 +66,33 @@ def fit(
     threshold = float(np.quantile([residual(x, mean, basis) for x in held_out], QUANTILE))
     if train_labels is None or held_out_labels is None:
         return DigitCheck(mean, basis, threshold)
+    if styles is not None:  # a fresh draw of the same hand, so that no threshold is set on fitted drawings
+        more, more_labels, _ = style_inputs("train", seed=seed + 1, draws=style_draws)
+        held_out = np.concatenate([held_out, more.reshape(len(more), -1).astype(np.float32) / 255])
+        held_out_labels = np.concatenate([held_out_labels, more_labels])
     means, bases, thresholds = [], [], []
     for digit in range(10):
-        own = np.flatnonzero(train_labels == digit)[:CLASS_IMAGES]
-        class_mean, class_basis = _components(train_images[own].reshape(len(own), -1).astype(np.float32) / 255,
-                                              CLASS_COMPONENTS)  # fmt: skip
+        own = train_images[np.flatnonzero(train_labels == digit)[:CLASS_IMAGES]]
+        if styles is not None:
+            own = np.concatenate([own, styles[0][styles[1] == digit]])
+        class_mean, class_basis = _components(own.reshape(len(own), -1).astype(np.float32) / 255, CLASS_COMPONENTS)
         errors = [residual(x, class_mean, class_basis) for x in held_out[held_out_labels == digit]]
         means.append(class_mean)
         bases.append(class_basis)
         thresholds.append(float(np.quantile(errors, CLASS_QUANTILE)))
     check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
-    return _with_letters(check, held_out, held_out_labels, seed, letter_renders)
+    return _with_letters(check, held_out, held_out_labels, seed, letter_renders, style_draws if styles else 0)
 
 
-def _with_letters(check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int, renders: int) -> DigitCheck:
-    """Add each printed letter's components, and the ratio that 0.5 % of held-out digits exceed."""
+def _with_letters(
+    check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int, renders: int, drawn: int
+) -> DigitCheck:
+    """Add each letter's components (printed, and `drawn` drawings of each capital of the style set's
+    training hand), and the ratio that 0.5 % of held-out digits exceed."""
     letters = letter_images(per_letter=renders, seed=seed)
+    if drawn:
+        for letter, images in letter_inputs("train", seed=seed, draws=drawn).items():
+            letters[letter] = np.concatenate([letters[letter], images]) if letter in letters else images
     fitted = [_components(images.reshape(len(images), -1), LETTER_COMPONENTS) for images in letters.values()]
     means, bases = (np.stack(parts) for parts in zip(*fitted, strict=True))
     check = dataclasses.replace(check, letters="".join(letters), letter_means=means, letter_bases=bases)
@@ -104,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    data = prepare_data(TrainConfig(seed=args.seed))
-    check = fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=args.seed)
+    config = TrainConfig(seed=args.seed)
+    data = prepare_data(config)
+    images, labels, _ = style_inputs("train", seed=args.seed, draws=config.style_draws)
+    check = fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=args.seed,
+                styles=(images, labels), style_draws=config.style_draws)  # fmt: skip
     print(f"digit check: threshold {check.threshold:.2f}, written to {save(check, args.models_dir)}")
     return 0
 

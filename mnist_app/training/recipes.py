@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.training.styles import TRAIN_DRAWS
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,11 @@ class TrainConfig:
     # `python -m mnist_app.drawings export`); implies fine_tune.
     extra_data: Path | None = None
     extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
+    # Mix the style set's training hand (training.styles: flagged 1s, crossed 7s, open 4s, ...) into
+    # the training split, from scratch or fine-tuning; its held-out hand only measures.
+    styles: bool = True
+    style_draws: int = TRAIN_DRAWS  # drawings of each style
+    quick_style_draws: int = 4  # with quick=True
     fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
     fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
     tune: str | None = None  # search this model's hyper-parameters (TuneConfig) instead of training
@@ -97,6 +103,9 @@ class TrainConfig:
     keep_members: bool = False
     # Keep the networks of the model in out_dir as they are and train only its soft-ink experts.
     experts_only: bool = False
+    # Fine-tuning: keep the soft-ink experts of the model in out_dir as they are (they answer only
+    # blurred or low-resolution ink, which the fine-tuning data does not change).
+    keep_experts: bool = False
     # Each expert is fine-tuned this long, at fine_tune_rate: at 3 epochs validation accuracy on soft
     # copies was still rising (the CNN card's soft_experts history has the curve).
     soft_expert_epochs: int = 6

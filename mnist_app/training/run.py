@@ -16,12 +16,26 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
 from mnist_app.training import browser_weights, calibration, digit_check
-from mnist_app.training.data import TrainingError, add_extra_drawings, data_card, prepare_data, training_copies
+from mnist_app.training.data import (
+    TrainingError,
+    add_extra_drawings,
+    add_style_drawings,
+    data_card,
+    prepare_data,
+    training_copies,
+)
 from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary
 from mnist_app.training.fitting import fit_network, use_two_logical_cpus
 from mnist_app.training.recipes import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.training.soft_experts import train_soft_experts
-from mnist_app.training.starting_points import continued_card, kept_members, plain_copy, previous_card, starting_members
+from mnist_app.training.starting_points import (
+    continued_card,
+    kept_experts,
+    kept_members,
+    plain_copy,
+    previous_card,
+    starting_members,
+)
 
 __all__ = ["TrainingError", "run"]  # TrainingError: what train.py catches
 
@@ -41,6 +55,8 @@ def run(config: TrainConfig) -> list[dict]:
         raise TrainingError(
             "--experts-only keeps every network of the models as it is: use it alone, without the forest"
         )
+    if config.keep_experts and not config.fine_tuning:
+        raise TrainingError("--keep-experts keeps the experts of fine-tuned members: use it with --fine-tune")
     without = [name for name in config.models if config.experts_only and not config.spec(name).soft_experts]
     if without:
         raise TrainingError(f"--experts-only: the recipe of {', '.join(without)} has no soft-ink experts")
@@ -63,6 +79,8 @@ def run(config: TrainConfig) -> list[dict]:
         return []
     if config.extra_data:
         add_extra_drawings(data, config)
+    if config.styles and not config.experts_only:
+        add_style_drawings(data, config)
     cards = []
     for name in config.models:
         cards.append(
@@ -71,10 +89,18 @@ def run(config: TrainConfig) -> list[dict]:
             else train_model(name, config, data, out_dir, kept[name])
         )
     # After the networks: training starts at once, and the check (its many letter renders) comes last.
-    if not (config.fine_tuning or config.experts_only):  # then the shipped digit check stays as it is
+    # Fine-tuning on the room's drawings alone keeps the shipped digit check; the style set refits it.
+    if not (config.fine_tuning or config.experts_only) or "style_images" in data:
         renders = config.quick_letter_renders if config.quick else digit_check.LETTER_RENDERS
         check = digit_check.fit(
-            data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=config.seed, letter_renders=renders
+            data["x_train"],
+            data["x_val"],
+            data["y_train"],
+            data["y_val"],
+            seed=config.seed,
+            letter_renders=renders,
+            styles=(data["style_images"], data["style_labels"]) if "style_images" in data else None,
+            style_draws=config.quick_style_draws if config.quick else config.style_draws,
         )
         print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
     export_for_browser(out_dir, data, config.models)
@@ -133,7 +159,7 @@ def train_model(
         member, record = fit_network(name, config, data, spec, seed, starts[index], degraded)
         members.append(member)
         records.append(record)
-    experts, experts_card = train_soft_experts(name, config, data, spec, members) if spec.soft_experts else ([], {})
+    experts, experts_card = _soft_experts(name, config, data, spec, members, out_dir)
     first = records[0]
     card = {
         "name": name,
@@ -158,6 +184,21 @@ def train_model(
         card = continued_card(card, previous, data.get("extra", {}))
     write_json(path.with_suffix(".json"), card)
     return card
+
+
+def _soft_experts(
+    name: str, config: TrainConfig, data: dict[str, np.ndarray], spec: ModelSpec, members: list, out_dir: Path
+) -> tuple[list[keras.Model], dict]:
+    """The model's soft-ink experts: trained from its members, or with --keep-experts the ones in out_dir."""
+    if not spec.soft_experts:
+        return [], {}
+    if not config.keep_experts:
+        return train_soft_experts(name, config, data, spec, members)
+    kept = kept_experts(name, out_dir, spec.soft_experts)
+    print(f"{name}: keeping its {len(kept)} soft-ink expert(s) from {out_dir}")
+    return [plain_copy(name, expert) for expert in kept], previous_card(out_dir / f"{name}.json").get(
+        "soft_experts", {}
+    )
 
 
 def _with_new_soft_experts(

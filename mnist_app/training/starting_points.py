@@ -2,7 +2,8 @@
 
 `--keep-members` keeps an ensemble's trained members and trains only the missing ones;
 fine-tuning continues every member, and its card continues the old card's curves and time;
-`--experts-only` keeps every member and trains only the soft-ink experts (mnist_app.training.soft_experts).
+`--experts-only` keeps every member and trains only the soft-ink experts (mnist_app.training.soft_experts);
+`--keep-experts` fine-tunes the members and keeps the experts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import keras
 
 from mnist_app.serving import model_files
-from mnist_app.serving.networks import BUILDERS, ensemble_members
+from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.training.data import TrainingError
 from mnist_app.training.recipes import ModelSpec, TrainConfig
 
@@ -65,6 +66,17 @@ def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) 
     if len(members) != count:
         raise TrainingError(f"{out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
     return members
+
+
+def kept_experts(name: str, out_dir: Path, count: int) -> list[keras.Model]:
+    """--keep-experts: the soft-ink experts of the model in out_dir, as they are."""
+    try:
+        experts = soft_experts(model_files.load_model(out_dir / f"{name}.keras"))
+    except model_files.ModelLoadError as error:
+        raise TrainingError(f"--keep-experts starts from a trained model: {error}") from error
+    if len(experts) != count:
+        raise TrainingError(f"{out_dir / name}.keras has {len(experts)} soft-ink expert(s), the recipe {count}")
+    return experts
 
 
 def previous_card(path: Path) -> dict:
