@@ -11,18 +11,13 @@ import io
 from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-Stroke = list[tuple[float, float]]
-
-
-def _ellipse(cx: float, cy: float, rx: float, ry: float, points: int = 18) -> Stroke:
-    angles = np.linspace(-np.pi / 2, 3 * np.pi / 2 + 0.3, points)
-    return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
-
+from mnist_app.training.strokes import Stroke, ellipse, paint, place
+from mnist_app.training.styles import HANDS, LETTER_STYLES
 
 DIGIT_STROKES: dict[int, list[Stroke]] = {
-    0: [_ellipse(0.5, 0.5, 0.3, 0.45)],
+    0: [ellipse(0.5, 0.5, 0.3, 0.45)],
     1: [[(0.35, 0.22), (0.56, 0.05), (0.56, 0.95)]],
     2: [[(0.2, 0.25), (0.35, 0.08), (0.6, 0.05), (0.78, 0.2), (0.75, 0.4), (0.2, 0.95), (0.85, 0.95)]],
     3: [[(0.2, 0.12), (0.45, 0.04), (0.72, 0.14), (0.7, 0.32), (0.45, 0.46), (0.75, 0.6), (0.72, 0.85), (0.45, 0.97), (0.18, 0.87)]],
@@ -35,36 +30,11 @@ DIGIT_STROKES: dict[int, list[Stroke]] = {
 }  # fmt: skip
 
 
-def smooth(stroke: Stroke, samples: int = 8) -> Stroke:
-    """Catmull-Rom spline through the points: a hand's curve rather than a polygon."""
-    if len(stroke) < 3:
-        return stroke
-    p = np.array([stroke[0], *stroke, stroke[-1]], dtype=float)
-    out = []
-    for i in range(1, len(p) - 2):
-        for t in np.linspace(0, 1, samples, endpoint=False):
-            t2, t3 = t * t, t * t * t
-            point = 0.5 * (
-                2 * p[i]
-                + (-p[i - 1] + p[i + 1]) * t
-                + (2 * p[i - 1] - 5 * p[i] + 4 * p[i + 1] - p[i + 2]) * t2
-                + (-p[i - 1] + 3 * p[i] - 3 * p[i + 1] + p[i + 2]) * t3
-            )
-            out.append((float(point[0]), float(point[1])))
-    out.append(stroke[-1])
-    return out
-
-
 def canvas_points(
     digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0
 ) -> list[list[tuple[float, float]]]:
     """The digit's strokes in canvas pixels: a box of `size` at (left, top), sheared by `slant`."""
-    strokes = []
-    for stroke in DIGIT_STROKES[digit]:
-        # Digits are taller than wide: draw in a box 0.75 as wide as it is high.
-        points = [(left + size * (0.125 + 0.75 * x + slant * (0.5 - y)), top + size * y) for x, y in smooth(stroke)]
-        strokes.append(points)
-    return strokes
+    return place(DIGIT_STROKES[digit], size, left, top, slant)
 
 
 def render(
@@ -77,14 +47,7 @@ def render(
     canvas: int = 280,
 ) -> np.ndarray:
     """An RGBA canvas image (white pen on opaque black), like the app's canvas sends."""
-    image = Image.new("RGBA", (canvas, canvas), (0, 0, 0, 255))
-    draw = ImageDraw.Draw(image)
-    for stroke in canvas_points(digit, size, left, top, slant):
-        draw.line(stroke, fill=(255, 255, 255, 255), width=max(1, round(pen)), joint="curve")
-        for x, y in (stroke[0], stroke[-1]):  # round pen ends
-            r = pen / 2
-            draw.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 255))
-    return np.asarray(image)
+    return paint(canvas_points(digit, size, left, top, slant), pen, canvas)
 
 
 def pen_drawing_set(seed: int = 3) -> Iterator[tuple[int, float, float, float, np.ndarray]]:
@@ -105,12 +68,12 @@ def pen_drawing_set(seed: int = 3) -> Iterator[tuple[int, float, float, float, n
 # Things people draw that are not digits.
 NOT_DIGITS: dict[str, list[Stroke]] = {
     "smiley": [
-        _ellipse(0.5, 0.5, 0.45, 0.45, 24),
+        ellipse(0.5, 0.5, 0.45, 0.45, 24),
         [(0.35, 0.35), (0.36, 0.38)],
         [(0.65, 0.35), (0.66, 0.38)],
         [(0.28, 0.62), (0.4, 0.75), (0.6, 0.75), (0.72, 0.62)],
     ],
-    "letter A": [[(0.15, 0.95), (0.5, 0.05), (0.85, 0.95)], [(0.3, 0.6), (0.7, 0.6)]],
+    "letter A": LETTER_STYLES["A"][HANDS["held_out"]],
     "letter W": [[(0.05, 0.1), (0.25, 0.9), (0.5, 0.35), (0.75, 0.9), (0.95, 0.1)]],
     "hash": [
         [(0.35, 0.05), (0.3, 0.95)],
@@ -122,35 +85,15 @@ NOT_DIGITS: dict[str, list[Stroke]] = {
     "box": [[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9), (0.1, 0.1)]],
 }
 
-# Capital letters, as a hand prints them (x right, y down, in a unit square).
-LETTERS: dict[str, list[Stroke]] = {
-    "A": [[(0.15, 0.95), (0.5, 0.05), (0.85, 0.95)], [(0.3, 0.6), (0.7, 0.6)]],
-    "B": [[(0.25, 0.05), (0.25, 0.95)], [(0.25, 0.05), (0.6, 0.06), (0.72, 0.18), (0.68, 0.38), (0.55, 0.47), (0.25, 0.48)],
-          [(0.25, 0.48), (0.62, 0.5), (0.78, 0.65), (0.75, 0.85), (0.6, 0.95), (0.25, 0.95)]],
-    "E": [[(0.75, 0.05), (0.25, 0.05), (0.25, 0.95), (0.75, 0.95)], [(0.25, 0.5), (0.65, 0.5)]],
-    "H": [[(0.2, 0.05), (0.2, 0.95)], [(0.8, 0.05), (0.8, 0.95)], [(0.2, 0.5), (0.8, 0.5)]],
-    "K": [[(0.25, 0.05), (0.25, 0.95)], [(0.8, 0.05), (0.27, 0.55)], [(0.4, 0.42), (0.8, 0.95)]],
-    "M": [[(0.1, 0.95), (0.15, 0.05), (0.5, 0.6), (0.85, 0.05), (0.9, 0.95)]],
-    "R": [[(0.25, 0.95), (0.25, 0.05), (0.6, 0.06), (0.75, 0.2), (0.7, 0.42), (0.5, 0.5), (0.25, 0.5)],
-          [(0.45, 0.5), (0.8, 0.95)]],
-    "S": [[(0.78, 0.15), (0.55, 0.04), (0.3, 0.1), (0.22, 0.3), (0.4, 0.47), (0.65, 0.55), (0.78, 0.75), (0.65, 0.93),
-           (0.4, 0.96), (0.2, 0.85)]],
-    "X": [[(0.15, 0.05), (0.85, 0.95)], [(0.85, 0.05), (0.15, 0.95)]],
-}  # fmt: skip
+# Capital letters as a hand prints them: the style set's held-out hand, which the digit check never learns from.
+LETTERS: dict[str, list[Stroke]] = {letter: hands[HANDS["held_out"]] for letter, hands in LETTER_STYLES.items()}
 
 
 def render_strokes(
     strokes: list[Stroke], pen: float = 20, size: float = 220, left: float = 30, top: float = 30
 ) -> np.ndarray:
     """Any strokes, painted like `render` paints a digit (square box, no slant)."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    draw = ImageDraw.Draw(image)
-    for stroke in strokes:
-        points = [(left + size * x, top + size * y) for x, y in smooth(stroke)]
-        draw.line(points, fill=(255, 255, 255, 255), width=round(pen), joint="curve")
-        for x, y in (points[0], points[-1]):
-            draw.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=(255, 255, 255, 255))
-    return np.asarray(image)
+    return paint(place(strokes, size, left, top, width_share=1.0), pen)
 
 
 def paper_jpeg(digit: int, pen: float = 14) -> bytes:
