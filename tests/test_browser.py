@@ -13,15 +13,16 @@ from tools.browser import (
     ARTIFACTS,
     PRESENTER_KEY,
     WATCH_ANSWER,
+    app_with_own_room,
     canvas,
+    desktop_page,
     draw_strokes,
-    launch,
+    headless_chromium,
     launch_with,
     log_problems,
     metrics,
     open_number_mode,
     open_tab,
-    running_app,
     touch_strokes,
     wait_for_metrics,
     wait_until_drawn,
@@ -40,39 +41,26 @@ def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float
 
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
-    folder = tmp_path_factory.mktemp("server")
-    log = folder / "streamlit.log"
-    with running_app(log, env={"MNIST_APP_DB": f"sqlite:///{folder / 'room.db'}"}) as url:
+    with app_with_own_room(tmp_path_factory.mktemp("server")) as (url, log):
         yield url, log
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(server, browser):
-    url, _ = server
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    canvas(page)
-    yield page
-    context.close()
-    assert not errors, errors
+    with desktop_page(browser, server[0]) as page:
+        yield page
 
 
 def test_draw_clear_and_draw_again(page, server):

@@ -21,11 +21,12 @@ from mnist_app.training.web_networks import ExportError, forward, model_networks
 from mnist_app.ui.live_reading import manifest_version
 from tools.browser import (
     ARTIFACTS,
+    app_with_own_room,
     canvas,
+    desktop_page,
     draw_strokes,
-    launch,
+    headless_chromium,
     open_number_mode,
-    running_app,
     touch_strokes,
     wait_for_metrics,
 )
@@ -101,32 +102,22 @@ needs_chromium = pytest.mark.skipif(not shutil.which("chromium"), reason="needs 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("server")
-    with running_app(folder / "streamlit.log", env={"MNIST_APP_DB": f"sqlite:///{folder / 'room.db'}"}) as url:
+    with app_with_own_room(tmp_path_factory.mktemp("server")) as (url, _):
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
+    pytest.importorskip("playwright.sync_api")
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(server, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(server)
-    canvas(page)
-    strip(page).wait_for(timeout=30_000)  # the weights are in: the strip appears
-    yield page
-    context.close()
-    assert not errors, errors
+    with desktop_page(browser, server) as page:
+        strip(page).wait_for(timeout=30_000)  # the weights are in: the strip appears
+        yield page
 
 
 @pytest.mark.browser

@@ -103,15 +103,23 @@ def test_keep_members_refuses_a_model_trained_otherwise(quick_run, tmp_path, cap
 
 
 def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tmp_path, capsys):
-    """--fine-tune: both CNN networks start from their trained weights; the card says what it started from."""
+    """--fine-tune: both CNN networks start from their trained weights, and learn the style set's training
+    hand with MNIST; the card says what it started from. --keep-experts: the soft-ink experts stay as they were."""
     out, _ = quick_run
     for name in ("cnn.keras", "cnn.json"):
         (tmp_path / name).write_bytes((out / name).read_bytes())
     before = json.loads((tmp_path / "cnn.json").read_text())
     old_members = ensemble_members(load_predictor("cnn", tmp_path).model)
-    result = train_cli(["--quick", "--models", "cnn", "--fine-tune", "--out", str(tmp_path)], capsys)
+    old_experts = soft_experts(load_predictor("cnn", tmp_path).model)
+    args = ["--quick", "--models", "cnn", "--fine-tune", "--keep-experts", "--out", str(tmp_path)]
+    result = train_cli(args, capsys)
     assert result.returncode == 0, result.stderr
+    assert "style-set drawings (22 forms)" in result.stdout and "keeping its 2 soft-ink expert(s)" in result.stdout
     card = json.loads((tmp_path / "cnn.json").read_text())
+    assert card["fine_tuned"]["styles"]["forms"] == 22
+    assert card["soft_experts"] == before["soft_experts"]
+    for old, new in zip(old_experts, soft_experts(load_predictor("cnn", tmp_path).model), strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(old.get_weights(), new.get_weights(), strict=True))
     assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]
     assert card["fine_tuned"]["from"]["test_accuracy"] == before["test_accuracy"]
     assert card["hyperparameters"]["learning_rate"] == pytest.approx(before["hyperparameters"]["learning_rate"] / 10)
@@ -161,6 +169,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--batch-size", "-3"], "--batch-size must be at least 1"),
         (["--degraded-share", "1.5"], "--degraded-share must be between 0 and 1"),
         (["--strategy", "tpu"], "invalid choice"),
+        (["--quick", "--models", "cnn", "--keep-experts"], "use it with --fine-tune"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(args, message, capsys):

@@ -107,6 +107,41 @@ def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) ->
         log.close()
 
 
+@contextlib.contextmanager
+def app_with_own_room(folder: Path) -> Iterator[tuple[str, Path]]:
+    """The app with a room of its own (SQLite in `folder`): yields its URL and its log's path."""
+    log = folder / "streamlit.log"
+    with running_app(log, env={"MNIST_APP_DB": f"sqlite:///{folder / 'room.db'}"}) as url:
+        yield url, log
+
+
+@contextlib.contextmanager
+def headless_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def desktop_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A fresh 1280x900 page on the app, its canvas ready; fails afterwards if the page threw a script error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    canvas(page)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
 def log_problems(log_path: Path) -> list[str]:
     """Server log lines that are not known-harmless: tracebacks, errors, warnings."""
     lines = [line for line in log_path.read_text().splitlines() if line.strip()]

@@ -79,6 +79,12 @@ def digit_errors(truth: str, read: str) -> tuple[int, int, int]:
     return right, dropped, added
 
 
+def cnn_reads(image: np.ndarray, predictors: dict, check: DigitCheck | None) -> str:
+    """The number the CNN reads in `image`, as the app reads it ("" when there is no ink)."""
+    reading = read_number(image, {"cnn": predictors["cnn"]}, check)
+    return reading.number("cnn") if reading else ""
+
+
 def touching_rates(
     predictors: dict,
     x_test: np.ndarray,
@@ -94,8 +100,7 @@ def touching_rates(
     exact = right = dropped = added = total = 0
     for _ in range(numbers):
         image, truth = touching_number(x_test, y_test, rng, int(rng.integers(lengths[0], lengths[1] + 1)), photo)
-        reading = read_number(image, {"cnn": predictors["cnn"]}, check)
-        read = reading.number("cnn") if reading else ""
+        read = cnn_reads(image, predictors, check)
         exact += read == truth
         r, d, a = digit_errors(truth, read)
         right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
@@ -148,7 +153,6 @@ def exact_rate(
         image, truth, touching = pasted_number(
             x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
         )
-        reading = read_number(image, {"cnn": predictors["cnn"]}, check)
-        right[touching] += reading is not None and reading.number("cnn") == truth
+        right[touching] += cnn_reads(image, predictors, check) == truth
         total[touching] += 1
     return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 FILE_NAME = "digit_check.npz"
+# Letters that are also how people write a digit: the page says it could be either.
+DIGIT_TWINS = {"S": 5, "O": 0, "I": 1, "Z": 2}
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def fit_network(
         model = BUILDERS[name]()
         if start is not None:
             model.set_weights(start.get_weights())
-        _compile(model, spec, steps)
+        _compile(model, spec, steps, eager=config.quick)
     best = _BestWeights()
     started = time.perf_counter()
     # shuffle=False: `batches` shuffles the dataset itself (Keras ignores, and warns about, shuffle=True here)
@@ -88,8 +88,9 @@ class _BestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
-    """Adam with weight decay, one warm-up epoch, then cosine decay of the learning rate."""
+def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int, eager: bool = False) -> None:
+    """Adam with weight decay, one warm-up epoch, then cosine decay of the learning rate. `eager`: for a
+    quick run's handful of steps, which take less time than tracing the training step would."""
     total = max(1, spec.epochs * steps_per_epoch)
     warmup = min(steps_per_epoch, total // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -103,6 +104,7 @@ def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int) -> None:
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        run_eagerly=eager,
     )
 
 

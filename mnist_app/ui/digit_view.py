@@ -17,6 +17,7 @@ import streamlit as st
 
 from mnist_app.config import MODEL_NAMES, MODEL_TITLES, SHOWN_MODELS
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps
+from mnist_app.serving.digit_check import DIGIT_TWINS
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.reader import DigitReading, read_digit
 from mnist_app.ui import charts, descriptions, resources
@@ -104,6 +105,11 @@ def show_details(reading: DigitReading, key: str) -> None:
 
 def agreement_line(predictions: list[Prediction], typical: bool = True, letter: str | None = None) -> str:
     """One sentence on whether the models agree, how sure they are, and whether it looks like a digit."""
+    if letter and DIGIT_TWINS.get(letter) in {p.digit for p in predictions}:
+        return (
+            f"🔤 This could be the letter **{letter}** or the digit **{DIGIT_TWINS[letter]}**: people write "
+            f"them alike. Read as a digit, it is a **{DIGIT_TWINS[letter]}**."
+        )
     if letter:
         return (
             f"🔤 This looks more like the letter **{letter}** than like a digit. The models can only answer "
