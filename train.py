@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument(
         "--no-styles", action="store_true", help="leave the style set's training hand out of the training data"
     )
+    parser.add_argument("--style-draws", type=int, help="drawings of each style in the training data (default 200)")
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
     unknown = sorted(set(models) - set(MODEL_NAMES))
@@ -54,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         value = getattr(args, option)
         if value is not None and value < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if args.style_draws is not None and args.style_draws < 1:
+        parser.error("--style-draws must be at least 1 (--no-styles leaves the style set out)")
     if args.degraded_share is not None and not 0 <= args.degraded_share <= 1:
         parser.error("--degraded-share must be between 0 and 1")
     return TrainConfig(
@@ -72,6 +75,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         experts_only=args.experts_only,
         keep_experts=args.keep_experts,
         styles=not args.no_styles,
+        **({"style_draws": args.style_draws} if args.style_draws else {}),
     )
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from mnist_app.atomic_files import write_npz
 from mnist_app.config import MODELS_DIR
 from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual
-from mnist_app.training.data import prepare_data
+from mnist_app.training.data import add_style_drawings, prepare_data
 from mnist_app.training.letters import letter_images
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.styles import letter_inputs, style_inputs
@@ -66,10 +66,12 @@ def fit(
     threshold = float(np.quantile([residual(x, mean, basis) for x in held_out], QUANTILE))
     if train_labels is None or held_out_labels is None:
         return DigitCheck(mean, basis, threshold)
+    groups = np.zeros(len(held_out), int)  # MNIST's digits 0, the style set's 1: each sets its own quantile
     if styles is not None:  # a fresh draw of the same hand, so that no threshold is set on fitted drawings
         more, more_labels, _ = style_inputs("train", seed=seed + 1, draws=style_draws)
         held_out = np.concatenate([held_out, more.reshape(len(more), -1).astype(np.float32) / 255])
         held_out_labels = np.concatenate([held_out_labels, more_labels])
+        groups = np.concatenate([groups, np.ones(len(more), int)])
     means, bases, thresholds = [], [], []
     for digit in range(10):
         own = train_images[np.flatnonzero(train_labels == digit)[:CLASS_IMAGES]]
@@ -79,13 +81,24 @@ def fit(
         errors = [residual(x, class_mean, class_basis) for x in held_out[held_out_labels == digit]]
         means.append(class_mean)
         bases.append(class_basis)
-        thresholds.append(float(np.quantile(errors, CLASS_QUANTILE)))
+        thresholds.append(_quantile_of_each(np.array(errors), groups[held_out_labels == digit], CLASS_QUANTILE))
     check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
-    return _with_letters(check, held_out, held_out_labels, seed, letter_renders, style_draws if styles else 0)
+    return _with_letters(check, held_out, held_out_labels, groups, seed, letter_renders, style_draws if styles else 0)
+
+
+def _quantile_of_each(values: np.ndarray, groups: np.ndarray, quantile: float) -> float:
+    """The largest of the groups' quantiles: MNIST's digits and the style set's each stay under their own."""
+    return max(float(np.quantile(values[groups == group], quantile)) for group in np.unique(groups))
 
 
 def _with_letters(
-    check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, seed: int, renders: int, drawn: int
+    check: DigitCheck,
+    held_out: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    seed: int,
+    renders: int,
+    drawn: int,
 ) -> DigitCheck:
     """Add each letter's components (printed, and `drawn` drawings of each capital of the style set's
     training hand), and the ratio that 0.5 % of held-out digits exceed."""
@@ -100,7 +113,7 @@ def _with_letters(
     for image, digit in zip(held_out, labels, strict=True):
         nearest = min(residual(image, m, b) for m, b in zip(means, bases, strict=True))
         ratios.append(check.class_error(image, int(digit)) / max(nearest, 1e-6))
-    return dataclasses.replace(check, letter_ratio=float(np.quantile(ratios, LETTER_QUANTILE)))
+    return dataclasses.replace(check, letter_ratio=_quantile_of_each(np.array(ratios), groups, LETTER_QUANTILE))
 
 
 def save(check: DigitCheck, folder: Path) -> Path:
@@ -125,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = TrainConfig(seed=args.seed)
     data = prepare_data(config)
-    images, labels, _ = style_inputs("train", seed=args.seed, draws=config.style_draws)
+    add_style_drawings(data, config)  # as train.py's data: MNIST's training split and the style set's hand 0
     check = fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=args.seed,
-                styles=(images, labels), style_draws=config.style_draws)  # fmt: skip
+                styles=(data["style_images"], data["style_labels"]), style_draws=config.style_draws)  # fmt: skip
     print(f"digit check: threshold {check.threshold:.2f}, written to {save(check, args.models_dir)}")
     return 0
 
