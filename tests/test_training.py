@@ -118,6 +118,8 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
     card = json.loads((tmp_path / "cnn.json").read_text())
     assert card["fine_tuned"]["styles"]["forms"] == 22
     assert card["soft_experts"] == before["soft_experts"]
+    members_seconds = sum(member["train_seconds"] for member in card["members"])
+    assert card["fine_tuned"]["seconds"] == pytest.approx(members_seconds)  # the kept experts' time counts once
     for old, new in zip(old_experts, soft_experts(load_predictor("cnn", tmp_path).model), strict=True):
         assert all(np.array_equal(a, b) for a, b in zip(old.get_weights(), new.get_weights(), strict=True))
     assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]

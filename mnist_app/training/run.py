@@ -175,7 +175,9 @@ def train_model(
         "history": first["history"],
         "epoch_seconds": first["epoch_seconds"],
         "best_epoch": first["best_epoch"],
-        "train_seconds": sum(record["train_seconds"] for record in records) + experts_card.get("train_seconds", 0.0),
+        # kept experts' time is already in the previous card, which a fine-tuning's card continues
+        "train_seconds": sum(record["train_seconds"] for record in records)
+        + (0.0 if config.keep_experts else experts_card.get("train_seconds", 0.0)),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
         **({"soft_experts": experts_card} if experts else {}),
         **_save_and_measure(name, ensemble(members, name, experts), path, data),
