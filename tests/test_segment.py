@@ -57,7 +57,7 @@ def test_touching_mnist_numbers_are_cut_apart(shipped, test_set):
     """MNIST test digits overlapping or touching (gaps -4 to 2 px at MNIST's scale), 2-4 digits."""
     rates = touching_rates(shipped, *test_set, seed=9, photo=False, numbers=40, lengths=(2, 4), check=load(MODELS_DIR))
     print(f"touching numbers (canvas, 2-4 digits): {rates}")
-    assert rates["exact"] >= 0.3  # measured 35 % here; cutting only at the thinnest column read 12.5 %
+    assert rates["exact"] >= 0.3  # cutting only at the thinnest column read far fewer (README: Reading numbers)
 
 
 def test_drawn_numbers_of_one_to_ten_digits(shipped):
