@@ -14,7 +14,7 @@ from mnist_app.reading.preprocess import preprocess, preprocess_steps, stroke_wi
 from tools.degrade import as_canvas, as_photo
 from tools.synthetic_drawings import pen_drawing_set, render
 
-SAMPLES = 2000  # MNIST test images per redrawing test
+SAMPLES = 1000  # MNIST test images per redrawing test
 
 
 def accuracy_after(transform, x_test, y_test, predictor, seed: int) -> tuple[float, float]:

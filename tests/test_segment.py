@@ -16,22 +16,20 @@ from mnist_app.ui.number_view import ignored_line
 from tools.number_images import drawn_number, exact_rate, touching_rates
 from tools.synthetic_drawings import canvas_points
 
-NUMBERS = 150  # pasted numbers per accuracy test
+NUMBERS = 120  # pasted numbers per accuracy test (those whose digits happen to touch are left out)
 
 
 # A regression guard on 150 numbers each (about 115 with digits apart: one miss is 0.9 points).
-# The README's figures come from `python -m tools.number_report`, 400 numbers each: canvases
-# 98.6 %, paper photos 97.0 % (this sample's photos: 94.9 %).
+# Numbers whose digits stand apart (gaps from 16 px down to just apart); the README's larger samples and the
+# touching numbers come from `python -m tools.number_report`, touching ones are tested below.
 @pytest.mark.slow
 @pytest.mark.parametrize("photo, bound", [(False, 0.97), (True, 0.93)], ids=["canvas", "paper-photo"])
 def test_pasted_mnist_numbers_read_exactly(shipped, test_set, photo, bound):
     check = load(MODELS_DIR)  # as the app reads numbers
-    apart, touching, n_apart, n_touching = exact_rate(
-        shipped, *test_set, seed=4 + photo, photo=photo, numbers=NUMBERS, check=check
+    apart, _, n_apart, _ = exact_rate(
+        shipped, *test_set, seed=4 + photo, photo=photo, numbers=NUMBERS, gaps=((3, 16), (0, 3)), check=check
     )
-    print(
-        f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}, touching {touching:.1%} of {n_touching}"
-    )
+    print(f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}")
     assert apart >= bound
 
 

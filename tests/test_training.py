@@ -189,7 +189,7 @@ def test_unwritable_output_directory(tmp_path, capsys):
 def test_interrupted_training_leaves_no_half_written_model(tmp_path):
     out = tmp_path / "models"
     process = subprocess.Popen(
-        [*TRAIN, "--models", "cnn", "--epochs", "3", "--out", str(out)],
+        [*TRAIN, "--models", "cnn", "--epochs", "3", "--no-styles", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
