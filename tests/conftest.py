@@ -77,26 +77,18 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
     return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
 
 
-# Test files in the order `make test` starts them (pytest --durations, summed per file), longest first:
-# whole files go to its processes (--dist loadfile, --no-loadscope-reorder keeps this order), and each
-# process starts with two, so the three longest are each paired with a short or middling one; the rest
-# go to whichever process is free next. A long file started last would keep one process busy alone.
+# The longest test files (pytest --durations), started first: `make test` spreads whole files over
+# its processes, and a long file that starts last keeps one process busy after the others are done.
 LONGEST_FILES = (
     "test_training.py",
-    "test_browser.py",
-    "test_robustness.py",
-    "test_kubernetes.py",
-    "test_app.py",
+    "test_load.py",
     "test_cluster.py",
+    "test_robustness.py",
+    "test_capacity.py",
+    "test_preprocess.py",
+    "test_browser.py",
     "test_segment.py",
     "test_live_reading.py",
-    "test_forest.py",
-    "test_load.py",
-    "test_preprocess.py",
-    "test_capacity.py",
-    "test_explain.py",
-    "test_bench.py",
-    "test_inference.py",
 )
 
 
