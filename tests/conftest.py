@@ -77,8 +77,10 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
     return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
 
 
-# The longest test files (pytest --durations), started first: `make test` spreads whole files over
-# its processes, and a long file that starts last keeps one process busy after the others are done.
+# The longest test files (pytest --durations), put first: `make test` spreads whole files over its
+# processes. xdist then starts the files with the most tests first (its default), this order only
+# among files of equal count; starting them strictly in this order (--no-loadscope-reorder) ran the
+# load, capacity and browser files at once on two cores, and their servers fell behind (measured).
 LONGEST_FILES = (
     "test_training.py",
     "test_load.py",
