@@ -8,6 +8,7 @@ fine-tuning continues every member, and its card continues the old card's curves
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -59,24 +60,25 @@ def starting_members(name: str, config: TrainConfig, out_dir: Path, count: int) 
     """Fine-tuning (and --experts-only): each member starts from its trained self in out_dir; otherwise from scratch."""
     if not (config.fine_tuning or config.experts_only):
         return [None] * count
-    try:
-        members = ensemble_members(model_files.load_model(out_dir / f"{name}.keras"))
-    except model_files.ModelLoadError as error:
-        raise TrainingError(f"this run starts from a trained model: {error}") from error
-    if len(members) != count:
-        raise TrainingError(f"{out_dir / name}.keras has {len(members)} member(s), the recipe {count}")
-    return members
+    return _trained_networks(name, out_dir, ensemble_members, count, "member(s)", "this run")
 
 
 def kept_experts(name: str, out_dir: Path, count: int) -> list[keras.Model]:
     """--keep-experts: the soft-ink experts of the model in out_dir, as they are."""
+    return _trained_networks(name, out_dir, soft_experts, count, "soft-ink expert(s)", "--keep-experts")
+
+
+def _trained_networks(
+    name: str, out_dir: Path, pick: Callable[[keras.Model], list], count: int, kind: str, who: str
+) -> list[keras.Model]:
+    """The networks `pick` takes from the model in out_dir; `count` of them, or a TrainingError saying why not."""
     try:
-        experts = soft_experts(model_files.load_model(out_dir / f"{name}.keras"))
+        networks = pick(model_files.load_model(out_dir / f"{name}.keras"))
     except model_files.ModelLoadError as error:
-        raise TrainingError(f"--keep-experts starts from a trained model: {error}") from error
-    if len(experts) != count:
-        raise TrainingError(f"{out_dir / name}.keras has {len(experts)} soft-ink expert(s), the recipe {count}")
-    return experts
+        raise TrainingError(f"{who} starts from a trained model: {error}") from error
+    if len(networks) != count:
+        raise TrainingError(f"{out_dir / name}.keras has {len(networks)} {kind}, the recipe {count}")
+    return networks
 
 
 def previous_card(path: Path) -> dict:
