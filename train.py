@@ -6,13 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.config import MODELS_DIR, TRAINED_NAMES
 from mnist_app.training.recipes import TrainConfig
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description="Train the MNIST models and write them to models/.")
-    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated: " + ", ".join(MODEL_NAMES))
+    parser.add_argument(
+        "--models", default=",".join(TRAINED_NAMES), help="comma-separated: " + ", ".join(TRAINED_NAMES)
+    )
     parser.add_argument("--epochs", type=int, help="override every model's epoch count")
     parser.add_argument("--batch-size", type=int, help="override every model's batch size")
     parser.add_argument(
@@ -46,11 +48,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--style-draws", type=int, help="drawings of each style in the training data (default 200)")
     args = parser.parse_args(argv)
     models = tuple(name.strip() for name in args.models.split(",") if name.strip())
-    unknown = sorted(set(models) - set(MODEL_NAMES))
+    unknown = sorted(set(models) - set(TRAINED_NAMES))
     if args.extra_data is not None and not args.extra_data.is_file():
         parser.error(f"--extra-data: no such file {args.extra_data}")
     if not models or unknown:
-        parser.error(f"--models takes names from {', '.join(MODEL_NAMES)}; got {args.models!r}")
+        parser.error(f"--models takes names from {', '.join(TRAINED_NAMES)}; got {args.models!r}")
     for option in ("epochs", "batch_size"):
         value = getattr(args, option)
         if value is not None and value < 1:

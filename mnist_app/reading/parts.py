@@ -20,6 +20,10 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels 
 # like a typical digit of its answer (n,) (all True where there is no digit check).
 Scorer = Callable[[list[np.ndarray]], tuple[np.ndarray, np.ndarray]]
 
+# Reads a run of touching digits whole (the string reader), from its own ink map: each digit's
+# probabilities (10,) and its centre column in that map, left to right; None when it cannot read it.
+WholeReader = Callable[[np.ndarray], list[tuple[np.ndarray, float]] | None]
+
 
 @dataclass(eq=False)  # parts are compared by identity, never by their arrays
 class Part:
@@ -30,6 +34,7 @@ class Part:
     y1: int
     mass: float
     level: float  # how dark its ink is (PEAK_PERCENTILE of its ink values)
+    read_as: np.ndarray | None = None  # (10,) probabilities, when the string reader read it among touching digits
 
     @property
     def width(self) -> int:

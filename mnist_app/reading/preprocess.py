@@ -109,14 +109,19 @@ def _mask_without_specks(ink: np.ndarray) -> np.ndarray:
 
 def normalise_stroke(crop: np.ndarray) -> np.ndarray:
     """Resize so the longer side is WORK_SIDE, then thin or thicken strokes towards MNIST's width."""
-    work = fit_box(crop, WORK_SIDE)
-    width = stroke_width(work) * DIGIT_BOX / WORK_SIDE  # in pixels of the final 20-px box
+    return toward_mnist_stroke(fit_box(crop, WORK_SIDE), WORK_SIDE / DIGIT_BOX)
+
+
+def toward_mnist_stroke(work: np.ndarray, scale: float) -> np.ndarray:
+    """Thin or thicken the strokes of `work` towards MNIST's width, for an image `scale` times the size
+    the models will see it at (4: a digit whose longer side is WORK_SIDE)."""
+    width = stroke_width(work) / scale  # in pixels of the final 20-px box
     if STROKE_BAND[0] <= width <= STROKE_BAND[1]:
         return work
     if width > STROKE_BAND[1] and is_soft(work):
         return work  # measured: eroding blurry grey strokes breaks them (a 7 loses its bar)
     # Each pixel of erosion or dilation changes the width by 2 px of the work image.
-    change = round((MNIST_STROKE - width) * WORK_SIDE / DIGIT_BOX / 2)
+    change = round((MNIST_STROKE - width) * scale / 2)
     if change == 0:
         return work
     padded = np.pad(work, abs(change) + 1)  # room to grow, and a zero border to erode from

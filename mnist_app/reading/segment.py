@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_app.reading.ink import Polarity, ink_map
-from mnist_app.reading.parts import Box, Part, Scorer, components, join, part_input
+from mnist_app.reading.parts import Box, Part, Scorer, WholeReader, components, join, part_input
 from mnist_app.reading.touching import split_wide
 
 SPECK_SHARE = 0.03  # a part with less ink than this share of the heaviest part is a speck...
@@ -41,6 +41,7 @@ class Digit:
 
     box: Box  # where it is in the given image
     image: np.ndarray  # (28, 28) float32 model input
+    read_whole: np.ndarray | None = None  # (10,) the string reader's probabilities, for a digit among touching ones
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,14 @@ def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Score
     return segment(image, polarity, scorer).digits
 
 
-def segment(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | None = None) -> Segmentation:
-    """The digits of a handwritten number, and the ink left out of it, each left to right."""
+def segment(
+    image: np.ndarray,
+    polarity: Polarity = "auto",
+    scorer: Scorer | None = None,
+    whole_reader: WholeReader | None = None,
+) -> Segmentation:
+    """The digits of a handwritten number, and the ink left out of it, each left to right. A
+    `whole_reader` reads runs of touching digits whole (`touching.split_wide`)."""
     ink = ink_map(image, polarity)
     if ink is None:
         return Segmentation([], [])
@@ -73,13 +80,13 @@ def segment(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | Non
         return Segmentation([], [])
     parts, small = merge_parts(parts)
     parts, strays = drop_strays(parts, ink, scorer)
-    parts = split_wide(parts, ink, scorer)
+    parts = split_wide(parts, ink, scorer, whole_reader)
     scale = (np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1])
     digits = []
     for part in sorted(parts, key=_centre):
         model_input = part_input(part, ink)
         if model_input is not None:
-            digits.append(Digit(_box(part, scale), model_input))
+            digits.append(Digit(_box(part, scale), model_input, part.read_as))
     left_out = [(p, "speck") for p in specks] + [(p, "small mark") for p in small] + strays
     ignored = [Ignored(_box(part, scale), kind) for part, kind in sorted(left_out, key=lambda pair: _centre(pair[0]))]
     return Segmentation(digits, ignored)

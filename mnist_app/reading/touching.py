@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.reading.parts import Part, Scorer, piece
+from mnist_app.reading.parts import Part, Scorer, WholeReader, piece
 from mnist_app.reading.preprocess import preprocess_ink, stroke_width
 
 WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touching digits...
@@ -36,8 +36,12 @@ SHORTEST = 0.65  # a piece's ink must stand at least this share of the part's he
 ATYPICAL = float(np.log(0.3))  # a piece the digit check finds atypical (two digits in one, half a digit)
 
 
-def split_wide(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None) -> list[Part]:
-    """Cut parts that are much wider than a digit into touching digits; others are kept as they are."""
+def split_wide(
+    parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None, whole_reader: WholeReader | None = None
+) -> list[Part]:
+    """Cut parts that are much wider than a digit into touching digits; others are kept as they are.
+    With a `whole_reader`, a wide part is read whole and cut between the digits it found; without one,
+    or where it cannot read the part, cut by over-segmentation with recognition."""
     typical = float(np.median([part.height for part in parts]))
     out = []
     for part in parts:
@@ -47,12 +51,41 @@ def split_wide(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None)
             THINNEST_STROKE * part.height
         ):
             out.append(part)  # a scribble or noise, not pen strokes: cut into strips, it would read as many 1s
+        elif whole_reader is not None and (read := read_whole(part, ink, whole_reader)) is not None:
+            out.extend(read)
         elif scorer is None:
             pieces = max(2, round(part.width / (DIGIT_ASPECT * max(part.height, 1))))
             out.extend(_cut(part, ink, _thinnest_cuts(part, ink, pieces)))
         else:
             out.extend(_best_cutting(part, ink, scorer))
     return out
+
+
+def read_whole(part: Part, ink: np.ndarray, whole_reader: WholeReader) -> list[Part] | None:
+    """The part read whole by the string reader, cut into one piece per digit it found (each carrying
+    the string reader's reading): at the thinnest column of the middle half between two digits' centres.
+    One digit: the part is kept whole and read like any digit. None when the reader cannot read it."""
+    local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
+    found = whole_reader(local)
+    if not found:
+        return None
+    if len(found) == 1:
+        return [part]
+    profile = _profile(part, ink)
+    centres = [int(np.clip(round(x), 0, part.width)) for _, x in found]
+    edges = [0]
+    for left, right in zip(centres[:-1], centres[1:], strict=True):
+        low, high = left + (right - left) // 4, right - (right - left) // 4
+        edges.append(low + int(np.argmin(profile[low:high])) if high > low else (left + right) // 2)
+    edges.append(part.width)
+    pieces = []
+    for (probabilities, _), start, end in zip(found, edges[:-1], edges[1:], strict=True):
+        cut = piece(part, ink, part.x0 + start, part.x0 + max(end, start + 1))
+        if cut is None:
+            return None  # a digit with no ink of its own between its neighbours: read it the other way
+        cut.read_as = probabilities
+        pieces.append(cut)
+    return pieces
 
 
 def _profile(part: Part, ink: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mnist_app.reading.parts import Scorer
+from mnist_app.reading.parts import Scorer, WholeReader
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
 from mnist_app.reading.segment import Digit, Ignored, segment
 from mnist_app.serving.digit_check import DigitCheck
@@ -29,6 +29,7 @@ from mnist_app.serving.prediction import Prediction
 if TYPE_CHECKING:  # the reader itself needs no TensorFlow: the CLI checks its arguments first
     from mnist_app.serving.predictor import Predictor
 
+STRING_READING = "cnn"  # the model whose readings of touching digits are the string reader's
 JUDGE = "cnn"  # the model whose answer the digit check judges against, and that chooses where to cut numbers
 MAX_DIGITS = 20  # more parts than this is a scribble or a page of text, not a number
 
@@ -95,16 +96,20 @@ def read_number(
     check: DigitCheck | None = None,
     polarity: Polarity = "auto",
     judge: str = JUDGE,
+    string_reader: WholeReader | None = None,
 ) -> NumberReading | None:
     """Segment `image` and read every digit with every predictor; None when there is no ink.
 
-    `judge` names the model whose confidence picks between ways of cutting touching digits.
+    `judge` names the model whose confidence picks between ways of cutting touching digits. With a
+    `string_reader` (`serving.string_reader.whole_reader`), runs of touching digits are read whole, and
+    its readings are the CNN's there (it is a CNN trained on touching strings); the other models read
+    the pieces they were cut into.
     Raises TooManyParts for an image that falls into more than MAX_DIGITS parts.
     """
     if image is None:
         return None
     referee = predictors.get(judge) or next(iter(predictors.values()), None)
-    segmentation = segment(image, polarity, scorer_for(referee, check) if referee else None)
+    segmentation = segment(image, polarity, scorer_for(referee, check) if referee else None, string_reader)
     digits = segmentation.digits
     if not digits:
         return None
@@ -112,15 +117,22 @@ def read_number(
         raise TooManyParts(f"this splits into {len(digits)} parts; write a number of at most {MAX_DIGITS} digits")
     batch = np.stack([digit.image for digit in digits])
     predictions = {
-        name: [Prediction(name, probabilities) for probabilities in predictor.predict_batch(batch)]
+        name: [
+            Prediction(name, digit.read_whole if name == STRING_READING and digit.read_whole is not None else p)
+            for digit, p in zip(digits, predictor.predict_batch(batch), strict=True)
+        ]
         for name, predictor in predictors.items()
     }
     answers = predictions.get(judge) or next(iter(predictions.values()))
     unusual = (
         []
         if check is None
-        else [i for i, (d, p) in enumerate(zip(digits, answers, strict=True)) if not check.is_typical(d.image, p.digit)]
-    )
+        else [
+            i
+            for i, (d, p) in enumerate(zip(digits, answers, strict=True))
+            if d.read_whole is None and not check.is_typical(d.image, p.digit)
+        ]  # fmt: skip
+    )  # a piece of touching digits holds bits of its neighbours: the check would find any of them unusual
     return NumberReading(digits, predictions, unusual, segmentation.ignored)
 
 

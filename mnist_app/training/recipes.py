@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.config import MODELS_DIR, TRAINED_NAMES
 from mnist_app.training.styles import TRAIN_DRAWS
 
 
@@ -35,6 +35,23 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     # Plain pixels: a linear model cannot absorb warps, augmentation would only cost accuracy.
     "logreg": ModelSpec(epochs=20, learning_rate=2e-3, augment=False, batch_size=256),
 }
+
+
+@dataclass(frozen=True)
+class StringSpec:
+    """The string reader (training.strings): a CNN with a CTC head, trained on synthetic strips."""
+
+    strips: int = 120_000  # synthetic training strips
+    validation: int = 4_000  # strips of MNIST's validation digits, to choose the best epoch
+    epochs: int = 10
+    learning_rate: float = 2e-3
+    batch_size: int = 64
+
+    def quick(self) -> StringSpec:
+        return StringSpec(strips=1_500, validation=300, epochs=1)
+
+
+STRING_SPEC = StringSpec()
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,7 @@ class TuneConfig:
 class TrainConfig:
     """What `train.py` does; every field has a command-line option."""
 
-    models: tuple[str, ...] = MODEL_NAMES  # which model families to train
+    models: tuple[str, ...] = TRAINED_NAMES  # which model families to train (and the string reader)
     epochs: int | None = None  # override every model's epoch count
     batch_size: int | None = None  # override every model's batch size
     degraded_share: float | None = None  # override every model's share of degraded copies per batch

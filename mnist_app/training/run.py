@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_app.atomic_files import atomic_path, write_json
+from mnist_app.config import STRING_READER
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
@@ -36,22 +37,28 @@ from mnist_app.training.starting_points import (
     previous_card,
     starting_members,
 )
+from mnist_app.training.strings import train_strings
 
 __all__ = ["TrainingError", "run"]  # TrainingError: what train.py catches
 
 
 def run(config: TrainConfig) -> list[dict]:
     """Train every model named in `config`, write it and its card, and return the cards."""
-    unknown = [name for name in config.models if name not in (*BUILDERS, "forest")]
+    unknown = [name for name in config.models if name not in (*BUILDERS, "forest", STRING_READER)]
     if unknown:
-        raise TrainingError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest")
-    if config.fine_tuning and "forest" in config.models:
         raise TrainingError(
-            "fine-tuning applies to networks; the forest is retrained from scratch with --models forest"
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest, {STRING_READER}"
         )
+    for whole in ("forest", STRING_READER):
+        if config.fine_tuning and whole in config.models:
+            raise TrainingError(
+                f"fine-tuning applies to networks; the {whole} is retrained from scratch with --models {whole}"
+            )
     if config.fine_tuning and config.keep_members:
         raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
-    if config.experts_only and (config.fine_tuning or config.keep_members or "forest" in config.models):
+    if config.experts_only and (
+        config.fine_tuning or config.keep_members or {"forest", STRING_READER} & set(config.models)
+    ):
         raise TrainingError(
             "--experts-only keeps every network of the models as it is: use it alone, without the forest"
         )
@@ -65,7 +72,7 @@ def run(config: TrainConfig) -> list[dict]:
         use_two_logical_cpus()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    networks = [name for name in config.models if name != "forest"]
+    networks = [name for name in config.models if name not in ("forest", STRING_READER)]
     kept = {name: kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
     data = prepare_data(config)
     if config.tune:
@@ -83,11 +90,14 @@ def run(config: TrainConfig) -> list[dict]:
         add_style_drawings(data, config)
     cards = []
     for name in config.models:
-        cards.append(
-            train_forest_card(config, data, out_dir)
-            if name == "forest"
-            else train_model(name, config, data, out_dir, kept[name])
-        )
+        if name == STRING_READER:
+            train_strings(config, data, out_dir)  # not a digit classifier: left out of the comparison
+        elif name == "forest":
+            cards.append(train_forest_card(config, data, out_dir))
+        else:
+            cards.append(train_model(name, config, data, out_dir, kept[name]))
+    if not cards:
+        return cards
     # After the networks: training starts at once, and the check (its many letter renders) comes last.
     # Fine-tuning on the room's drawings alone keeps the shipped digit check; the style set refits it.
     if not (config.fine_tuning or config.experts_only) or "style_images" in data:

@@ -1,0 +1,194 @@
+"""The string reader: a CNN with a CTC head that reads a run of touching digits whole, without cutting it.
+
+Hochuli et al. ("Segmentation-Free Approaches for Handwritten Numeral String Recognition", 2018) reach
+the state of the art on touching numeral strings by training on synthetic strings of touching digits.
+Ours are the training split's digits (MNIST's, and the style set's training hand) pasted side by side, overlapping
+by up to 4 px or apart by up to 2 px at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred
+like a photo; each strip is made with the app's own `reading.strings.string_input`.
+
+The network: convolutions down to one column of features every 4 px of the strip, a bidirectional GRU
+along the strip, and 11 outputs per column (blank and the ten digits) trained with CTC loss.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers, ops
+from PIL import Image
+from scipy import ndimage
+
+from mnist_app.atomic_files import atomic_path, write_json
+from mnist_app.config import NUM_CLASSES, STRING_READER
+from mnist_app.reading.strings import STRING_HEIGHT, STRING_WIDTH, string_input
+from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, exact_share, read_strips, strip_widths
+from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
+
+MAX_DIGITS = 10  # the longest run a training strip holds
+LENGTHS = (
+    1,
+    2,
+    2,
+    3,
+    3,
+    3,
+    4,
+    4,
+    5,
+    6,
+    7,
+    8,
+)  # a strip's digit count is drawn from these (runs of 2-4 are most common)
+GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
+BLURRED_SHARE = 0.2  # strips blurred like a paper photo
+
+
+def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` strips of touching digits drawn from `digits` (uint8 28x28): (strips uint8, labels (count,
+    MAX_DIGITS) with digit + 1 and 0 after the end)."""
+    rng = np.random.default_rng(seed)
+    strips = np.zeros((count, STRING_HEIGHT, STRING_WIDTH), np.uint8)
+    targets = np.zeros((count, MAX_DIGITS), np.int32)
+    made = 0
+    while made < count:
+        length = int(rng.choice(LENGTHS))
+        picks = rng.integers(0, len(digits), length)
+        made_input = string_input(_paste([_tight(digits[i]) for i in picks], rng))
+        if made_input is None:
+            continue
+        strips[made] = np.round(made_input.strip * 255).astype(np.uint8)
+        targets[made, :length] = labels[picks].astype(np.int32) + 1
+        made += 1
+    return strips, targets
+
+
+def _tight(digit: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(digit.max(axis=1)), np.flatnonzero(digit.max(axis=0))
+    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _paste(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """The digits side by side on one ink map, at MNIST's scale, as a number's touching run is drawn."""
+    x = 4
+    ink = np.zeros((48, 8 + sum(int(d.shape[1] * 1.6) + GAPS[1] for d in digits)), np.float32)
+    for digit in digits:
+        height = max(4, round(digit.shape[0] * rng.uniform(0.8, 1.2)))
+        width = max(1, round(digit.shape[1] * height / digit.shape[0] * rng.uniform(0.9, 1.1)))
+        scaled = np.asarray(Image.fromarray(digit).resize((width, height), Image.Resampling.BILINEAR)) / 255.0
+        top = 6 + int(rng.integers(-2, 3))
+        window = ink[top : top + height, x : x + width]
+        np.maximum(window, scaled, out=window)
+        x = max(0, x + width + int(rng.integers(GAPS[0], GAPS[1] + 1)))
+    ink = ink[:, : x + 4]
+    if rng.random() < BLURRED_SHARE:
+        ink = ndimage.gaussian_filter(ink, rng.uniform(0.5, 1.0))
+        ink = ink / max(float(ink.max()), 1e-6)
+    return ink
+
+
+def build_string_reader() -> keras.Model:
+    """Strip (28, width, 1) -> logits (width / FRAME, 11): blank and the ten digits, one column per FRAME
+    pixels. Any width that is a multiple of FRAME: training batches strips of like width."""
+    inputs = keras.Input((STRING_HEIGHT, None, 1))
+    x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    x = layers.MaxPooling2D(2)(x)
+    for filters, pool in ((32, (2, 2)), (64, (STRING_HEIGHT // 4, 1))):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.Activation("relu")(layers.BatchNormalization()(x))
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(pool)(x)
+    x = layers.Reshape((-1, 64))(x)
+    x = layers.Dropout(0.2)(x)
+    x = layers.Bidirectional(layers.GRU(96, return_sequences=True))(x)
+    outputs = layers.Dense(NUM_CLASSES + 1)(x)
+    return keras.Model(inputs, outputs, name="string_reader")
+
+
+def width_batches(strips: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[tuple[np.ndarray, int]]:
+    """Batches of strip indices, each of strips whose ink fits one width (a multiple of WIDTH_STEP), in
+    random order: most runs are short, and a short strip needs no pass over 256 px of blank."""
+    widths = strip_widths(strips)
+    batches = []
+    for width in np.unique(widths):
+        members = rng.permutation(np.flatnonzero(widths == width))
+        batches += [(members[i : i + batch_size], int(width)) for i in range(0, len(members), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def ctc_loss(targets: keras.KerasTensor, logits: keras.KerasTensor) -> keras.KerasTensor:
+    targets = ops.cast(targets, "int32")
+    target_length = ops.sum(ops.cast(targets > 0, "int32"), axis=1)
+    batch, frames = ops.shape(logits)[0], ops.shape(logits)[1]
+    output_length = ops.full((batch,), frames, dtype="int32")
+    return ops.ctc_loss(targets, logits, target_length, output_length, mask_index=BLANK)
+
+
+def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
+    """Train the string reader on strips of the training split's digits (with the style set's training
+    hand when it is in the data), write it and its card; its test figure is on strips of MNIST's test digits."""
+    spec = STRING_SPEC.quick() if config.quick else STRING_SPEC
+    if config.epochs:
+        spec = replace(spec, epochs=config.epochs)
+    started = time.perf_counter()
+    model, history = train_string_reader(
+        data["x_train"], data["y_train"], data["x_val"], data["y_val"], spec, config.seed
+    )
+    seconds = time.perf_counter() - started
+    test_strips, test_targets = synthetic_strips(data["x_test"], data["y_test"], spec.validation, config.seed + 2)
+    card = {
+        "name": STRING_READER,
+        "kind": "string reader (CNN + bidirectional GRU, CTC)",
+        "parameters": model.count_params(),
+        "test_strips_exact": round(exact_share(read_strips(model, test_strips), test_targets), 4),
+        "train_seconds": round(seconds, 1),
+        **history,
+        "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    with atomic_path(out_dir / MODEL_FILE) as tmp:
+        model.save(tmp)
+    write_json(out_dir / CARD_FILE, card)
+    print(f"string reader: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
+          f"written to {out_dir / MODEL_FILE}")  # fmt: skip
+    return card
+
+
+def train_string_reader(
+    x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, spec: StringSpec, seed: int
+) -> tuple[keras.Model, dict]:
+    """The string reader trained on synthetic strips, at its best epoch on validation strips; and its history."""
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed)
+    val_strips, val_targets = synthetic_strips(x_val, y_val, spec.validation, seed + 1)
+    print(f"string reader: {spec.strips} training and {spec.validation} validation strips made in "
+          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+    model = build_string_reader()
+    rng = np.random.default_rng(seed)
+    steps = len(width_batches(strips, spec.batch_size, rng)) * spec.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(spec.learning_rate, steps, alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ctc_loss)
+    best, best_weights, epochs = -1.0, model.get_weights(), []
+    for epoch in range(spec.epochs):
+        started = time.perf_counter()
+        losses = [
+            float(model.train_on_batch(strips[chosen, :, :width, None] / np.float32(255), targets[chosen]))
+            for chosen, width in width_batches(strips, spec.batch_size, rng)
+        ]
+        exact = exact_share(read_strips(model, val_strips), val_targets)
+        seconds = time.perf_counter() - started
+        epochs.append({"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 4),
+                       "validation_exact": round(exact, 4), "seconds": round(seconds, 1)})  # fmt: skip
+        print(f"string reader epoch {epoch + 1}: loss {np.mean(losses):.3f}, validation strips exact {exact:.2%}"
+              f" ({seconds:.0f} s)", flush=True)  # fmt: skip
+        if exact > best:
+            best, best_weights = exact, model.get_weights()
+    model.set_weights(best_weights)
+    history = {"strips": spec.strips, "validation_strips": spec.validation, "epochs": epochs,
+               "validation_exact": round(best, 4), "lengths": list(LENGTHS), "gaps": list(GAPS)}  # fmt: skip
+    return model, history
