@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
+from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.uploads import ImageDecodeError, decode_image
 from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.digit_check import load as load_digit_check
-from mnist_app.serving.reader import TooManyParts, read_digit, read_number
+from mnist_app.serving.reader import STRING_READING, TooManyParts, read_digit, read_number
 
 NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
 
@@ -51,15 +52,16 @@ def classify_file(path: Path, predictors: dict, check: DigitCheck | None = None)
     return result
 
 
-def read_number_file(path: Path, predictors: dict) -> dict:
-    """One file read as a number by the one model given: the number and every digit's reading."""
+def read_number_file(path: Path, predictors: dict, string_reader: WholeReader | None = None) -> dict:
+    """One file read as a number by the one model given: the number and every digit's reading (the
+    CNN reads runs of touching digits whole with the string reader, when given)."""
     result: dict = {"file": str(path)}
     image, error = _read_image(path)
     if image is None:
         return {**result, "error": error}
     (name,) = predictors
     try:
-        reading = read_number(image, predictors, judge=name)
+        reading = read_number(image, predictors, judge=name, string_reader=string_reader)
     except TooManyParts as error:
         return {**result, "error": str(error)}
     if reading is None:
@@ -70,6 +72,7 @@ def read_number_file(path: Path, predictors: dict) -> dict:
             "confidence": round(p.confidence, 6),
             "box": list(digit.box),
             "top3": [[d, round(q, 6)] for d, q in p.top(3)],
+            "read_with_neighbours": digit.read_whole is not None and name == STRING_READING,
         }
         for digit, p in zip(reading.digits, reading.predictions[name], strict=True)
     ]
@@ -124,10 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no model could be loaded; run `make train`", file=sys.stderr)
         return 2
     check = load_digit_check(args.models_dir)
+    string_reader = None
+    if args.number and STRING_READING in predictors:
+        from mnist_app.serving.string_reader import load_whole_reader
+
+        string_reader = load_whole_reader(args.models_dir)
     failed = 0
     for path in args.images:
         if args.number:
-            result = read_number_file(path, predictors)
+            result = read_number_file(path, predictors, string_reader)
             line = json.dumps(result) if args.json else format_number_line(result)
         else:
             result = classify_file(path, predictors, check)

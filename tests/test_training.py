@@ -172,11 +172,23 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--degraded-share", "1.5"], "--degraded-share must be between 0 and 1"),
         (["--strategy", "tpu"], "invalid choice"),
         (["--quick", "--models", "cnn", "--keep-experts"], "use it with --fine-tune"),
+        (["--quick", "--models", "strings", "--fine-tune"], "the string reader is retrained from scratch"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(args, message, capsys):
     result = train_cli(args, capsys)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_quick_string_reader_run_writes_a_loadable_reader_and_its_card(tmp_path):
+    from mnist_app.serving.string_reader import CARD_FILE, MODEL_FILE, load_string_reader
+
+    run(TrainConfig(models=("strings",), quick=True, out_dir=tmp_path))
+    card = json.loads((tmp_path / CARD_FILE).read_text())
+    model = load_string_reader(tmp_path)
+    assert card["parameters"] == model.count_params() and len(card["epochs"]) == 1
+    assert 0 <= card["test_strips_exact"] <= 1 and card["validation_strips"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CARD_FILE, MODEL_FILE]  # no digit check, no browser export
 
 
 def test_unwritable_output_directory(tmp_path, capsys):

@@ -130,22 +130,27 @@ def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[
 
 def _number_cost(predictors: dict, x_test: np.ndarray, repeats: int) -> dict[str, dict[str, float]] | None:
     """Reading a 6-digit number as the app does (segment, both shown models, the digit check): drawn from
-    our strokes with digits apart, and MNIST test digits whose neighbours touch (cut by over-segmentation)."""
+    our strokes with digits apart, and MNIST test digits whose neighbours touch (read whole by the string reader)."""
     from mnist_app.serving.digit_check import load
     from mnist_app.serving.reader import read_number
+    from mnist_app.serving.string_reader import load_whole_reader
     from tools.number_images import drawn_number, touching_number
 
     shown = {name: predictors[name] for name in SHOWN_MODELS if name in predictors}
     if not shown:
         return None
-    check = load(MODELS_DIR)
+    check, strings = load(MODELS_DIR), load_whole_reader(MODELS_DIR)
     rng = np.random.default_rng(6)
     apart = [drawn_number("".join(map(str, rng.integers(0, 10, 6))), rng) for _ in range(5)]
     touching = [touching_number(x_test, np.zeros(len(x_test), int), rng, 6)[0] for _ in range(5)]
     cost = {}
     for kind, images, polarity in (("apart", apart, "light"), ("touching", touching, "auto")):
         rotation = itertools.cycle(images)
-        cost[kind] = timed(lambda r=rotation, p=polarity: read_number(next(r), shown, check, p), repeats, warmup=1)
+        cost[kind] = timed(
+            lambda r=rotation, p=polarity: read_number(next(r), shown, check, p, string_reader=strings),
+            repeats,
+            warmup=1,
+        )
     return cost
 
 

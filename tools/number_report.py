@@ -1,8 +1,8 @@
 """Whole-number accuracy on a larger sample than the tests use: `python -m tools.number_report`.
 
 Numbers of 2-8 MNIST *test* digits pasted apart (gaps 0-16 px), and numbers whose neighbours touch
-(gaps -4 to 2 px at MNIST's scale), on a canvas and as paper photos, read by the shipped CNN: whole
-numbers exact, and for touching ones per-digit accuracy and digits dropped or added. Writes
+(gaps -4 to 2 px at MNIST's scale), on a canvas and as paper photos, read by the shipped CNN and
+string reader as the app reads them: whole numbers exact, and for touching ones per-digit accuracy and digits dropped or added. Writes
 benchmarks/numbers.json.
 """
 
@@ -24,9 +24,11 @@ def main() -> int:
     from mnist_app.dataset.mnist import load_mnist
     from mnist_app.serving.digit_check import load
     from mnist_app.serving.registry import load_predictors
+    from mnist_app.serving.string_reader import load_whole_reader
 
     predictors, problems = load_predictors(names=("cnn",))
     check = load(MODELS_DIR)  # as the app reads numbers: the check weighs where touching digits are cut
+    strings = load_whole_reader(MODELS_DIR)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
@@ -34,13 +36,15 @@ def main() -> int:
     results = {}
     for kind, photo in (("canvas", False), ("paper_photo", True)):
         apart, _, count, _ = exact_rate(
-            predictors, x_test, y_test, 500 + photo, photo, NUMBERS, ((3, 16), (0, 3)), check
+            predictors, x_test, y_test, 500 + photo, photo, NUMBERS, ((3, 16), (0, 3)), check, strings
         )
         results[kind] = {"numbers_apart": count, "exact": round(apart, 4)}
         print(kind, results[kind], flush=True)
         for lengths in ((2, 4), (5, 8)):
             key = f"{kind}_touching_{lengths[0]}_{lengths[1]}"
-            results[key] = touching_rates(predictors, x_test, y_test, 200 + photo, photo, TOUCHING, lengths, check)
+            results[key] = touching_rates(
+                predictors, x_test, y_test, 200 + photo, photo, TOUCHING, lengths, check, strings
+            )
             print(key, results[key], flush=True)
     OUT.write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -41,10 +41,11 @@ def string_input(ink: np.ndarray) -> StringInput | None:
     if round(width * scale) > STRING_WIDTH - 2 * STRING_MARGIN:
         return None
     work = toward_mnist_stroke(_resize(crop, WORK_SCALE * scale), WORK_SCALE)
-    scaled = _resize(work, DIGIT_BOX / work.shape[0])
-    scaled = scaled[:, : STRING_WIDTH - 2 * STRING_MARGIN]
+    # Thinning or thickening moves the ink's edges by a pixel or two: keep the scale, centre it again.
+    scaled = _resize(work, 1 / WORK_SCALE)[:STRING_HEIGHT, : STRING_WIDTH - 2 * STRING_MARGIN]
+    top = (STRING_HEIGHT - scaled.shape[0]) // 2
     strip = np.zeros((STRING_HEIGHT, STRING_WIDTH), np.float32)
-    strip[STRING_MARGIN : STRING_MARGIN + DIGIT_BOX, STRING_MARGIN : STRING_MARGIN + scaled.shape[1]] = scaled
+    strip[top : top + scaled.shape[0], STRING_MARGIN : STRING_MARGIN + scaled.shape[1]] = scaled
     peak = float(strip.max())
     return StringInput(strip / peak if peak > 0 else strip, int(cols[0]), scale)
 

@@ -7,6 +7,7 @@ blanks separate digits. Each digit's probabilities are the ten digits' at its li
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from mnist_app.config import NUM_CLASSES
 from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
 from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError
+
+log = logging.getLogger(__name__)
 
 BLANK = 0  # CTC's blank is class 0; digit d is class d + 1
 FRAME = 4  # strip pixels per output column
@@ -29,6 +32,21 @@ CARD_FILE = "strings.json"
 class StringDigit:
     probabilities: np.ndarray  # (10,), sums to 1
     x: float  # its centre, in strip pixels
+
+
+def load_whole_reader(models_dir: Path) -> WholeReader | None:
+    """The shipped string reader, warmed up at every strip width, as Number mode calls it; None when
+    there is none or it cannot be loaded (the reason is logged: touching digits are then cut instead)."""
+    try:
+        model = load_string_reader(models_dir)
+    except ModelLoadError as error:
+        log.warning("%s", error)
+        return None
+    if model is None:
+        return None
+    for width in range(WIDTH_STEP, STRING_WIDTH + 1, WIDTH_STEP):  # each width is traced once, here
+        model.predict_on_batch(np.zeros((1, STRING_HEIGHT, width, 1), np.float32))
+    return whole_reader(model)
 
 
 def load_string_reader(models_dir: Path) -> keras.Model | None:

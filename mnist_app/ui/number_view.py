@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from mnist_app.config import MODEL_TITLES
 from mnist_app.reading.preprocess import Polarity
-from mnist_app.serving.reader import NumberReading, TooManyParts, read_number
+from mnist_app.serving.reader import STRING_READING, NumberReading, TooManyParts, read_number
 from mnist_app.ui import charts, descriptions, resources
 from mnist_app.ui.digit_view import announce
 
@@ -22,7 +22,9 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
     reading, problem = None, None
     if image is not None and shown:
         try:
-            reading = read_number(image, shown, resources.digit_check(), polarity)
+            reading = read_number(
+                image, shown, resources.digit_check(), polarity, string_reader=resources.string_reader()
+            )
         except TooManyParts as error:
             problem = f"That does not look like a number: {error}."
     announce("" if reading is None else descriptions.number_announcement(reading.predictions))
@@ -38,6 +40,8 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
         st.markdown(f"🧐 Digit {places} does not look much like the handwritten digits the models learned from.")
     if reading.ignored:
         st.caption(ignored_line(reading))
+    if any(digit.read_whole is not None for digit in reading.digits):
+        st.caption(touching_line(reading))
     st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right",
              alt=f"The picture with a numbered red box around each of its {len(reading.digits)} digits")  # fmt: skip
     show_digits(reading)
@@ -82,11 +86,29 @@ def show_digits(reading: NumberReading) -> None:
                          alt=f"Digit {index + 1} as the models see it, 28×28")  # fmt: skip
                 for name, predictions in reading.predictions.items():
                     p = predictions[index]
+                    together = " ⛓" if name == STRING_READING and digit.read_whole is not None else ""
                     if p.sure:
-                        st.markdown(f"{MODEL_TITLES[name]} **{p.digit}** {p.confidence:.0%}")
+                        st.markdown(f"{MODEL_TITLES[name]} **{p.digit}** {p.confidence:.0%}{together}")
                     else:
                         top = " ".join(f"{d}:{q:.0%}" for d, q in p.top(3))
                         st.markdown(f"{MODEL_TITLES[name]} **not sure**  \n{top}")
+
+
+def touching_line(reading: NumberReading) -> str:
+    """'Digits #2-#4 touch: the CNN read them together (its string reader); the ANN read the pieces.'"""
+    runs: list[list[int]] = []
+    for index, digit in enumerate(reading.digits):
+        if digit.read_whole is None:
+            continue
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    places = ", ".join(f"#{run[0] + 1}–#{run[-1] + 1}" for run in runs)
+    others = [MODEL_TITLES[name] for name in reading.predictions if name != STRING_READING]
+    pieces = f"; the {' and the '.join(others)} read the pieces cut between them" if others else ""
+    return (f"Digits {places} touch: the {MODEL_TITLES[STRING_READING]} read them together, with its string "
+            f"reader (⛓ below){pieces}.")  # fmt: skip
 
 
 def ignored_line(reading: NumberReading) -> str:

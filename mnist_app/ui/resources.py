@@ -35,6 +35,19 @@ def shown_predictors() -> dict:
     return {name: loaded[name] for name in config.SHOWN_MODELS if name in loaded}
 
 
+def string_reader() -> object | None:
+    """The string reader for runs of touching digits in Number mode (None when models/ has none)."""
+    return _string_reader(str(config.MODELS_DIR))
+
+
+@st.cache_resource(show_spinner="Loading the string reader…")
+def _string_reader(models_dir: str) -> object | None:
+    from mnist_app.serving.string_reader import load_whole_reader  # TensorFlow: imported on first use only
+
+    _keep_keras_session()
+    return load_whole_reader(Path(models_dir))
+
+
 def _keep_keras_session() -> None:
     """Stop Streamlit from clearing Keras's session after every rerun.
 

@@ -1,0 +1,140 @@
+"""The string reader: runs of touching digits read whole (strips, CTC decoding, the shipped model in Number mode)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_app.config import MODELS_DIR
+from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, string_input
+from mnist_app.serving.digit_check import load
+from mnist_app.serving.reader import read_number
+from mnist_app.serving.string_reader import (
+    MODEL_FILE,
+    decode,
+    ink_column,
+    load_whole_reader,
+)
+from mnist_app.training.strings import synthetic_strips
+from tests.test_segment import touching_drawing
+from tools.number_images import touching_number, touching_rates
+
+
+def logits_for(classes: list[int]) -> np.ndarray:
+    """Logits whose likeliest class per column is `classes` (0 is the blank)."""
+    logits = np.full((len(classes), 11), -5.0, np.float32)
+    logits[np.arange(len(classes)), classes] = 5.0
+    return logits
+
+
+def test_decoding_collapses_repeats_and_keeps_doubled_digits():
+    # columns: blank, 1, 1, blank, 1, 7, 7, blank -> "1", "1", "7"
+    digits = decode(logits_for([0, 2, 2, 0, 2, 8, 8, 0]))
+    assert [int(np.argmax(d.probabilities)) for d in digits] == [1, 1, 7]
+    assert [d.x for d in digits] == [6.0, 18.0, 22.0]  # the likeliest column of each run, in strip pixels
+    assert all(abs(d.probabilities.sum() - 1) < 1e-6 for d in digits)
+    assert decode(logits_for([0, 0, 0])) == []
+
+
+def test_strip_scale_and_place():
+    ink = np.zeros((200, 500), np.float32)
+    ink[50:150, 100:400] = 1.0  # an outline 100 px of ink high, 300 wide, its stroke MNIST's at that scale
+    ink[62:138, 112:388] = 0.0
+    string = string_input(ink)
+    assert string.strip.shape == (STRING_HEIGHT, STRING_WIDTH) and string.strip.max() == 1.0
+    rows, cols = np.flatnonzero(string.strip.max(axis=1) > 0.1), np.flatnonzero(string.strip.max(axis=0) > 0.1)
+    assert (rows[0], rows[-1]) == (STRING_MARGIN, STRING_HEIGHT - STRING_MARGIN - 1)
+    assert cols[0] == STRING_MARGIN and abs(cols[-1] - (STRING_MARGIN + 59)) <= 1
+    assert abs(ink_column(string, STRING_MARGIN + 30) - 250) <= 5  # the middle of the strip is the middle of the ink
+
+
+def test_thick_strokes_are_thinned_without_changing_the_scale():
+    ink = np.zeros((200, 500), np.float32)
+    ink[50:150, 100:400] = 1.0  # a marker's block: thinned towards MNIST's stroke, still 20 px high at most
+    string = string_input(ink)
+    rows, cols = np.flatnonzero(string.strip.max(axis=1) > 0.1), np.flatnonzero(string.strip.max(axis=0) > 0.1)
+    assert rows[-1] - rows[0] + 1 <= 20 and cols[-1] - cols[0] + 1 <= 60
+
+
+def test_strips_too_long_or_empty_are_not_read_whole():
+    assert string_input(np.zeros((50, 50), np.float32)) is None
+    long_run = np.zeros((20, 400), np.float32)
+    long_run[:, :] = 1.0  # 20 high, 400 wide: longer than the strip holds at MNIST's scale
+    assert string_input(long_run) is None
+
+
+def test_training_strips_hold_their_digits(mnist):
+    (x_train, y_train), _ = mnist
+    strips, targets = synthetic_strips(x_train[:500], y_train[:500], 20, seed=3)
+    assert strips.shape == (20, STRING_HEIGHT, STRING_WIDTH) and strips.dtype == np.uint8
+    lengths = (targets > 0).sum(axis=1)
+    assert lengths.min() >= 1 and lengths.max() <= 8
+    assert all((row[n:] == 0).all() and (row[:n] >= 1).all() for row, n in zip(targets, lengths, strict=True))
+    widths = [np.flatnonzero(s.max(axis=0))[-1] for s in strips]  # longer strings make longer strips
+    assert np.corrcoef(widths, lengths)[0, 1] > 0.8
+
+
+@pytest.fixture(scope="module")
+def strings():
+    reader = load_whole_reader(MODELS_DIR)
+    assert reader is not None, f"{MODELS_DIR / MODEL_FILE} is missing"
+    return reader
+
+
+# Regression guards on the shipped string reader; the README's figures come from `python -m tools.number_report`.
+@pytest.mark.parametrize(
+    "photo, lengths, bound",
+    [(False, (2, 4), 0.85), (False, (5, 8), 0.7), (True, (2, 4), 0.75)],
+    ids=["canvas-2-4", "canvas-5-8", "photo-2-4"],
+)
+def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo, lengths, bound):
+    rates = touching_rates(shipped, *test_set, 9, photo, 40, lengths, load(MODELS_DIR), strings)
+    print(f"touching ({'photo' if photo else 'canvas'}, {lengths}): {rates}")
+    assert rates["exact"] >= bound
+
+
+@pytest.mark.parametrize("digits", ["1672", "7005", "38", "4519", "11", "717"])
+def test_touching_drawn_digits_read_whole(shipped, strings, digits):
+    """Our own strokes, overlapping: the string reader reads the run, and the pieces carry its reading."""
+    reading = read_number(
+        touching_drawing(digits), {"cnn": shipped["cnn"]}, load(MODELS_DIR), "light", string_reader=strings
+    )
+    assert reading.number("cnn") == digits
+    assert any(d.read_whole is not None for d in reading.digits)
+
+
+def test_the_ann_reads_the_pieces_and_the_page_says_so(shipped, test_set, strings):
+    from mnist_app.ui.number_view import touching_line
+
+    image, truth = touching_number(*test_set, np.random.default_rng(5), 3)
+    reading = read_number(image, {"ann": shipped["ann"], "cnn": shipped["cnn"]}, None, string_reader=strings)
+    together = [i for i, d in enumerate(reading.digits) if d.read_whole is not None]
+    assert together, "no run read whole"
+    for i in together:
+        assert np.allclose(reading.predictions["cnn"][i].probabilities, reading.digits[i].read_whole)
+    assert len(reading.predictions["ann"]) == len(reading.digits)
+    line = touching_line(reading)
+    assert line.startswith("Digits #") and "the ANN read the pieces" in line
+
+
+def test_cli_number_json_marks_digits_read_together(predict_cli, test_set, tmp_path):
+    image, truth = touching_number(*test_set, np.random.default_rng(11), 4)
+    path = tmp_path / "touching.png"
+    Image.fromarray(image).save(path)
+    result = predict_cli(["--number", "--json", str(path)])
+    read = json.loads(result.stdout)
+    assert result.returncode == 0 and read["model"] == "cnn"
+    assert any(digit["read_with_neighbours"] for digit in read["digits"])
+    assert len(read["digits"]) == len(read["number"])
+
+
+def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, shipped, caplog):
+    (tmp_path / MODEL_FILE).write_bytes(b"not a keras file")
+    assert load_whole_reader(tmp_path) is None
+    assert "could not be loaded" in caplog.text
+    assert load_whole_reader(tmp_path / "nowhere") is None  # none at all: nothing to say
+    reading = read_number(touching_drawing("38"), {"cnn": shipped["cnn"]}, load(MODELS_DIR), "light")
+    assert reading.number("cnn") == "38" and all(d.read_whole is None for d in reading.digits)
