@@ -245,6 +245,16 @@ def test_number_panel_reads_a_drawn_number():
     assert len(at.get("image")) >= 5  # the boxed drawing and one crop per digit
 
 
+def test_number_panel_reads_touching_digits_together_and_says_so():
+    from tests.test_segment import touching_drawing
+
+    at = number_reading(touching_drawing("4519"))
+    assert not at.exception
+    assert metrics(at)["CNN"] == "4519"
+    captions = " ".join(c.value for c in at.caption)
+    assert "touch: the CNN read them together" in captions and "the ANN read the pieces" in captions
+
+
 @pytest.mark.parametrize(
     "name, image",
     [

@@ -44,27 +44,45 @@ LENGTHS = (
     7,
     8,
 )  # a strip's digit count is drawn from these (runs of 2-4 are most common)
+STRETCH = (0.9, 1.1)  # each digit's width, relative to its height as written
+# A wide single digit (a broad 0, 2 or 8) is a part wider than high too, and the app reads it here:
+# this share of strips is one digit at least WIDE_ASPECT as wide as high, stretched by WIDE_STRETCH.
+WIDE_SINGLES = 0.1
+WIDE_ASPECT = 0.9
+WIDE_STRETCH = (1.0, 1.5)
 GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 
 
 def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`count` strips of touching digits drawn from `digits` (uint8 28x28): (strips uint8, labels (count,
-    MAX_DIGITS) with digit + 1 and 0 after the end)."""
+    MAX_DIGITS) with digit + 1 and 0 after the end). WIDE_SINGLES of them are one wide digit alone."""
     rng = np.random.default_rng(seed)
+    wide = np.flatnonzero(_aspects(digits) >= WIDE_ASPECT)
     strips = np.zeros((count, STRING_HEIGHT, STRING_WIDTH), np.uint8)
     targets = np.zeros((count, MAX_DIGITS), np.int32)
     made = 0
     while made < count:
-        length = int(rng.choice(LENGTHS))
-        picks = rng.integers(0, len(digits), length)
-        made_input = string_input(_paste([_tight(digits[i]) for i in picks], rng))
+        if wide.size and rng.random() < WIDE_SINGLES:
+            picks, stretch = rng.choice(wide, 1), WIDE_STRETCH
+        else:
+            picks, stretch = rng.integers(0, len(digits), int(rng.choice(LENGTHS))), STRETCH
+        made_input = string_input(_paste([_tight(digits[i]) for i in picks], rng, stretch))
         if made_input is None:
             continue
         strips[made] = np.round(made_input.strip * 255).astype(np.uint8)
-        targets[made, :length] = labels[picks].astype(np.int32) + 1
+        targets[made, : len(picks)] = labels[picks].astype(np.int32) + 1
         made += 1
     return strips, targets
+
+
+def _aspects(digits: np.ndarray) -> np.ndarray:
+    """Each digit's ink width over its height."""
+
+    def extent(inked: np.ndarray) -> np.ndarray:
+        return inked.shape[1] - np.argmax(inked[:, ::-1], axis=1) - np.argmax(inked, axis=1)
+
+    return extent(digits.max(axis=1) > 0) / np.maximum(extent(digits.max(axis=2) > 0), 1)
 
 
 def _tight(digit: np.ndarray) -> np.ndarray:
@@ -72,13 +90,13 @@ def _tight(digit: np.ndarray) -> np.ndarray:
     return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _paste(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _paste(digits: list[np.ndarray], rng: np.random.Generator, stretch: tuple[float, float]) -> np.ndarray:
     """The digits side by side on one ink map, at MNIST's scale, as a number's touching run is drawn."""
     x = 4
     ink = np.zeros((48, 8 + sum(int(d.shape[1] * 1.6) + GAPS[1] for d in digits)), np.float32)
     for digit in digits:
         height = max(4, round(digit.shape[0] * rng.uniform(0.8, 1.2)))
-        width = max(1, round(digit.shape[1] * height / digit.shape[0] * rng.uniform(0.9, 1.1)))
+        width = max(1, round(digit.shape[1] * height / digit.shape[0] * rng.uniform(*stretch)))
         scaled = np.asarray(Image.fromarray(digit).resize((width, height), Image.Resampling.BILINEAR)) / 255.0
         top = 6 + int(rng.integers(-2, 3))
         window = ink[top : top + height, x : x + width]
