@@ -13,7 +13,7 @@ from mnist_app.reading.segment import segment_number
 from mnist_app.serving.digit_check import load
 from mnist_app.serving.reader import MAX_DIGITS, TooManyParts, read_number
 from mnist_app.ui.number_view import ignored_line
-from tools.number_images import drawn_number, exact_rate, touching_rates
+from tools.number_images import drawn_number, exact_rate, touching_drawing, touching_rates
 from tools.synthetic_drawings import canvas_points
 
 NUMBERS = 120  # pasted numbers per accuracy test (those whose digits happen to touch are left out)
@@ -31,16 +31,6 @@ def test_pasted_mnist_numbers_read_exactly(shipped, test_set, photo, bound):
     )
     print(f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}")
     assert apart >= bound
-
-
-def touching_drawing(digits: str, advance: float = 0.55, size: float = 90, pen: int = 8) -> np.ndarray:
-    """Our own strokes, each digit starting `advance` digit-sizes after the last: neighbours overlap."""
-    image = Image.new("RGBA", (int(60 + len(digits) * size * advance + size), 160), (0, 0, 0, 255))
-    draw = ImageDraw.Draw(image)
-    for index, char in enumerate(digits):
-        for stroke in canvas_points(int(char), size=size, left=20 + index * size * advance, top=30):
-            draw.line(stroke, fill=(255, 255, 255, 255), width=pen, joint="curve")
-    return np.asarray(image)
 
 
 @pytest.mark.parametrize("digits", ["1672", "7005", "38", "4519"])

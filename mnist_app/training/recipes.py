@@ -48,7 +48,7 @@ class StringSpec:
     batch_size: int = 64
 
     def quick(self) -> StringSpec:
-        return StringSpec(strips=1_500, validation=300, epochs=1)
+        return StringSpec(strips=512, validation=128, epochs=1)
 
 
 STRING_SPEC = StringSpec()

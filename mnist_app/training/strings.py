@@ -177,7 +177,12 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
 
 
 def train_string_reader(
-    x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, spec: StringSpec, seed: int
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    spec: StringSpec,
+    seed: int,
 ) -> tuple[keras.Model, dict]:
     """The string reader trained on synthetic strips, at its best epoch on validation strips; and its history."""
     keras.utils.set_random_seed(seed)
