@@ -83,6 +83,7 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 # load, capacity and browser files at once on two cores, and their servers fell behind (measured).
 LONGEST_FILES = (
     "test_training.py",
+    "test_training_options.py",
     "test_load.py",
     "test_cluster.py",
     "test_robustness.py",

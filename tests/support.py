@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
+
+from mnist_app.config import ROOT
+
+TRAIN = [sys.executable, str(ROOT / "train.py")]  # train.py as a process of its own
 
 
 def run_in_process(
@@ -20,3 +25,10 @@ def run_in_process(
         code = exit_.code
     out, err = capsys.readouterr()
     return subprocess.CompletedProcess([main.__module__, *args], code, out, err)
+
+
+def train_cli(args: list[str], capsys: pytest.CaptureFixture) -> subprocess.CompletedProcess:
+    """`python train.py ARGS`, run in this process."""
+    import train  # the script at the top of the repository (pytest puts the root on the path)
+
+    return run_in_process(train.main, args, capsys)

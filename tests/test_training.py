@@ -1,33 +1,19 @@
-"""train.py: a quick run writes loadable models and honest cards; runs are reproducible; bad input is refused."""
+"""train.py: a quick run writes loadable models and honest cards; members, fine-tuning, experts and the browser's weights build on it (the other options: test_training_options.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import train  # the script at the top of the repository (pytest puts the root on the path)
-from mnist_app.config import MODELS_DIR, ROOT
+from mnist_app.config import MODELS_DIR
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.serving.registry import load_predictor
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
-from tests.support import run_in_process
-
-TRAIN = [sys.executable, str(ROOT / "train.py")]
-
-
-def train_cli(args: list[str], capsys: pytest.CaptureFixture) -> subprocess.CompletedProcess:
-    """`python train.py ARGS`, run in this process."""
-    return run_in_process(train.main, args, capsys)
+from tests.support import train_cli
 
 
 @pytest.fixture(scope="module")
@@ -136,97 +122,6 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
         assert 0 < drift < 0.5
 
 
-def test_fine_tune_refuses_keep_members(tmp_path, capsys):
-    result = train_cli(["--quick", "--models", "cnn", "--fine-tune", "--keep-members", "--out", str(tmp_path)], capsys)
-    assert result.returncode == 2 and "--keep-members" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_same_seed_same_weights(tmp_path):
-    first = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "a", seed=7))
-    second = run(TrainConfig(models=("ann",), quick=True, out_dir=tmp_path / "b", seed=7))
-    weights_a = load_predictor("ann", tmp_path / "a").model.get_weights()
-    weights_b = load_predictor("ann", tmp_path / "b").model.get_weights()
-    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b, strict=True))
-    assert first[0]["history"] == second[0]["history"]
-
-
-def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
-    result = subprocess.run(
-        [*TRAIN, "--quick", "--models", "logreg", "--strategy", "mirrored", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    card = json.loads((tmp_path / "logreg.json").read_text())
-    assert card["strategy"] == "mirrored" and card["replicas"] == 2
-    assert "training on 2 replica(s)" in result.stdout
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--models", "svm"], "--models takes names"),
-        (["--epochs", "0"], "--epochs must be at least 1"),
-        (["--batch-size", "-3"], "--batch-size must be at least 1"),
-        (["--degraded-share", "1.5"], "--degraded-share must be between 0 and 1"),
-        (["--strategy", "tpu"], "invalid choice"),
-        (["--quick", "--models", "cnn", "--keep-experts"], "use it with --fine-tune"),
-        (["--quick", "--models", "strings", "--fine-tune"], "the string reader is retrained from scratch"),
-    ],
-)
-def test_bad_arguments_are_refused_before_any_work(args, message, capsys):
-    result = train_cli(args, capsys)
-    assert result.returncode == 2 and message in result.stderr
-
-
-def test_quick_string_reader_run_writes_a_loadable_reader_and_its_card(tmp_path):
-    from mnist_app.serving.string_reader import CARD_FILE, MODEL_FILE, load_string_reader
-
-    run(TrainConfig(models=("strings",), quick=True, out_dir=tmp_path))
-    card = json.loads((tmp_path / CARD_FILE).read_text())
-    model = load_string_reader(tmp_path)
-    assert card["parameters"] == model.count_params() and len(card["epochs"]) == 1
-    assert 0 <= card["test_strips_exact"] <= 1 and card["validation_strips"] > 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CARD_FILE, MODEL_FILE]  # no digit check, no browser export
-
-
-def test_unwritable_output_directory(tmp_path, capsys):
-    blocker = tmp_path / "file"
-    blocker.write_text("a file where a directory should be")
-    result = train_cli(["--quick", "--out", str(blocker / "models")], capsys)
-    assert result.returncode == 2 and "cannot write to the output directory" in result.stderr
-
-
-def test_interrupted_training_leaves_no_half_written_model(tmp_path):
-    out = tmp_path / "models"
-    process = subprocess.Popen(
-        [*TRAIN, "--models", "cnn", "--epochs", "3", "--no-styles", "--out", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        # A shell that starts a job in the background ignores SIGINT for it, and the ignore is
-        # inherited: give the child the default, so Ctrl-C works as it does in a terminal.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 120
-    for line in process.stdout:  # wait until training is under way
-        if "=== cnn" in line or time.monotonic() > deadline:
-            break
-    time.sleep(3)
-    process.send_signal(signal.SIGINT)
-    try:
-        output, _ = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:  # as a user would: press Ctrl-C once more
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=180)
-    assert process.returncode == 130, output[-2000:]
-    assert "interrupted" in output
-    leftovers = [p.name for p in Path(out).iterdir()] if out.exists() else []
-    assert not [name for name in leftovers if name.startswith((".", "cnn"))], leftovers  # no model, no temp file
-
-
 def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp_path, test_set, capsys):
     """--extra-data: start from the trained model, add the drawings to training only, drop leaked test images."""
     from tools.finetune_report import drawings
@@ -246,32 +141,6 @@ def test_fine_tune_on_exported_drawings_keeps_the_test_set_honest(quick_run, tmp
     assert card["fine_tuned"]["drawings"] == len(drawn_labels) and card["fine_tuned"]["dropped_test_images"] == 1
     assert card["data"]["test_images"] == before["data"]["test_images"], "the test set is MNIST's, unchanged"
     assert card["data"]["train_images"] > before["data"]["train_images"]
-
-
-@pytest.mark.parametrize("content", [b"junk", None], ids=["not an npz", "no such file"])
-def test_fine_tune_refuses_bad_extra_data(tmp_path, content, capsys):
-    path = tmp_path / "room.npz"
-    if content is not None:
-        path.write_bytes(content)
-    result = train_cli(["--quick", "--models", "logreg", "--out", str(tmp_path), "--extra-data", str(path)], capsys)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "room.npz" in result.stderr
-
-
-def test_quick_hyperparameter_search_records_every_trial(tmp_path, capsys):
-    """`train.py --tune ann --quick`: a tiny KerasTuner search; every trial recorded, the shipped settings scored too."""
-    result = train_cli(["--tune", "ann", "--quick", "--out", str(tmp_path)], capsys)
-    assert result.returncode == 0, result.stderr
-    report = json.loads((tmp_path / "tuning.json").read_text())
-    assert report["trials"] and report["best"] in report["trials"]
-    for trial in report["trials"]:
-        settings = trial["hyperparameters"]
-        assert 1 <= len(settings["units"]) <= 3 and all(64 <= u <= 1024 for u in settings["units"])
-        assert 0 <= settings["dropout"] <= 0.5 and settings["batch_size"] in (64, 128, 256)
-        assert 0 < trial["val_accuracy"] <= 1 and trial["parameters"] > 0 and trial["epochs"] >= 1
-        assert trial["seconds"] > 0
-    assert set(report["head_to_head"]) == {"best", "shipped"} and report["verdict"]
-    assert not list(tmp_path.glob("*.keras")), "a search ships no model by itself"
 
 
 def test_the_cnn_reads_soft_ink_with_experts_fine_tuned_from_its_members(quick_run):
@@ -307,18 +176,6 @@ def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path, caps
     old_seconds, new_seconds = before["soft_experts"]["train_seconds"], card["soft_experts"]["train_seconds"]
     assert card["train_seconds"] == pytest.approx(before["train_seconds"] - old_seconds + new_seconds)
     assert not (tmp_path / "digit_check.npz").exists()  # the digit check is the members', kept as it was
-
-
-@pytest.mark.parametrize(
-    "options, message",
-    [
-        (["--models", "cnn", "--experts-only", "--fine-tune"], "--experts-only keeps every network"),
-        (["--models", "logreg", "--experts-only"], "recipe of logreg has no soft-ink experts"),
-    ],
-)
-def test_experts_only_refuses_what_it_cannot_do(tmp_path, options, message, capsys):
-    result = train_cli(["--quick", *options, "--out", str(tmp_path)], capsys)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_training_exports_the_browser_weights_when_both_networks_are_there(quick_run, tmp_path, test_set, capsys):
