@@ -83,10 +83,11 @@ def strings():
     return reader
 
 
-# Regression guards on the shipped string reader; the README's figures come from `python -m tools.number_report`.
+# Regression guards on the shipped string reader (it reads 90 %, 80 % and 87.5 % of these 40 numbers);
+# the README's figures come from `python -m tools.number_report` on larger samples.
 @pytest.mark.parametrize(
     "photo, lengths, bound",
-    [(False, (2, 4), 0.85), (False, (5, 8), 0.7), (True, (2, 4), 0.75)],
+    [(False, (2, 4), 0.85), (False, (5, 8), 0.72), (True, (2, 4), 0.8)],
     ids=["canvas-2-4", "canvas-5-8", "photo-2-4"],
 )
 def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo, lengths, bound):
@@ -95,13 +96,21 @@ def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo
     assert rates["exact"] >= bound
 
 
-@pytest.mark.parametrize("digits", ["1672", "7005", "717", "2026", "9876"])
-def test_touching_drawn_digits_read_whole(shipped, strings, digits):
-    """Our own strokes, overlapping: the string reader reads the run, and the pieces carry its reading."""
-    image = touching_drawing(digits, advance=0.35)  # one connected run (two for "1672": the 1 stands apart)
-    reading = read_number(image, {"cnn": shipped["cnn"]}, load(MODELS_DIR), "light", string_reader=strings)
-    assert reading.number("cnn") == digits
-    assert any(d.read_whole is not None for d in reading.digits)
+DRAWN_RUNS = ("1672", "7005", "38", "4519", "11", "717", "2026", "9876", "3141", "5550")
+
+
+def test_touching_drawn_digits_read_whole(shipped, strings):
+    """Our own strokes (held-out hands), overlapping: most runs read whole and right, and the pieces carry
+    the string reader's reading. A regression guard: the shipped reader reads 15 of these 20."""
+    check, right, together = load(MODELS_DIR), 0, 0
+    for advance in (0.4, 0.35):  # each digit starts this many digit sizes after the last: most touch
+        for digits in DRAWN_RUNS:
+            image = touching_drawing(digits, advance=advance)
+            reading = read_number(image, {"cnn": shipped["cnn"]}, check, "light", string_reader=strings)
+            right += reading.number("cnn") == digits
+            together += any(d.read_whole is not None for d in reading.digits)
+    print(f"drawn touching runs: {right} of 20 exact, {together} read whole")
+    assert right >= 14 and together >= 13  # "11" and a few others stand apart, or are no wider than a digit
 
 
 def test_the_ann_reads_the_pieces_and_the_page_says_so(shipped, test_set, strings):
