@@ -247,10 +247,11 @@ def test_number_mode_reads_a_three_digit_number(page):
     draw_strokes(page, strokes)
     expected = {"ANN": "247", "CNN": "247"}
     shown = wait_for_metrics(page, expected)
-    page.screenshot(path=str(ARTIFACTS / "number-desktop.png"), full_page=True)
     assert shown == expected
     assert page.get_by_text("Both models read the same number").count() >= 1
-    assert page.get_by_text("#3").count() >= 1  # each digit numbered, tied to its box
+    # Each digit numbered, tied to its box: the crops' captions come with their images, after the numbers.
+    page.get_by_text("#3").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "number-desktop.png"), full_page=True)
 
 
 PHONE_AGENT = (
