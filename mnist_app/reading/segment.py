@@ -9,8 +9,9 @@ The pipeline, each step a small function:
    `drop_strays` then leaves out merged parts far lighter than a typical digit that are faint or
    not read as a confident digit (a thin "1" in its neighbours' ink is neither, and stays);
    whatever is left out is returned with its place and why (`Ignored`), for the page to say so;
-5. `touching.split_wide`: a part much wider than a digit holds touching digits: over-segmented at
-   the ink's valleys, and cut where the pieces read most confidently (given a scorer);
+5. `touching.split_wide`: a part much wider than a digit holds touching digits: read whole by the
+   string reader and cut between its digits (given one), else over-segmented at the ink's valleys and
+   cut where the pieces read most confidently (given a scorer);
 6. each digit's own ink goes through the single-digit pipeline (stroke, fit 20 px, centre).
 """
 

@@ -6,8 +6,9 @@ A digit:
 3. the digit check (`DigitCheck`) judges the input against the answer of the judging model: does it
    look like a digit at all, or more like a printed letter?
 A number:
-1. `segment` cuts the image into digits, the judging model's confidence choosing where
-   touching digits are cut, and says what ink it left out and why;
+1. `segment` cuts the image into digits, and says what ink it left out and why; runs of touching
+   digits are read whole by the string reader (the CNN's answers there), or without it cut where the
+   judging model reads the pieces most confidently;
 2. every given model reads every digit, in one batch per model;
 3. the digit check marks the parts that look like no digit.
 """
