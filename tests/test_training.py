@@ -9,6 +9,7 @@ import pytest
 
 from mnist_app.config import MODELS_DIR
 from mnist_app.reading.preprocess import is_soft
+from mnist_app.serving.model_files import load_model
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.serving.registry import load_predictor
 from mnist_app.training.recipes import TrainConfig
@@ -64,7 +65,7 @@ def test_the_cnn_averages_members_trained_with_their_own_seeds(quick_run, test_s
 def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path, capsys):
     """A one-network CNN trained by the same recipe becomes member 0; only member 1 (seed 43) is trained."""
     out, cards = quick_run
-    first = ensemble_members(load_predictor("cnn", out).model)[0]
+    first = ensemble_members(load_model(out / "cnn.keras"))[0]
     single = BUILDERS["cnn"]()
     single.set_weights(first.get_weights())
     single.save(tmp_path / "cnn.keras")
@@ -76,7 +77,7 @@ def test_keep_members_trains_only_the_missing_member(quick_run, tmp_path, capsys
     saved = json.loads((tmp_path / "cnn.json").read_text())
     assert [member["seed"] for member in saved["members"]] == [42, 43]
     assert saved["members"][0]["trained_at"] == card["trained_at"]  # the kept network keeps its record
-    kept = ensemble_members(load_predictor("cnn", tmp_path).model)[0]
+    kept = ensemble_members(load_model(tmp_path / "cnn.keras"))[0]
     assert all(np.array_equal(a, b) for a, b in zip(kept.get_weights(), first.get_weights(), strict=True))
 
 
@@ -95,8 +96,8 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
     for name in ("cnn.keras", "cnn.json"):
         (tmp_path / name).write_bytes((out / name).read_bytes())
     before = json.loads((tmp_path / "cnn.json").read_text())
-    old_members = ensemble_members(load_predictor("cnn", tmp_path).model)
-    old_experts = soft_experts(load_predictor("cnn", tmp_path).model)
+    old_model = load_model(tmp_path / "cnn.keras")  # the networks only: no predictor to trace and warm up
+    old_members, old_experts = ensemble_members(old_model), soft_experts(old_model)
     args = ["--quick", "--models", "cnn", "--fine-tune", "--keep-experts", "--out", str(tmp_path)]
     result = train_cli(args, capsys)
     assert result.returncode == 0, result.stderr
@@ -106,7 +107,8 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
     assert card["soft_experts"] == before["soft_experts"]
     members_seconds = sum(member["train_seconds"] for member in card["members"])
     assert card["fine_tuned"]["seconds"] == pytest.approx(members_seconds)  # the kept experts' time counts once
-    for old, new in zip(old_experts, soft_experts(load_predictor("cnn", tmp_path).model), strict=True):
+    new_model = load_model(tmp_path / "cnn.keras")
+    for old, new in zip(old_experts, soft_experts(new_model), strict=True):
         assert all(np.array_equal(a, b) for a, b in zip(old.get_weights(), new.get_weights(), strict=True))
     assert card["fine_tuned"]["from"]["trained_at"] == before["trained_at"]
     assert card["fine_tuned"]["from"]["test_accuracy"] == before["test_accuracy"]
@@ -115,7 +117,7 @@ def test_fine_tune_continues_every_member_and_keeps_the_old_record(quick_run, tm
     assert len(card["history"]["loss"]) == len(before["history"]["loss"]) + 1
     assert card["history"]["loss"][: len(before["history"]["loss"])] == before["history"]["loss"]
     assert card["train_seconds"] > before["train_seconds"]
-    new_members = ensemble_members(load_predictor("cnn", tmp_path).model)
+    new_members = ensemble_members(new_model)
     for old, new in zip(old_members, new_members, strict=True):
         # Moved, but only a little: one quick epoch at a tenth of the rate from the old weights.
         drift = np.abs(new.get_weights()[0] - old.get_weights()[0]).mean() / np.abs(old.get_weights()[0]).mean()
