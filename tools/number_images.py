@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from mnist_app.reading.parts import WholeReader
 from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.reader import read_number
+from mnist_app.training.strings import tight_crop
 from tools.degrade import _paper
 from tools.synthetic_drawings import canvas_points
 
@@ -34,7 +35,7 @@ def pasted_number(
     layers, x = [], 20
     width = 60 + count * int(1.4 * HEIGHT)
     for index in picks:
-        digit = _tight(x_test[index])
+        digit = tight_crop(x_test[index])
         height = int(HEIGHT * rng.uniform(0.8, 1.2))
         scaled = Image.fromarray(digit).resize((max(1, digit.shape[1] * height // digit.shape[0]), height))
         top = int(40 + rng.uniform(-0.1, 0.1) * HEIGHT)
@@ -108,11 +109,6 @@ def touching_rates(
         right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
     return {"numbers": numbers, "exact": round(exact / numbers, 4), "digits": total,
             "digit_accuracy": round(right / total, 4), "dropped": dropped, "added": added}  # fmt: skip
-
-
-def _tight(digit: np.ndarray) -> np.ndarray:
-    rows, cols = np.nonzero(digit.max(axis=1))[0], np.nonzero(digit.max(axis=0))[0]
-    return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def _touch(a: np.ndarray, b: np.ndarray) -> bool:

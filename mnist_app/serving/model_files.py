@@ -16,12 +16,17 @@ class ModelLoadError(RuntimeError):
     """A model file exists but cannot be used; the message names the file and the fix."""
 
 
-def load_model(path: Path) -> keras.Model:
-    """A model file, loaded without running any code stored in it, with its shapes checked."""
+def load_keras_file(path: Path) -> keras.Model:
+    """A Keras file, loaded without running any code stored in it; ModelLoadError when it is damaged."""
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a damaged file
         raise ModelLoadError(f"{path} could not be loaded ({type(error).__name__}: {error}); {REBUILD_HINT}") from error
+
+
+def load_model(path: Path) -> keras.Model:
+    """A digit model's file, loaded without running any code stored in it, with its shapes checked."""
+    model = load_keras_file(path)
     if tuple(model.input_shape) != (None, IMAGE_SIDE, IMAGE_SIDE, 1) or tuple(model.output_shape) != (
         None,
         NUM_CLASSES,

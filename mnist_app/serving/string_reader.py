@@ -17,7 +17,7 @@ import numpy as np
 from mnist_app.config import NUM_CLASSES
 from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
-from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, load_keras_file
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,7 @@ def load_string_reader(models_dir: Path) -> keras.Model | None:
     path = Path(models_dir) / MODEL_FILE
     if not path.is_file():
         return None
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many kinds for a damaged file
-        raise ModelLoadError(f"{path} could not be loaded ({type(error).__name__}: {error}); {REBUILD_HINT}") from error
+    model = load_keras_file(path)
     if tuple(model.input_shape) != (None, STRING_HEIGHT, None, 1) or model.output_shape[-1] != NUM_CLASSES + 1:
         raise ModelLoadError(
             f"{path} takes {model.input_shape} and gives {model.output_shape}, expected (None, 28, None, 1) -> "
@@ -101,15 +98,6 @@ def decode(logits: np.ndarray) -> list[StringDigit]:
                 digits.append(StringDigit(ten / ten.sum(), (peak + 0.5) * FRAME))
             start = column
     return digits
-
-
-def exact_share(readings: list[list[StringDigit]], targets: np.ndarray) -> float:
-    """Share of strips read exactly; `targets` holds digit + 1 per place and 0 after the end."""
-    right = 0
-    for digits, target in zip(readings, targets, strict=True):
-        truth = [int(t) - 1 for t in target if t > 0]
-        right += [int(np.argmax(d.probabilities)) for d in digits] == truth
-    return right / max(len(targets), 1)
 
 
 def ink_column(string: StringInput, x: float) -> float:

@@ -26,7 +26,7 @@ from scipy import ndimage
 from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_WIDTH, string_input
-from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, exact_share, read_strips, strip_widths
+from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, StringDigit, read_strips, strip_widths
 from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
 
 MAX_DIGITS = 10  # the longest run a training strip holds
@@ -67,7 +67,7 @@ def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: i
             picks, stretch = rng.choice(wide, 1), WIDE_STRETCH
         else:
             picks, stretch = rng.integers(0, len(digits), int(rng.choice(LENGTHS))), STRETCH
-        made_input = string_input(_paste([_tight(digits[i]) for i in picks], rng, stretch))
+        made_input = string_input(_paste([tight_crop(digits[i]) for i in picks], rng, stretch))
         if made_input is None:
             continue
         strips[made] = np.round(made_input.strip * 255).astype(np.uint8)
@@ -85,7 +85,17 @@ def _aspects(digits: np.ndarray) -> np.ndarray:
     return extent(digits.max(axis=1) > 0) / np.maximum(extent(digits.max(axis=2) > 0), 1)
 
 
-def _tight(digit: np.ndarray) -> np.ndarray:
+def exact_share(readings: list[list[StringDigit]], targets: np.ndarray) -> float:
+    """Share of strips read exactly; `targets` holds digit + 1 per place and 0 after the end."""
+    right = 0
+    for digits, target in zip(readings, targets, strict=True):
+        truth = [int(t) - 1 for t in target if t > 0]
+        right += [int(np.argmax(d.probabilities)) for d in digits] == truth
+    return right / max(len(targets), 1)
+
+
+def tight_crop(digit: np.ndarray) -> np.ndarray:
+    """A digit cropped to its ink (a uint8 MNIST image: every non-zero pixel is ink)."""
     rows, cols = np.flatnonzero(digit.max(axis=1)), np.flatnonzero(digit.max(axis=0))
     return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
