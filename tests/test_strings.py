@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 from mnist_app.config import MODELS_DIR
+from mnist_app.reading.parts import Part, components
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, string_input
+from mnist_app.reading.touching import read_whole
 from mnist_app.serving.digit_check import load
 from mnist_app.serving.reader import read_number
 from mnist_app.serving.string_reader import (
@@ -111,6 +113,43 @@ def test_touching_drawn_digits_read_whole(shipped, strings):
             together += any(d.read_whole is not None for d in reading.digits)
     print(f"drawn touching runs: {right} of 20 exact, {together} read whole")
     assert right >= 14 and together >= 13  # "11" and a few others stand apart, or are no wider than a digit
+
+
+def one_wide_part(width: int) -> tuple[np.ndarray, Part]:
+    """An ink map holding one ring 100 px high and `width` wide, and its part."""
+    ink = np.zeros((160, width + 60), np.float32)
+    ink[30:130, 30 : 30 + width] = 1.0
+    ink[42:118, 42 : 18 + width] = 0.0
+    (part,) = components(ink)
+    return ink, part
+
+
+@pytest.mark.parametrize(
+    "width, reader_least_sure, scorer_sure, typical, kept_whole",
+    [
+        (105, 0.6, 0.97, True, True),  # a broad 0 read as "10" by an unsure reader: one digit after all
+        (105, 0.95, 0.97, True, False),  # the reader sure of both digits: two touching digits
+        (105, 0.6, 0.8, True, False),  # the CNN not sure it is one digit
+        (105, 0.6, 0.97, False, False),  # the digit check finds it no typical digit (two squeezed into one)
+        (130, 0.6, 0.97, True, False),  # wider than one digit is
+    ],
+)
+def test_a_wide_digit_the_reader_splits_is_kept_whole_only_when_the_cnn_is_sure(
+    width, reader_least_sure, scorer_sure, typical, kept_whole
+):
+    ink, part = one_wide_part(width)
+
+    def reader(local: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        one, zero = np.eye(10)[1] * reader_least_sure, np.eye(10)[0]
+        return [(one + (1 - reader_least_sure) / 10, width * 0.3), (zero, width * 0.7)]
+
+    def scorer(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([np.eye(10)[0] * scorer_sure + (1 - scorer_sure) / 10]), np.array([typical])
+
+    pieces = read_whole(part, ink, reader, scorer)
+    assert (pieces == [part]) is kept_whole
+    if not kept_whole:
+        assert len(pieces) == 2 and all(p.read_as is not None for p in pieces)
 
 
 def test_the_ann_reads_the_pieces_and_the_page_says_so(shipped, test_set, strings):

@@ -20,6 +20,11 @@ WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touchin
 # ...and the string reader reads parts from this width on: it reads one wide digit as one (measured on
 # other samples than the README's: 0.85 read more touching runs whole and as many numbers apart as 1.0).
 READ_WHOLE_RATIO = 0.85
+# A part up to this many heights wide that the reader finds several digits in, but is unsure of one of them
+# (below ONE_DIGIT_SURE), is one digit when the scorer reads it as one typical digit that sure: a broad 8
+# read as "28" (chosen on the same other samples: fewer digits added apart, no touching number lost).
+ONE_DIGIT_WIDTH = 1.15
+ONE_DIGIT_SURE = 0.9
 CLEAR_RATIO = 1.3  # ...but one narrower than this that reads as one sure, typical digit is kept whole
 SURE_WHOLE = float(np.log(0.5))  # ...(its log-confidence, less the atypical penalty)
 DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
@@ -57,7 +62,7 @@ def split_wide(
             THINNEST_STROKE * part.height
         ):
             out.append(part)  # a scribble or noise, not pen strokes: cut into strips, it would read as many 1s
-        elif whole_reader is not None and (read := read_whole(part, ink, whole_reader)) is not None:
+        elif whole_reader is not None and (read := read_whole(part, ink, whole_reader, scorer)) is not None:
             out.extend(read)
         elif narrow:
             out.append(part)
@@ -69,15 +74,19 @@ def split_wide(
     return out
 
 
-def read_whole(part: Part, ink: np.ndarray, whole_reader: WholeReader) -> list[Part] | None:
+def read_whole(
+    part: Part, ink: np.ndarray, whole_reader: WholeReader, scorer: Scorer | None = None
+) -> list[Part] | None:
     """The part read whole by the string reader, cut into one piece per digit it found (each carrying
     the string reader's reading): at the thinnest column of the middle half between two digits' centres.
-    One digit: the part is kept whole and read like any digit. None when the reader cannot read it."""
+    One digit: the part is kept whole and read like any digit; so is one wide digit the reader took for
+    two (`_one_digit_after_all`).
+    None when the reader cannot read it."""
     local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
     found = whole_reader(local)
     if not found:
         return None
-    if len(found) == 1:
+    if len(found) == 1 or (scorer is not None and _one_digit_after_all(part, local, found, scorer)):
         return [part]
     profile = _profile(part, ink)
     centres = [int(np.clip(round(x), 0, part.width)) for _, x in found]
@@ -94,6 +103,23 @@ def read_whole(part: Part, ink: np.ndarray, whole_reader: WholeReader) -> list[P
         cut.read_as = probabilities
         pieces.append(cut)
     return pieces
+
+
+def _one_digit_after_all(part: Part, local: np.ndarray, found: list, scorer: Scorer) -> bool:
+    """Whether a part the reader found several digits in is one wide digit after all: no wider than
+    ONE_DIGIT_WIDTH heights, the reader unsure of one of its digits, and the scorer sure of one typical digit."""
+    if part.width > ONE_DIGIT_WIDTH * part.height or min(float(p.max()) for p, _ in found) >= ONE_DIGIT_SURE:
+        return False
+    image = preprocess_ink(local)
+    if image is None:
+        return False
+    probabilities, typical = scorer([image])
+    return bool(typical[0]) and float(probabilities[0].max()) >= ONE_DIGIT_SURE
+
+
+def _whole_confidence(probabilities: np.ndarray, typical: bool) -> float:
+    """Log-confidence of reading a part as one digit, less the penalty when the check finds it atypical."""
+    return float(np.log(max(float(probabilities.max()), 1e-6))) + (0 if typical else ATYPICAL)
 
 
 def _profile(part: Part, ink: np.ndarray) -> np.ndarray:
@@ -132,7 +158,7 @@ def _best_cutting(part: Part, ink: np.ndarray, scorer: Scorer) -> list[Part]:
              for span, p, t in zip(readable, probabilities, typical, strict=True)}  # fmt: skip
     whole_at = readable.index((0, len(edges) - 1)) if (0, len(edges) - 1) in readable else None
     if whole_at is not None:
-        sure = float(np.log(max(float(probabilities[whole_at].max()), 1e-6))) + (0 if typical[whole_at] else ATYPICAL)
+        sure = _whole_confidence(probabilities[whole_at], typical[whole_at])
         if sure >= SURE_WHOLE and part.width <= CLEAR_RATIO * part.height:
             return [part]  # one sure, typical digit, however wide (a wide 9 or 2)
     whole = None if whole_at is None else sure  # the whole part: no width penalty (a wide 6 on paper is one digit)
