@@ -52,6 +52,9 @@ WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
 GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
+# The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (README, Reading numbers).
+FILTERS = (24, 48, 96)
+GRU_UNITS = 128
 
 
 def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -122,18 +125,19 @@ def _paste(digits: list[np.ndarray], rng: np.random.Generator, stretch: tuple[fl
 def build_string_reader() -> keras.Model:
     """Strip (28, width, 1) -> logits (width / FRAME, 11): blank and the ten digits, one column per FRAME
     pixels. Any width that is a multiple of FRAME: training batches strips of like width."""
+    first, second, third = FILTERS
     inputs = keras.Input((STRING_HEIGHT, None, 1))
-    x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+    x = layers.Conv2D(first, 3, padding="same", use_bias=False)(inputs)
     x = layers.Activation("relu")(layers.BatchNormalization()(x))
     x = layers.MaxPooling2D(2)(x)
-    for filters, pool in ((32, (2, 2)), (64, (STRING_HEIGHT // 4, 1))):
+    for filters, pool in ((second, (2, 2)), (third, (STRING_HEIGHT // 4, 1))):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.Activation("relu")(layers.BatchNormalization()(x))
         x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D(pool)(x)
-    x = layers.Reshape((-1, 64))(x)
+    x = layers.Reshape((-1, third))(x)
     x = layers.Dropout(0.2)(x)
-    x = layers.Bidirectional(layers.GRU(96, return_sequences=True))(x)
+    x = layers.Bidirectional(layers.GRU(GRU_UNITS, return_sequences=True))(x)
     outputs = layers.Dense(NUM_CLASSES + 1)(x)
     return keras.Model(inputs, outputs, name="string_reader")
 
