@@ -50,6 +50,9 @@ def test_strip_scale_and_place():
     assert (rows[0], rows[-1]) == (STRING_MARGIN, STRING_HEIGHT - STRING_MARGIN - 1)
     assert cols[0] == STRING_MARGIN and abs(cols[-1] - (STRING_MARGIN + 59)) <= 1
     assert abs(ink_column(string, STRING_MARGIN + 30) - 250) <= 5  # the middle of the strip is the middle of the ink
+    ink[100:102, 20:22] = 1.0  # a speck far to the left: left out of the strip, and of where its digits are
+    specked = string_input(ink)
+    assert np.array_equal(specked.strip, string.strip) and specked.left == string.left == 100
 
 
 def test_thick_strokes_are_thinned_without_changing_the_scale():

@@ -74,13 +74,19 @@ def preprocess_ink(ink: np.ndarray) -> np.ndarray | None:
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray | None:
     """The ink's bounding box, leaving out specks far lighter than the digit; None if no ink."""
+    cropped = crop_with_origin(ink)
+    return None if cropped is None else cropped[0]
+
+
+def crop_with_origin(ink: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """`crop_to_ink`, and the crop's first row and column in `ink`."""
     keep = _mask_without_specks(ink)
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     if rows.size == 0:
         return None
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     crop_keep = keep[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return np.where(crop_keep, crop, 0.0).astype(np.float32)
+    return np.where(crop_keep, crop, 0.0).astype(np.float32), int(rows[0]), int(cols[0])
 
 
 def _mask_without_specks(ink: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_app.config import DIGIT_BOX, IMAGE_SIDE
-from mnist_app.reading.preprocess import WORK_SIDE, crop_to_ink, toward_mnist_stroke
+from mnist_app.reading.preprocess import WORK_SIDE, crop_with_origin, toward_mnist_stroke
 
 STRING_HEIGHT = IMAGE_SIDE
 STRING_WIDTH = 256  # room for about 12 digits side by side; wider parts are not read whole
@@ -32,10 +32,10 @@ class StringInput:
 
 def string_input(ink: np.ndarray) -> StringInput | None:
     """The strip for an ink map holding one run of digits; None when it has no ink or is too long for the strip."""
-    cols = np.flatnonzero(ink.max(axis=0) > 0.1)
-    crop = crop_to_ink(ink)
-    if crop is None or cols.size == 0:
+    cropped = crop_with_origin(ink)
+    if cropped is None:
         return None
+    crop, _, left = cropped
     height, width = crop.shape
     scale = DIGIT_BOX / height
     if round(width * scale) > STRING_WIDTH - 2 * STRING_MARGIN:
@@ -47,7 +47,7 @@ def string_input(ink: np.ndarray) -> StringInput | None:
     strip = np.zeros((STRING_HEIGHT, STRING_WIDTH), np.float32)
     strip[top : top + scaled.shape[0], STRING_MARGIN : STRING_MARGIN + scaled.shape[1]] = scaled
     peak = float(strip.max())
-    return StringInput(strip / peak if peak > 0 else strip, int(cols[0]), scale)
+    return StringInput(strip / peak if peak > 0 else strip, left, scale)
 
 
 def _resize(ink: np.ndarray, scale: float) -> np.ndarray:
