@@ -1,6 +1,6 @@
 """Many people at once: concurrent browser sessions each get their own, correct answers.
 
-Each session shares every drawing with the room. `make test` runs a bounded form (6 sessions x 2
+Each session shares every drawing with the room. `make test` runs a bounded form (4 sessions x 2
 drawings, each session then uploading a photo); `make loadtest` the full ones
 (20 and 40 sessions), via LOADTEST_SESSIONS and LOADTEST_DRAWINGS, and records its figures in
 benchmarks/load.json (LOADTEST_RECORD=1). Loopback only; every session ends by itself.
@@ -28,7 +28,7 @@ from tools.synthetic_drawings import paper_jpeg
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")]
 async_api = pytest.importorskip("playwright.async_api")
 
-SESSIONS = int(os.environ.get("LOADTEST_SESSIONS", "6"))
+SESSIONS = int(os.environ.get("LOADTEST_SESSIONS", "4"))
 DRAWINGS = int(os.environ.get("LOADTEST_DRAWINGS", "2"))
 RECORD = bool(os.environ.get("LOADTEST_RECORD"))  # write the figures to benchmarks/load.json
 
