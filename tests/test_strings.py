@@ -92,7 +92,7 @@ def strings():
 # numbers); the README's main figures come from `python -m tools.number_report` on larger samples.
 @pytest.mark.parametrize(
     "photo, lengths, bound",
-    [(False, (2, 4), 0.85), (False, (5, 8), 0.72), (True, (2, 4), 0.8)],
+    [(False, (2, 4), 0.9), (False, (5, 8), 0.8), (True, (2, 4), 0.85)],
     ids=["canvas-2-4", "canvas-5-8", "photo-2-4"],
 )
 def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo, lengths, bound):
@@ -115,7 +115,7 @@ def test_touching_drawn_digits_read_whole(shipped, strings):
             right += reading.number("cnn") == digits
             together += any(d.read_whole is not None for d in reading.digits)
     print(f"drawn touching runs: {right} of 20 exact, {together} read whole")
-    assert right >= 14 and together >= 13  # "11" and a few others stand apart, or are no wider than a digit
+    assert right >= 16 and together >= 16  # "11" and a few others stand apart, or are no wider than a digit
 
 
 def one_wide_part(width: int) -> tuple[np.ndarray, Part]:
