@@ -81,8 +81,7 @@ def read_whole(
     """The part read whole by the string reader, cut into one piece per digit it found (each carrying
     the string reader's reading): at the thinnest column of the middle half between two digits' centres.
     One digit: the part is kept whole and read like any digit; so is one wide digit the reader took for
-    two (`_one_digit_after_all`).
-    None when the reader cannot read it."""
+    two (`_one_digit_after_all`). None when the reader cannot read it."""
     local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
     found = whole_reader(local)
     if not found:
@@ -106,7 +105,9 @@ def read_whole(
     return pieces
 
 
-def _one_digit_after_all(part: Part, local: np.ndarray, found: list, scorer: Scorer) -> bool:
+def _one_digit_after_all(
+    part: Part, local: np.ndarray, found: list[tuple[np.ndarray, float]], scorer: Scorer
+) -> bool:
     """Whether a part the reader found several digits in is one wide digit after all: no wider than
     ONE_DIGIT_WIDTH heights, the reader unsure of one of its digits, and the scorer sure of one typical digit."""
     if part.width > ONE_DIGIT_WIDTH * part.height or min(float(p.max()) for p, _ in found) >= ONE_DIGIT_SURE:
