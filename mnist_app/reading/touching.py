@@ -105,9 +105,7 @@ def read_whole(
     return pieces
 
 
-def _one_digit_after_all(
-    part: Part, local: np.ndarray, found: list[tuple[np.ndarray, float]], scorer: Scorer
-) -> bool:
+def _one_digit_after_all(part: Part, local: np.ndarray, found: list[tuple[np.ndarray, float]], scorer: Scorer) -> bool:
     """Whether a part the reader found several digits in is one wide digit after all: no wider than
     ONE_DIGIT_WIDTH heights, the reader unsure of one of its digits, and the scorer sure of one typical digit."""
     if part.width > ONE_DIGIT_WIDTH * part.height or min(float(p.max()) for p, _ in found) >= ONE_DIGIT_SURE:
