@@ -2,8 +2,8 @@
 
 Connected parts cannot separate digits whose strokes touch. Given the string reader (a `WholeReader`),
 a part wider than READ_WHOLE_RATIO heights is read whole by it, and cut between the digits it found
-(`read_whole`). Without it, a part much wider than a digit is cut by over-segmentation with recognition: candidate cuts at the columns where its ink is thinnest (about
-one every tenth of its height), every run of columns between two cuts that is as wide as a digit is
+(`read_whole`). Without it, a part much wider than a digit is cut by over-segmentation with
+recognition: candidate cuts at the columns where its ink is thinnest (about one every tenth of its height), every run of columns between two cuts that is as wide as a digit is
 read by the judging model, and the way of cutting whose pieces read most confidently wins (dynamic
 programming over the cuts, for each number of pieces; the mean log-confidence decides). Without a
 model, the part is cut at the thinnest column near each even split.
@@ -114,7 +114,7 @@ def _one_digit_after_all(part: Part, local: np.ndarray, found: list[tuple[np.nda
     if image is None:
         return False
     probabilities, typical = scorer([image])
-    return bool(typical[0]) and float(probabilities[0].max()) >= ONE_DIGIT_SURE
+    return _whole_confidence(probabilities[0], typical[0]) >= np.log(ONE_DIGIT_SURE)  # atypical: never that sure
 
 
 def _whole_confidence(probabilities: np.ndarray, typical: bool) -> float:
