@@ -74,7 +74,7 @@ def test_the_export_rebuilds_the_committed_files_and_refuses_a_loss(tmp_path, te
 def test_folded_batch_norm_gives_the_keras_networks_outputs(test_set):
     images = test_set[0][:64]
     model = load_model(MODELS_DIR / "cnn.keras")
-    for network, layers in zip(ensemble_members(model), model_networks("cnn", model), strict=True):
+    for network, layers in zip(ensemble_members(model), model_networks(model), strict=True):
         keras_out = network.predict(images[..., None].astype(np.float32) / 255, verbose=0)
         assert np.abs(forward([layers], images) - keras_out).max() < 1e-5
 

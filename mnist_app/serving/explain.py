@@ -113,6 +113,7 @@ class AnnProbe:
     """The ANN's hidden activations for one image, and its first layer's template."""
 
     def __init__(self, model: keras.Model) -> None:
+        model = ensemble_members(model)[0]  # an ensemble's members are alike: show the first one's layers
         hidden = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
         self.first_kernel = np.asarray(hidden[0].get_weights()[0])  # (784, units)
         probe = keras.Model(model.inputs, [layer.output for layer in hidden])

@@ -136,12 +136,12 @@ def export(models_dir: Path, out_dir: Path, x_test: np.ndarray, y_test: np.ndarr
         if not path.is_file():
             raise ExportError(f"{path} is missing: train it first (`make train`)")
         model = load_model(path)
-        networks = model_networks(name, model)
+        networks = model_networks(model)
         temperature = float(read_card(path.with_suffix(".json")).get("calibration", {}).get("temperature", 1.0))
         described, content = _pack_networks(networks)
         weights_name = f"{name}-{hashlib.sha256(content).hexdigest()[:12]}.bin"
         exported_networks = [[_dequantised(layer) for layer in network] for network in networks]
-        accuracy = _accuracies(model, name, exported_networks, x_test, y_test)
+        accuracy = _accuracies(model, exported_networks, x_test, y_test)
         if accuracy["shipped"] - accuracy["exported"] > MAX_ACCURACY_LOSS:
             raise ExportError(
                 f"{name}: the exported weights read {accuracy['exported']:.2%} of MNIST's test digits, "
@@ -167,11 +167,12 @@ def _dequantised(layer: Layer) -> Layer:
     return Layer(layer.op, dequantise(*quantise(layer.kernel)), layer.bias, layer.activation, layer.padding)
 
 
-def _accuracies(model: keras.Model, name: str, exported: list[list[Layer]], x: np.ndarray, y: np.ndarray) -> dict:
+def _accuracies(model: keras.Model, exported: list[list[Layer]], x: np.ndarray, y: np.ndarray) -> dict:
     """MNIST test accuracy of the shipped model (as served: members for ordinary ink) and of the export."""
-    networks = ensemble_members(model) if name == "cnn" else [model]
+    networks = ensemble_members(model)
     batch = model_batch(x)
-    shipped = np.mean([network.predict(batch, batch_size=1000, verbose=0) for network in networks], axis=0)
+    # Called directly in chunks: `predict` on each of several networks retraces, and TensorFlow warns of it.
+    shipped = np.mean([_probabilities(network, batch) for network in networks], axis=0)
     return {
         "shipped": float(np.mean(shipped.argmax(axis=1) == y)),
         "exported": float(np.mean(forward(exported, batch).argmax(axis=1) == y)),
@@ -216,3 +217,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _probabilities(network: keras.Model, batch: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    return np.concatenate(
+        [np.asarray(network([batch[i : i + chunk]], training=False)) for i in range(0, len(batch), chunk)]
+    )

@@ -89,11 +89,9 @@ def _fold_batch_norm(layers: list[Layer], norm: keras.layers.BatchNormalization)
     previous.bias = ((previous.bias - mean) * factor + beta).astype(np.float32)
 
 
-def model_networks(name: str, model: keras.Model) -> list[list[Layer]]:
+def model_networks(model: keras.Model) -> list[list[Layer]]:
     """The networks whose softmax outputs the browser averages for ordinary ink."""
-    return (
-        [network_layers(network) for network in ensemble_members(model)] if name == "cnn" else [network_layers(model)]
-    )
+    return [network_layers(network) for network in ensemble_members(model)]
 
 
 # --- the reference forward pass -----------------------------------------------------------------
