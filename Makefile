@@ -12,12 +12,13 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
-# shared fixtures (the models, a server, a quick training run) are built once; --durations shows the slowest.
+# shared fixtures (the models, a server, a quick training run) are built once, in the order tests/conftest.py
+# gives (FILE_ORDER); --durations shows the slowest.
 # Three on this 2-core machine: many tests wait on a browser or a server, and a third process fills
 # those waits (the same tests: 477 s with two, 410 s with three).
 TEST_WORKERS ?= 3
 test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 train: $(STAMPS)/app $(STAMPS)/data
 	$(PY) train.py

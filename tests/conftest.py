@@ -77,27 +77,31 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
     return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
 
 
-# The longest test files (pytest --durations), put first: `make test` spreads whole files over its
-# processes. xdist then starts the files with the most tests first (its default), this order only
-# among files of equal count; starting them strictly in this order (--no-loadscope-reorder) ran the
-# load, capacity and browser files at once on two cores, and their servers fell behind (measured).
-LONGEST_FILES = (
+# `make test` spreads whole files over its processes (--dist loadfile), each taking the next file in this
+# order when it finishes one (--no-loadscope-reorder): the longest files (pytest --durations) first, so
+# that none starts near the end. xdist's own order (most tests first) started test_training.py, the
+# longest file with few tests, half-way through, and it ran alone at the end (README, Testing). The files
+# whose servers and browsers need the cores are spaced so that the two load tests (test_load.py,
+# test_capacity.py) never run at once: their servers fell behind when they did.
+FILE_ORDER = (
     "test_training.py",
-    "test_training_options.py",
-    "test_load.py",
-    "test_cluster.py",
-    "test_robustness.py",
-    "test_capacity.py",
-    "test_preprocess.py",
     "test_browser.py",
+    "test_robustness.py",
+    "test_training_options.py",
+    "test_cluster.py",
+    "test_preprocess.py",
+    "test_forest.py",
+    "test_load.py",
     "test_segment.py",
     "test_live_reading.py",
+    "test_app.py",
+    "test_capacity.py",
 )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         name = item.path.name
-        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+        return FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER)
 
     items.sort(key=rank)  # stable: within a file, and among the other files, the order stays as collected

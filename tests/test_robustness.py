@@ -12,15 +12,14 @@ SAMPLES = 500  # per set: enough for a 1-point resolution, quick enough for ever
 
 
 # Regression guards about a point under what the shipped CNN reads on these 500 images (seed 11;
-# README, Results, has 1,000 per set). The tightest targets are checked on every test digit below.
+# README, Results, has 1,000 per set). The tightest targets, 8-px digits and blur, are checked on
+# every test digit below instead.
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name, bound",
     [
-        ("low8", 0.96),
         ("low12", 0.98),
         ("low16", 0.98),
-        ("blur", 0.97),
         ("blur3", 0.95),
         ("marker", 0.97),
         ("small_scan", 0.97),
