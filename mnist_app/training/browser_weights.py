@@ -171,8 +171,7 @@ def _accuracies(model: keras.Model, exported: list[list[Layer]], x: np.ndarray, 
     """MNIST test accuracy of the shipped model (as served: members for ordinary ink) and of the export."""
     networks = ensemble_members(model)
     batch = model_batch(x)
-    # Called directly in chunks: `predict` on each of several networks retraces, and TensorFlow warns of it.
-    shipped = np.mean([_probabilities(network, batch) for network in networks], axis=0)
+    shipped = np.mean([network.predict(batch, batch_size=1000, verbose=0) for network in networks], axis=0)
     return {
         "shipped": float(np.mean(shipped.argmax(axis=1) == y)),
         "exported": float(np.mean(forward(exported, batch).argmax(axis=1) == y)),
@@ -217,9 +216,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _probabilities(network: keras.Model, batch: np.ndarray, chunk: int = 1000) -> np.ndarray:
-    return np.concatenate(
-        [np.asarray(network([batch[i : i + chunk]], training=False)) for i in range(0, len(batch), chunk)]
-    )
