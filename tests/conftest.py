@@ -80,9 +80,10 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 # `make test` spreads whole files over its processes (--dist loadfile), each taking the next file in this
 # order when it finishes one (--no-loadscope-reorder): the longest files (pytest --durations) first, so
 # that none starts near the end. xdist's own order (most tests first) started test_training.py, the
-# longest file with few tests, half-way through, and it ran alone at the end (README, Testing). The files
-# whose servers and browsers need the cores are spaced so that the two load tests (test_load.py,
-# test_capacity.py) never run at once: their servers fell behind when they did.
+# longest file with few tests, half-way through, and it ran alone at the end (README, Testing). The
+# browser load test comes after the quick training runs are done and the Locust test after it: run
+# beside a training run, a drawing in the load test once read as another digit (on a fresh clone), and
+# the two load tests' servers fell behind when they ran at once.
 FILE_ORDER = (
     "test_training.py",
     "test_browser.py",
@@ -90,11 +91,13 @@ FILE_ORDER = (
     "test_training_options.py",
     "test_cluster.py",
     "test_preprocess.py",
-    "test_forest.py",
-    "test_load.py",
-    "test_segment.py",
     "test_live_reading.py",
+    "test_forest.py",
+    "test_segment.py",
+    "test_load.py",
     "test_app.py",
+    "test_inference.py",
+    "test_drawings.py",
     "test_capacity.py",
 )
 

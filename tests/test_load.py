@@ -51,6 +51,8 @@ async def one_session(browser, url: str, session: int, latencies: list[float]) -
         shown = await wait_for(page, expected)
         if shown != expected:
             problems.append(f"session {session}: drew {digit}, saw {shown}")
+            ARTIFACTS.mkdir(exist_ok=True)  # what the canvas held, to tell a misread from a mis-drawn stroke
+            await page.screenshot(path=str(ARTIFACTS / f"load-session-{session}-drew-{digit}.png"))
             continue
         latencies.append(time.monotonic() - lifted)
         await page.get_by_role("button", name="Share with the room").click()
