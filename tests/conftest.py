@@ -80,7 +80,7 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 # `make test` spreads whole files over its processes (--dist loadfile), each taking the next file in this
 # order when it finishes one (--no-loadscope-reorder): the longest files (pytest --durations) first, so
 # that none starts near the end. xdist's own order (most tests first) started test_training.py, the
-# longest file with few tests, half-way through, and it ran alone at the end (README, Testing). The
+# longest file with few tests, half-way through, and it ran alone at the end (README, Two commands). The
 # browser load test comes after the quick training runs are done and the Locust test after it: run
 # beside a training run, a drawing in the load test once read as another digit (on a fresh clone), and
 # the two load tests' servers fell behind when they ran at once.
