@@ -51,6 +51,25 @@ def test_ann_activations_and_template(shipped, test_set):
     assert view.template.shape == (28, 28)
 
 
+def test_an_ann_of_two_averaged_networks_shows_its_first_and_exports_both(shipped, test_set):
+    """`ModelSpec.members` works for the ANN too: the inside view shows the first network's layers, and the
+    browser's export holds both networks, whose averaged forward pass is the ensemble's."""
+    from mnist_app.serving.networks import build_ann, ensemble
+    from mnist_app.training.web_networks import forward, model_networks
+
+    trained = shipped["ann"].model.get_weights()  # copies: the session's shipped model stays as it is
+    first, second = build_ann(), build_ann()
+    first.set_weights(trained)
+    second.set_weights([weights * 0.9 for weights in trained])  # another network of the same shape
+    pair = ensemble([first, second], "ann")
+    image = test_set[0][1].astype(np.float32) / 255
+    np.testing.assert_allclose(AnnProbe(pair).view(image).template, AnnProbe(first).view(image).template, atol=1e-5)
+    networks = model_networks(pair)
+    assert len(networks) == 2
+    batch = test_set[0][:50].astype(np.float32)[..., None] / 255
+    np.testing.assert_allclose(forward(networks, batch), pair.predict(batch, verbose=0), atol=1e-5)
+
+
 @pytest.mark.slow
 def test_the_index_is_cached_by_model_and_data(shipped, cnn_probe, mnist, tmp_path):
     (x_train, y_train), _ = mnist
