@@ -81,9 +81,9 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 # order when it finishes one (--no-loadscope-reorder): the longest files (pytest --durations) first, so
 # that none starts near the end. xdist's own order (most tests first) started test_training.py, the
 # longest file with few tests, half-way through, and it ran alone at the end (README, Two commands). The
-# browser load test comes after the quick training runs are done and the Locust test after it: run
-# beside a training run, a drawing in the load test once read as another digit (on a fresh clone), and
-# the two load tests' servers fell behind when they ran at once.
+# browser load test comes after the quick training runs and the Locust test after it: placed earlier, a
+# drawing in the load test once came back as another digit on a fresh clone (cause not found; README),
+# and the two load tests' servers fell behind when they ran at once.
 FILE_ORDER = (
     "test_training.py",
     "test_browser.py",

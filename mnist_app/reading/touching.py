@@ -3,10 +3,11 @@
 Connected parts cannot separate digits whose strokes touch. Given the string reader (a `WholeReader`),
 a part wider than READ_WHOLE_RATIO heights is read whole by it, and cut between the digits it found
 (`read_whole`). Without it, a part much wider than a digit is cut by over-segmentation with
-recognition: candidate cuts at the columns where its ink is thinnest (about one every tenth of its height), every run of columns between two cuts that is as wide as a digit is
-read by the judging model, and the way of cutting whose pieces read most confidently wins (dynamic
-programming over the cuts, for each number of pieces; the mean log-confidence decides). Without a
-model, the part is cut at the thinnest column near each even split.
+recognition: candidate cuts at the columns where its ink is thinnest (about one every tenth of its
+height), every run of columns between two cuts that is as wide as a digit is read by the judging
+model, and the way of cutting whose pieces read most confidently wins (dynamic programming over the
+cuts, for each number of pieces; the mean log-confidence decides). Without a model, the part is cut
+at the thinnest column near each even split.
 """
 
 from __future__ import annotations
