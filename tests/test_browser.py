@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from tools.browser import (
     ARTIFACTS,
     PRESENTER_KEY,
     WATCH_ANSWER,
+    SocketValve,
     app_with_own_room,
     canvas,
     desktop_page,
@@ -30,10 +32,10 @@ from tools.browser import (
 from tools.synthetic_drawings import NOT_DIGITS, canvas_points, paper_jpeg, render, render_strokes
 
 
-def ink_on_canvas(page) -> int:
-    """Bright pixels in a screenshot of the canvas."""
+def ink_on_canvas(page, region: tuple[slice, slice] = (slice(2, -2), slice(2, -2))) -> int:
+    """Bright pixels in a screenshot of the canvas (rows, columns: inside its 1-px outline by default)."""
     pixels = np.asarray(Image.open(io.BytesIO(canvas(page).screenshot())).convert("L"))
-    return int((pixels[2:-2, 2:-2] > 128).sum())  # inside the canvas's 1-px outline
+    return int((pixels[region] > 128).sum())
 
 
 def draw_digit(page, digit: int, size: float = 200, left: float = 40, top: float = 40, slant: float = 0.0) -> None:
@@ -237,6 +239,73 @@ def test_a_touch_stroke_that_starts_in_the_top_right_corner_is_kept(server, brow
     pixels = np.asarray(Image.open(io.BytesIO(canvas(page).screenshot())).convert("L"))
     assert (pixels[4:30, -30:-4] > 128).sum() > 50, "the stroke's start in the corner is on the canvas"
     context.close()
+
+
+def press(page, point: tuple[float, float], box: dict) -> None:
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    page.mouse.down()
+
+
+def densely(stroke: list[tuple[float, float]], per_segment: int = 8) -> list[tuple[float, float]]:
+    """The stroke's points with `per_segment` evenly spaced points on each segment (the last point left out)."""
+    return [
+        (x0 + (x1 - x0) * k / per_segment, y0 + (y1 - y0) * k / per_segment)
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False)
+        for k in range(per_segment)
+    ]
+
+
+def move_through(page, points: list[tuple[float, float]], box: dict) -> None:
+    for x, y in points:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+
+
+@pytest.mark.parametrize("arrives", ["while the pen is down", "after a finished stroke"])
+def test_a_clear_that_arrives_late_keeps_every_stroke_drawn_after_it(server, browser, arrives):
+    """A person presses Clear and draws at once, and the server's reply comes while they draw (a busy
+    server, a slow network): the release reloaded the canvas then, with a new brush, so the stroke in
+    progress lost its start, and strokes finished since were wiped. Every stroke drawn after pressing
+    Clear must stay whole, and the old drawing must go."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    valve = SocketValve(page)
+    page.goto(server[0])
+    draw_digit(page, 4)
+    assert wait_for_metrics(page, {"ANN": "4", "CNN": "4"}) == {"ANN": "4", "CNN": "4"}
+    whole_four = ink_on_canvas(page)
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
+    draw_digit(page, 1)
+    assert wait_for_metrics(page, {"ANN": "1", "CNN": "1"}) == {"ANN": "1", "CNN": "1"}
+
+    valve.hold()  # the server hears of the Clear only when the test says so
+    page.get_by_role("button", name="Clear").click()
+    box = canvas(page).bounding_box()  # where the canvas is now that the click has scrolled to the button
+    first, second = canvas_points(4)
+    first = [*densely(first), first[-1]]  # many small moves, so that the reply can come between them
+    press(page, first[0], box)
+    move_through(page, first[1 : len(first) // 2], box)
+    if arrives == "after a finished stroke":
+        move_through(page, first[len(first) // 2 :], box)
+        page.mouse.up()
+    assert valve.release() >= 1
+    if arrives == "while the pen is down":
+        page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)  # the Clear's reply has come
+        move_through(page, first[len(first) // 2 :], box)
+        page.mouse.up()
+    else:  # the Clear's reply has come once the 1's foot, which no stroke of the 4 crosses, is dark
+        deadline = time.monotonic() + 30
+        while ink_on_canvas(page, region=(slice(195, 230), slice(140, 165))) and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+    press(page, second[0], box)
+    move_through(page, second[1:], box)
+    page.mouse.up()
+    shown = wait_for_metrics(page, {"ANN": "4", "CNN": "4"})
+    ink = ink_on_canvas(page)
+    page.screenshot(path=str(ARTIFACTS / f"late-clear-{arrives.replace(' ', '-')}.png"))
+    context.close()
+    assert shown == {"ANN": "4", "CNN": "4"}
+    assert abs(ink - whole_four) < 0.03 * whole_four, f"{ink} bright pixels, {whole_four} in a whole 4 and no 1"
 
 
 def test_number_mode_reads_a_three_digit_number(page):

@@ -17,7 +17,7 @@ from deploy.services import free_port, replica_command, wait_healthy
 from mnist_app.config import ROOT
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserType, Locator, Page, Playwright
+    from playwright.sync_api import Browser, BrowserType, Locator, Page, Playwright, WebSocketRoute
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -268,3 +268,36 @@ def wait_until_drawn(page: Page, timeout: float = 30) -> None:
 
 def open_tab(page: Page, label: str) -> None:
     page.get_by_role("tab", name=label).click()
+
+
+class SocketValve:
+    """Holds the page's messages to the server until `release()`: a slow network or a busy server,
+    made on purpose (Playwright's WebSocket routing). Install it before the page loads."""
+
+    def __init__(self, page: Page) -> None:
+        self.holding = False
+        self.held: list[str | bytes] = []
+        self.server = None
+        page.route_web_socket("**/_stcore/stream", self._route)
+
+    def _route(self, socket: WebSocketRoute) -> None:
+        self.server = socket.connect_to_server()
+        socket.on_message(self._to_server)
+        self.server.on_message(socket.send)  # the server's messages pass as they come
+
+    def _to_server(self, message: str | bytes) -> None:
+        if self.holding:
+            self.held.append(message)
+        else:
+            self.server.send(message)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def release(self) -> int:
+        """Send what was held, in order; returns how many messages."""
+        self.holding = False
+        count = len(self.held)
+        while self.held:
+            self.server.send(self.held.pop(0))
+        return count

@@ -12,6 +12,9 @@ exactly once:
 5. `live`: live reading while the pen moves. Our module (components/live_reading, bundled here with
    esbuild from its npm dependencies: TensorFlow.js and its WebAssembly backend) is imported by the
    canvas only when `live` is set, and is handed the canvas on every update.
+6. A stroke in progress is never cut: a reload of the initial drawing (the app's Clear) or a new pen
+   waits for the pen to lift, and a reload keeps the strokes begun after the last click or key outside
+   the canvas (STROKE_EDITS).
 
 `python components/drawable_canvas/build.py` (or `make canvas`) reads the upstream release from the
 installed streamlit-drawable-canvas (requirements-dev.txt pins it), bundles the live module (its
@@ -66,6 +69,60 @@ class Edit:
     new: str
 
 
+# A stroke in progress is never cut. Upstream applies new arguments at once: a changed initial drawing
+# (the app's Clear) reloads the canvas and installs a new brush, and a changed pen does the same. When
+# that reply reaches the page while the pen is down (a busy server, a slow network, a person who starts
+# drawing right after pressing Clear), the stroke loses every point drawn before it; strokes begun after
+# the Clear was pressed are wiped. Now a reload or a new tool waits for the pen to lift, and a reload
+# keeps the strokes begun after the person's last action outside the canvas (the click or key that
+# asked for it), so nothing drawn after asking is lost.
+STROKE_EDITS = (
+    Edit(
+        "the canvas remembers when the pen went down, the last action outside it, and what waits for pen-up",
+        "    lastDrawingMode: null\n  };",
+        "    lastDrawingMode: null,\n    penDownAt: 0,\n    lastOutsideAction: 0,\n    afterStroke: null,\n"
+        "    retoolAfterStroke: !1,\n    stopWatchingOutside: null\n  };",
+    ),
+    Edit(
+        "pen-down times on strokes, actions outside the canvas noted, and what waited for pen-up run then",
+        '  }), l.on("mouse:up", () => {\n    if (h.latest.data?.disabled || h.isTextEditing) return;\n',
+        '  }), h.stopWatchingOutside = ((c) => (document.addEventListener("pointerdown", c, !0), '
+        'document.addEventListener("keydown", c, !0), () => (document.removeEventListener("pointerdown", c, !0), '
+        'document.removeEventListener("keydown", c, !0))))((c) => {\n'
+        "    c.composedPath().includes(h.container) || (h.lastOutsideAction = performance.now());\n"
+        '  }), l.on("mouse:down", () => {\n    h.penDownAt = performance.now();\n'
+        '  }), l.on("before:path:created", (c) => {\n    c.path.drawnAfter = h.penDownAt;\n'
+        '  }), l.on("mouse:up", () => {\n    if (h.latest.data?.disabled || h.isTextEditing) return;\n'
+        "    h.retoolAfterStroke && (h.retoolAfterStroke = !1, h.latest.data && Yr(h, h.latest.data));\n"
+        "    if (h.afterStroke) {\n"
+        "      const c = h.afterStroke;\n      h.afterStroke = null, c();\n      return;\n    }\n",
+    ),
+    Edit(
+        "a new tool waits for the pen to lift",
+        "Yr = (e, t) => {\n  if (e.activeToolCleanup?.()",
+        "Yr = (e, t) => {\n  if (e.canvas._isCurrentlyDrawing) {\n    e.retoolAfterStroke = !0;\n    return;\n  }\n"
+        "  if (e.activeToolCleanup?.()",
+    ),
+    Edit(
+        "a reload waits for the pen to lift, and keeps the strokes begun after the last action outside",
+        "    const a = ++e.loadGeneration;\n    e.canvas.loadFromJSON(t.initialDrawing).then(() => {\n"
+        "      if (a !== e.loadGeneration) return;\n",
+        "    const a = ++e.loadGeneration, d = e.lastOutsideAction;\n"
+        "    (e.canvas._isCurrentlyDrawing ? new Promise((l) => {\n      e.afterStroke = l;\n    }) : Promise.resolve()).then(() => {\n"
+        "      if (a !== e.loadGeneration) return;\n"
+        "      const k = n ? [] : e.canvas.getObjects().filter((l) => (l.drawnAfter ?? -1) > d);\n"
+        "      return e.canvas.loadFromJSON(t.initialDrawing).then(() => k);\n"
+        "    }).then((k) => {\n"
+        "      if (k === void 0 || a !== e.loadGeneration) return;\n"
+        "      k.forEach((l) => e.canvas.add(l));\n",
+    ),
+    Edit(
+        "the listeners outside the canvas go with it",
+        "Hc = (e) => {\n  e.sender.cancel(),",
+        "Hc = (e) => {\n  e.stopWatchingOutside?.(), e.sender.cancel(),",
+    ),
+)
+
 # The sender: a zero delay sends at once; the delay is read from the latest arguments, not fixed at mount.
 BUNDLE_EDITS = (
     Edit(
@@ -83,6 +140,7 @@ BUNDLE_EDITS = (
         "h.sender = Nh((c) => Ic(h, c), Bc)",
         "h.sender = Nh((c) => Ic(h, c), () => h.latest.data?.sendDelayMs ?? Bc)",
     ),
+    *STROKE_EDITS,
 )
 
 

@@ -11090,6 +11090,10 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
 }, Yc = (e, t) => e === t ? !0 : e === null || t === null ? !1 : e.naturalWidth === t.naturalWidth && e.naturalHeight === t.naturalHeight && e.scaleX === t.scaleX && e.scaleY === t.scaleY && e.offsetX === t.offsetX && e.offsetY === t.offsetY, eo = (e, t) => {
   Yc(t, e.lastBackgroundFit) || (e.lastBackgroundFit = t, e.latest.setStateValue("backgroundFit", t));
 }, ro = (e, t, r) => getComputedStyle(e).getPropertyValue(t).trim() || r, Yr = (e, t) => {
+  if (e.canvas._isCurrentlyDrawing) {
+    e.retoolAfterStroke = !0;
+    return;
+  }
   if (e.activeToolCleanup?.(), e.activeToolCleanup = null, t.disabled) {
     Xc(e.canvas);
     return;
@@ -11180,7 +11184,12 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
     polygonJustClosed: !1,
     pointEdit: null,
     editActive: !1,
-    lastDrawingMode: null
+    lastDrawingMode: null,
+    penDownAt: 0,
+    lastOutsideAction: 0,
+    afterStroke: null,
+    retoolAfterStroke: !1,
+    stopWatchingOutside: null
   };
   return h.sender = Nh((c) => Ic(h, c), () => h.latest.data?.sendDelayMs ?? Bc), h.toolbarHandles = Qh(n, {
     onSend: () => {
@@ -11219,8 +11228,20 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
         u && h.sender.now(l.toObject(Ht));
       }), at(h);
     }
+  }), h.stopWatchingOutside = ((c) => (document.addEventListener("pointerdown", c, !0), document.addEventListener("keydown", c, !0), () => (document.removeEventListener("pointerdown", c, !0), document.removeEventListener("keydown", c, !0))))((c) => {
+    c.composedPath().includes(h.container) || (h.lastOutsideAction = performance.now());
+  }), l.on("mouse:down", () => {
+    h.penDownAt = performance.now();
+  }), l.on("before:path:created", (c) => {
+    c.path.drawnAfter = h.penDownAt;
   }), l.on("mouse:up", () => {
     if (h.latest.data?.disabled || h.isTextEditing) return;
+    h.retoolAfterStroke && (h.retoolAfterStroke = !1, h.latest.data && Yr(h, h.latest.data));
+    if (h.afterStroke) {
+      const c = h.afterStroke;
+      h.afterStroke = null, c();
+      return;
+    }
     const c = h.polygonJustClosed;
     h.polygonJustClosed = !1, queueMicrotask(() => {
       const u = Ar(h);
@@ -11260,9 +11281,16 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
   const o = JSON.stringify(t.initialDrawing), n = e.lastInitialDrawingKey === null;
   if (o !== e.lastInitialDrawingKey) {
     e.lastInitialDrawingKey = o, e.sender.cancel();
-    const a = ++e.loadGeneration;
-    e.canvas.loadFromJSON(t.initialDrawing).then(() => {
+    const a = ++e.loadGeneration, d = e.lastOutsideAction;
+    (e.canvas._isCurrentlyDrawing ? new Promise((l) => {
+      e.afterStroke = l;
+    }) : Promise.resolve()).then(() => {
       if (a !== e.loadGeneration) return;
+      const k = n ? [] : e.canvas.getObjects().filter((l) => (l.drawnAfter ?? -1) > d);
+      return e.canvas.loadFromJSON(t.initialDrawing).then(() => k);
+    }).then((k) => {
+      if (k === void 0 || a !== e.loadGeneration) return;
+      k.forEach((l) => e.canvas.add(l));
       la(e.canvas, e.textareaHostEl);
       const l = ea(e.canvas);
       e.canvas.renderAll();
@@ -11277,7 +11305,7 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
   }
   at(e);
 }, Hc = (e) => {
-  e.sender.cancel(), e.activeToolCleanup?.(), e.canvas.dispose(), e.backgroundCanvas.dispose(), e.container.remove();
+  e.stopWatchingOutside?.(), e.sender.cancel(), e.activeToolCleanup?.(), e.canvas.dispose(), e.backgroundCanvas.dispose(), e.container.remove();
 }, Tr = /* @__PURE__ */ new WeakMap(), Kc = (e) => {
   const { data: t, parentElement: r, setStateValue: i } = e, s = r.querySelector(".canvas-root");
   if (!s) throw new Error("Unexpected: .canvas-root element not found");
