@@ -6,19 +6,25 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
 PORT ?= 8501
 
-.PHONY: run test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
+.PHONY: run check test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
 
 run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
-# shared fixtures (the models, a server, a quick training run) are built once, in the order tests/conftest.py
-# gives (FILE_ORDER); --durations shows the slowest.
+# shared fixtures (the models, a server, a quick training run) are built once, longest files first for
+# speed (FILE_ORDER in tests/conftest.py; TEST_FILE_ORDER=reverse or random runs them in another order);
+# --durations shows the slowest.
 # Three on this 2-core machine: many tests wait on a browser or a server, and a third process fills
 # those waits (the same tests: 477 s with two, 410 s with three).
 TEST_WORKERS ?= 3
+TEST_FILE_ORDER ?= longest-first
+# The inner loop: unit and AppTest tests, without browsers, servers, training runs or the slow targets.
+check: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser and not slow" --durations=10
+
 test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	TEST_FILE_ORDER=$(TEST_FILE_ORDER) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
 
 train: $(STAMPS)/app $(STAMPS)/data
 	$(PY) train.py

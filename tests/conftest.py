@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 from collections.abc import Callable
 
@@ -78,33 +79,43 @@ def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
 
 
 # `make test` spreads whole files over its processes (--dist loadfile), each taking the next file in this
-# order when it finishes one (--no-loadscope-reorder): the longest files (pytest --durations) first, so
-# that none starts near the end. xdist's own order (most tests first) started test_training.py, the
-# longest file with few tests, half-way through, and it ran alone at the end (README, Two commands). The
-# browser load test comes after the quick training runs and the Locust test after it: placed earlier, a
-# drawing in the load test once came back as another digit on a fresh clone (cause not found; README),
-# and the two load tests' servers fell behind when they ran at once.
+# order when it finishes one (--no-loadscope-reorder). The order is for speed only: the longest files
+# (pytest --durations) first, so that none starts near the end and runs alone. xdist's own order (most
+# tests first) started test_training.py, the longest file with few tests, half-way through. Any order
+# passes: `make test TEST_FILE_ORDER=reverse` (or `random`, with TEST_FILE_ORDER_SEED) runs the files in
+# another order; files not named here come after these, in the order collected.
 FILE_ORDER = (
     "test_training.py",
     "test_browser.py",
     "test_robustness.py",
     "test_training_options.py",
     "test_cluster.py",
+    "test_load.py",
     "test_preprocess.py",
     "test_live_reading.py",
     "test_forest.py",
     "test_segment.py",
-    "test_load.py",
+    "test_capacity.py",
     "test_app.py",
     "test_inference.py",
     "test_drawings.py",
-    "test_capacity.py",
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        name = item.path.name
-        return FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER)
+def file_rank(names: list[str], order: str = "longest-first", seed: int = 0) -> dict[str, int]:
+    """Each test file's place in the run: FILE_ORDER's longest-first order, its reverse, or shuffled."""
+    ranked = sorted(names, key=lambda name: FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER))
+    if order == "reverse":
+        ranked.reverse()
+    elif order == "random":
+        random.Random(seed).shuffle(ranked)
+    elif order != "longest-first":
+        raise pytest.UsageError(f"TEST_FILE_ORDER must be longest-first, reverse or random, not {order!r}")
+    return {name: place for place, name in enumerate(ranked)}
 
-    items.sort(key=rank)  # stable: within a file, and among the other files, the order stays as collected
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    names = list(dict.fromkeys(item.path.name for item in items))
+    order, seed = os.environ.get("TEST_FILE_ORDER", "longest-first"), int(os.environ.get("TEST_FILE_ORDER_SEED", "0"))
+    rank = file_rank(names, order, seed)
+    items.sort(key=lambda item: rank[item.path.name])  # stable: within a file the order stays as collected

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tools import bench, report
 
 
+@pytest.mark.slow
 def test_benchmark_writes_valid_results(tmp_path, loaded_once):
     assert (
         bench.main(["--repeats", "3", "--batch-images", "500", "--no-browser", "--no-readme", "--out", str(tmp_path)])

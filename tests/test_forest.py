@@ -37,6 +37,7 @@ def test_flat_copy_gives_exactly_what_ydf_gives(forest, test_set):
     assert np.allclose(single, forest.predict_batch(pixels[:20]), atol=1e-6)
 
 
+@pytest.mark.slow  # every MNIST test image
 def test_shipped_forest_meets_its_targets(test_predictions, test_set):
     _, y_test = test_set
     accuracy = float(np.mean(test_predictions["forest"].argmax(1) == y_test))
@@ -52,6 +53,7 @@ def test_shipped_forest_meets_its_targets(test_predictions, test_set):
     assert curve[-1]["trees"] == card["hyperparameters"]["trees"] and len(curve) >= 4
 
 
+@pytest.mark.slow
 def test_cached_copy_is_reused_and_rebuilt_when_damaged(forest, forest_cache, tmp_path):
     """The module's forest was flattened from YDF's files into its cache: a copy of that cache is read
     as it is, and a damaged one is rebuilt from YDF's files."""

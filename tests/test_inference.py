@@ -126,6 +126,7 @@ def test_predictor_warms_up_on_creation():
     assert predictor.predict(np.ones((28, 28), np.float32)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_loading_every_model_again_and_again_logs_no_retracing_warning():
     """A server loads every model, per replica and after a cache clear: each traces its own functions,
     and TensorFlow must not mistake that for retracing (it once filled the app's log)."""
@@ -143,6 +144,7 @@ def test_loading_every_model_again_and_again_logs_no_retracing_warning():
     assert not [r.getMessage() for r in handler.buffer if "retracing" in r.getMessage()]
 
 
+@pytest.mark.slow
 def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_set, tmp_path):
     """Clean digits go to the members' average, blurred ones to the experts', in one batch, after a reload."""
     from PIL import Image, ImageFilter

@@ -103,6 +103,7 @@ def test_no_secret_is_written_in_the_manifests():
         assert not re.search(r"(?i)(password|secret|key)\s*:\s*\S+[A-Za-z0-9]{12,}", path.read_text()), path
 
 
+@pytest.mark.slow
 def test_checkov_finds_no_failed_check_in_deploy():
     if not CHECKOV.exists():
         if os.environ.get("CI"):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mnist_app.config import ROOT
 from tools.import_rules import broken_rules, import_cycles, module_imports
 
@@ -139,6 +141,7 @@ sys.exit(1 if failed else 0)
 """
 
 
+@pytest.mark.slow
 def test_every_module_in_the_image_imports_with_requirements_txt_alone():
     modules = [
         ".".join(file.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")

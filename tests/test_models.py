@@ -17,6 +17,7 @@ CARD_FIELDS = {
 }  # fmt: skip
 
 
+@pytest.mark.slow  # every MNIST test image
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_accuracy_target_on_the_full_test_set(test_predictions, test_set, name):
     accuracy = np.mean(test_predictions[name].argmax(1) == test_set[1])
@@ -30,6 +31,7 @@ def trained_epochs(card: dict) -> int:
     return card["hyperparameters"]["epochs"] + (trained_epochs(start) if "hyperparameters" in start else 0)
 
 
+@pytest.mark.slow  # every MNIST test image
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_card_agrees_with_what_is_measured(test_predictions, test_set, shipped, name):
     card = json.loads((MODELS_DIR / f"{name}.json").read_text())

@@ -28,6 +28,7 @@ def held_out_readings(shipped, check):
     return [(drawing, read_digit(drawing.image, predictors, check)) for drawing in drawings]
 
 
+@pytest.mark.slow
 def test_the_two_hands_differ_and_only_the_training_hand_trains():
     for style, (_, hands) in {**DIGIT_STYLES, **{k: (k, v) for k, v in LETTER_STYLES.items()}}.items():
         assert hands[0] != hands[1], style

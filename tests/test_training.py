@@ -16,6 +16,8 @@ from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
 from tests.support import train_cli
 
+pytestmark = pytest.mark.slow  # trains through train.py (make check leaves these to make test)
+
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):

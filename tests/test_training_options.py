@@ -17,6 +17,8 @@ from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.run import run
 from tests.support import TRAIN, train_cli
 
+pytestmark = pytest.mark.slow  # trains through train.py (make check leaves these to make test)
+
 
 def test_fine_tune_refuses_keep_members(tmp_path, capsys):
     result = train_cli(["--quick", "--models", "cnn", "--fine-tune", "--keep-members", "--out", str(tmp_path)], capsys)
