@@ -23,7 +23,7 @@ NUM_CLASSES = 10  # ...then centred by centre of mass in the 28x28 field
 
 # Soft ink: more than SOFT_INK of the inked pixels (above INK_LEVELS[0]) are mid-grey (below
 # INK_LEVELS[1]). Blurred photos and enlarged low-resolution scans are soft; pen drawings and
-# MNIST's digits as published are not (the README's Preprocessing section has the shares).
+# MNIST's digits as published are not (docs/design.md, Preprocessing, has the shares).
 SOFT_INK = 0.8
 INK_LEVELS = (0.1, 0.9)
 
@@ -45,7 +45,7 @@ MODEL_TITLES = {
 # A calibrated top probability below this is "not sure". Chosen on the validation split (`python -m
 # mnist_app.training.calibration` prints each level's effect): about 1 % of right answers flagged
 # per shown model, while catching far more wrong ones than a stricter level. What it catches and
-# flags for the shipped models is in their cards (calibration.not_sure_*) and the README.
+# flags for the shipped models is in their cards (calibration.not_sure_*) and docs/calibration.md.
 CONFIDENCE_THRESHOLD = 0.80
 
 # Shared drawings (the Room): a SQLAlchemy URL. The embedded default is a SQLite file under data/

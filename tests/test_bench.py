@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -68,3 +69,28 @@ def test_live_benchmark_summary_counts_agreement_per_model_and_input():
     assert summary["first_live_ms"] == 40.0 and summary["updates_per_second"] == 25.0
     assert summary["disagreements"] == [drawings[1]]
     assert "| 75.0 % (ANN 75.0 %, CNN 100.0 %) |" in live_bench.markdown(summary)
+
+
+def test_write_section_writes_the_page_that_holds_the_section(tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    readme, page = tmp_path / "README.md", tmp_path / "docs" / "results.md"
+    readme.write_text("no tables here\n")
+    page.write_text("intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\n")
+    monkeypatch.setattr(report, "README", readme)
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
+    assert report.write_section("bench", "new\n") == [page]
+    assert page.read_text() == "intro\n<!-- bench:start -->\nnew\n<!-- bench:end -->\n"
+    assert readme.read_text() == "no tables here\n"
+
+
+def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
+    """`python -m tools.report` on the committed README and docs/ changes nothing: every table it writes
+    (models, calibration, scale-out, provenance) matches the cards and benchmarks as committed."""
+    shutil.copy(report.README, tmp_path / "README.md")
+    shutil.copytree(report.DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("*.png"))
+    monkeypatch.setattr(report, "README", tmp_path / "README.md")
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
+    assert report.main() == 0
+    for page in report.pages():
+        committed = (report.ROOT / page.relative_to(tmp_path)).read_text()
+        assert page.read_text() == committed, f"{page.name}: run python -m tools.report"

@@ -25,6 +25,7 @@ from tools.browser import (
     metrics,
     open_number_mode,
     open_tab,
+    painted,
     touch_strokes,
     wait_for_metrics,
     wait_until_drawn,
@@ -177,11 +178,13 @@ def test_the_presenter_unlocks_the_room_and_a_scribble_waits_for_them(page, serv
     assert PRESENTER_KEY not in page.content(), "the key is nowhere in the page once used"
     page.get_by_text("1 held back", exact=True).click()
     page.get_by_role("button", name="Show").wait_for(timeout=30_000)
-    page.wait_for_timeout(500)
+    painted(page)
     page.screenshot(path=str(ARTIFACTS / "room-presenter.png"), full_page=True)
     before = store.count()
     page.get_by_role("button", name="Delete").first.click()
-    page.wait_for_timeout(1500)
+    deadline = time.monotonic() + 30
+    while store.count() != before - 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert store.count() == before - 1
 
 
@@ -196,7 +199,7 @@ def test_explore_and_models_tabs_render_charts(page):
     # The comparison table and the model picker, not their loading placeholders, in the screenshot.
     page.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(timeout=60_000)
     page.get_by_test_id("stSelectbox").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(500)
+    painted(page)
     page.screenshot(path=str(ARTIFACTS / "models-desktop.png"), full_page=True)
 
 
@@ -365,7 +368,6 @@ def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):
         open_tab(page, "📷 Upload")
         page.get_by_role("radio", name="The camera").click()
         page.wait_for_function(VIDEO_PLAYING, timeout=60_000)  # a click before the first frame takes nothing
-        page.wait_for_timeout(500)
         page.get_by_role("button", name="Take Photo").click()
         shown = wait_for_metrics(page, {"ANN": "5", "CNN": "5"})
         page.screenshot(path=str(ARTIFACTS / "camera.png"), full_page=True)
@@ -375,7 +377,8 @@ def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):
 
 
 VIDEO_PLAYING = (
-    "() => { const v = document.querySelector('video'); return !!v && v.readyState >= 2 && v.videoWidth > 0; }"
+    "() => { const v = document.querySelector('video');"
+    " return !!v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3; }"  # frames have been shown
 )
 
 
@@ -432,7 +435,7 @@ def test_no_serious_accessibility_violation_on_any_tab(server, browser, width, h
     for label, ready in TABS_AND_READY:
         open_tab(page, label)
         page.locator(ready).first.wait_for(timeout=60_000)
-        page.wait_for_timeout(300)
+        painted(page)
         found[label] = serious_violations(page, AXE_ALLOWED)
     context.close()
     assert all(not v for v in found.values()), "\n".join(

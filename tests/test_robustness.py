@@ -12,7 +12,7 @@ SAMPLES = 500  # per set: enough for a 1-point resolution, quick enough for ever
 
 
 # Regression guards about a point under what the shipped CNN reads on these 500 images (seed 11;
-# README, Results, has 1,000 per set). The issue's tightest targets, 8-px digits and blur, are checked on
+# docs/results.md has 1,000 per set). The issue's tightest targets, 8-px digits and blur, are checked on
 # every test digit below instead.
 @pytest.mark.slow
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_cnn_reads_degraded_digits(shipped, test_set, name, bound):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["low8", "blur"])
 def test_the_issue_targets_on_every_test_digit(shipped, test_set, name):
-    """Issue 11: 97 % on 8-px digits, 98 % on blur of sigma 0.5-3, on all 10,000 test digits (README).
+    """Issue 11: 97 % on 8-px digits, 98 % on blur of sigma 0.5-3, on all 10,000 test digits (docs/results.md).
     These two have margins under a point; the 12- and 16-px guards above already sit over 97 %."""
     images, labels = degraded_inputs(name, *test_set, samples=len(test_set[1]))
     accuracy = float(np.mean(shipped["cnn"].predict_batch(images).argmax(1) == labels))

@@ -21,7 +21,7 @@ NUMBERS = 120  # pasted numbers per accuracy test (those whose digits happen to 
 
 
 # A regression guard on 150 numbers each (about 115 with digits apart: one miss is 0.9 points).
-# Numbers whose digits stand apart (gaps from 16 px down to just apart); the README's larger samples and the
+# Numbers whose digits stand apart (gaps from 16 px down to just apart); docs/numbers.md's larger samples and the
 # touching numbers come from `python -m tools.number_report`, touching ones are tested below.
 @pytest.mark.slow
 @pytest.mark.parametrize("photo, bound", [(False, 0.97), (True, 0.93)], ids=["canvas", "paper-photo"])
@@ -45,7 +45,7 @@ def test_touching_mnist_numbers_are_cut_apart(shipped, test_set):
     touching (gaps -4 to 2 px at MNIST's scale), 2-4 digits, cut by over-segmentation with the CNN."""
     rates = touching_rates(shipped, *test_set, seed=9, photo=False, numbers=40, lengths=(2, 4), check=load(MODELS_DIR))
     print(f"touching numbers (canvas, 2-4 digits): {rates}")
-    assert rates["exact"] >= 0.3  # cutting only at the thinnest column read far fewer (README: Reading numbers)
+    assert rates["exact"] >= 0.3  # cutting only at the thinnest column read far fewer (docs/numbers.md)
 
 
 def test_drawn_numbers_of_one_to_ten_digits(shipped):

@@ -88,8 +88,8 @@ def strings():
     return reader
 
 
-# Regression guards on the shipped string reader, a few numbers under what it reads (README, Reading
-# numbers); the README's main figures come from `python -m tools.number_report` on larger samples.
+# Regression guards on the shipped string reader, a few numbers under what it reads (docs/numbers.md);
+# the main figures there come from `python -m tools.number_report` on larger samples.
 @pytest.mark.parametrize(
     "photo, lengths, bound",
     [(False, (2, 4), 0.9), (False, (5, 8), 0.8), (True, (2, 4), 0.85)],
@@ -106,7 +106,7 @@ DRAWN_RUNS = ("1672", "7005", "38", "4519", "11", "717", "2026", "9876", "3141",
 
 def test_touching_drawn_digits_read_whole(shipped, strings):
     """Our own strokes (held-out hands), overlapping: most runs read whole and right, and the pieces carry
-    the string reader's reading. A regression guard, one number under what the shipped reader reads (README)."""
+    the string reader's reading. A regression guard, one number under what the shipped reader reads (docs/numbers.md)."""
     check, right, together = load(MODELS_DIR), 0, 0
     for advance in (0.4, 0.35):  # each digit starts this many digit sizes after the last: most touch
         for digits in DRAWN_RUNS:

@@ -1,6 +1,6 @@
 """Benchmark the hot path, throughput, start-up and memory: `python -m tools.bench` (or `make bench`).
 
-Writes benchmarks/results.json and benchmarks/results.md, and refreshes the table in README.md.
+Writes benchmarks/results.json and benchmarks/results.md, and refreshes its table in docs/performance.md.
 Every figure is the median (and p95) of several repetitions after a warm-up.
 """
 
@@ -28,7 +28,7 @@ from mnist_app.reading.preprocess import preprocess, preprocess_steps
 from mnist_app.serving.model_files import read_cards
 from tools.browser import HOOK_SOCKET, WATCH_ANSWER
 from tools.process_stats import cpu_seconds, memory_mb, server_pid
-from tools.report import README, replace_section
+from tools.report import write_section
 from tools.timing import timed
 
 OUT_DIR = ROOT / "benchmarks"
@@ -277,7 +277,7 @@ def training_epoch_seconds(models_dir: Path) -> dict[str, float]:
 
 
 def markdown(results: dict) -> str:
-    """The README's performance table."""
+    """The performance table (docs/performance.md)."""
     m = results["machine"]
     lines = [
         f"Measured on {m['cpu']} ({m['cores']} cores), Python {m['python']}, TensorFlow {m['tensorflow']}, "
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drawings", type=int, default=30, help="drawings timed in the browser")
     parser.add_argument("--batch-images", type=int, default=10_000, help="test images in the throughput batch")
     parser.add_argument("--no-browser", action="store_true", help="skip the browser-driven figures")
-    parser.add_argument("--no-readme", action="store_true", help="do not refresh README.md")
+    parser.add_argument("--no-readme", action="store_true", help="do not refresh the table in docs/")
     args = parser.parse_args(argv)
 
     from mnist_app.serving.registry import load_predictors
@@ -396,8 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
     (args.out / "results.md").write_text(table)
-    if not args.no_readme and README.is_file():
-        README.write_text(replace_section(README.read_text(), "bench", table))
+    if not args.no_readme:
+        write_section("bench", table)
     print(table)
     return 0
 

@@ -175,8 +175,8 @@ def open_number_mode(page: Page, timeout: float = 30) -> dict:
         page.wait_for_timeout(100)
         box = canvas(page).bounding_box()
     # A finger on a canvas the compositor has not yet learnt is touch-action: none would scroll the page
-    # (the touch is cancelled): give it a committed frame or two first.
-    page.wait_for_timeout(500)
+    # (the touch is cancelled): wait until frames with it have been committed.
+    painted(page, frames=3)
     return box
 
 
@@ -188,7 +188,7 @@ def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     # Hover first, as a hand would: the canvas toolbar (invisible until hovered) covers the top-right
     # corner and slides up only after the pointer has rested on the canvas for ~0.2 s.
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(350)
+    page.wait_for_timeout(350)  # a person's pace: the hand rests on the canvas before the first stroke
     for stroke in strokes:
         x, y = stroke[0]
         page.mouse.move(box["x"] + x, box["y"] + y)
@@ -263,7 +263,15 @@ ALL_DRAWN = """() => {
 def wait_until_drawn(page: Page, timeout: float = 30) -> None:
     """Wait for the whole Draw tab (bars and images), e.g. before a screenshot."""
     page.wait_for_function(ALL_DRAWN, timeout=timeout * 1000)
-    page.wait_for_timeout(300)  # let the last frame paint
+    painted(page)
+
+
+def painted(page: Page, frames: int = 2) -> None:
+    """Wait until the page has drawn `frames` more frames: what is in the DOM is on the screen."""
+    page.evaluate(
+        "(n) => new Promise((done) => { const next = (k) => k ? requestAnimationFrame(() => next(k - 1)) : done(); next(n); })",
+        frames,
+    )
 
 
 def open_tab(page: Page, label: str) -> None:

@@ -1,6 +1,6 @@
 """Capacity without browsers: Locust users speaking Streamlit's protocol against one server or the cluster.
 
-`make loadtest` runs `python -m tools.capacity --record` (benchmarks/load.json and the README);
+`make loadtest` runs `python -m tools.capacity --record` (benchmarks/load.json and docs/deploy.md);
 tests/test_capacity.py a bounded run (20 sessions, measured for 8 s). The table:
 - one app server, 200 sessions each drawing every 20 s (10 answers/s);
 - `make cluster` (2 replicas behind nginx, PostgreSQL), 200 sessions each drawing every 10 s;
@@ -347,15 +347,15 @@ def full_table(pool_path: Path, work: Path) -> list[Result]:
 
 
 def record(results: list[Result]) -> None:
-    """benchmarks/load.json (beside the browser runs' figures) and the README's capacity table."""
+    """benchmarks/load.json (beside the browser runs' figures) and the capacity table (docs/deploy.md)."""
     from tools.bench import machine
-    from tools.report import README, replace_section
+    from tools.report import write_section
 
     path = OUT_DIR / "load.json"
     recorded = json.loads(path.read_text()) if path.is_file() else {}
     recorded["locust"] = {"machine": machine(), "runs": [asdict(r) | {"ok": r.ok} for r in results]}
     path.write_text(json.dumps(recorded, indent=1) + "\n")
-    README.write_text(replace_section(README.read_text(), "capacity", capacity_table(results)))
+    write_section("capacity", capacity_table(results))
 
 
 def capacity_table(results: list[Result]) -> str:
@@ -383,7 +383,7 @@ def capacity_table(results: list[Result]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write benchmarks/load.json and the README table")
+    parser.add_argument("--record", action="store_true", help="write benchmarks/load.json and the table in docs/")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="mnist-capacity-"))
     pool_path = work / "pool.json"

@@ -5,7 +5,7 @@ time from the pen touching to the first live answer; live updates per second dur
 and how often the live digits at pen-up equal the server's likeliest digits (its final answer, "not
 sure" ones included), over the synthetic strokes at pen widths
 8, 20 and 36, with the mouse on a desktop page and with a finger on a phone page. Writes
-benchmarks/live.json and the README's live-reading table.
+benchmarks/live.json and the live-reading table (docs/live-reading.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from mnist_app.config import LIVE_WEIGHTS_DIR, ROOT
 from tools import browser
 from tools.live_reading import live_digits, server_top_digits, strip
-from tools.report import README, replace_section
+from tools.report import write_section
 from tools.synthetic_drawings import canvas_points
 
 OUT = ROOT / "benchmarks" / "live.json"
@@ -200,14 +200,14 @@ def markdown(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.live_bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--no-readme", action="store_true", help="do not refresh README.md")
+    parser.add_argument("--no-readme", action="store_true", help="do not refresh the table in docs/")
     args = parser.parse_args(argv)
     results = measure()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
-    if not args.no_readme and README.is_file():
-        README.write_text(replace_section(README.read_text(), "live", table))
+    if not args.no_readme:
+        write_section("live", table)
     print(table)
     return 0
 

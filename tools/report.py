@@ -1,4 +1,6 @@
-"""The README's model and calibration tables, produced from the model cards: `python -m tools.report`."""
+"""The generated tables of the README and docs/: the model and calibration tables from the model cards, the
+scale-out table from benchmarks/scale.json (`python -m tools.report`), and `write_section`, with which the
+other tools write theirs (between `<!-- name:start -->` and `<!-- name:end -->` in whichever page holds them)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ import statistics
 import sys
 from pathlib import Path
 
-from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES, MODELS_DIR, ROOT
+from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES, MODELS_DIR, ROOT, STRING_READER
 from mnist_app.serving.model_files import read_cards
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 
 PUBLISHED = {  # best published accuracy of the hobby projects we compare against
     "cnn": "95.3-99.12 %",
@@ -29,6 +32,25 @@ def replace_section(text: str, name: str, content: str) -> str:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{start}\n{content}{end}{tail}"
+
+
+def pages() -> list[Path]:
+    """The README and every docs/ page."""
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def write_section(name: str, content: str) -> list[Path]:
+    """Write `content` into every page that holds the section `name`; returns those pages."""
+    written = []
+    for page in pages():
+        if not page.is_file():
+            continue
+        text = page.read_text()
+        updated = replace_section(text, name, content)
+        if updated != text or f"<!-- {name}:start -->" in text:
+            page.write_text(updated)
+            written.append(page)
+    return written
 
 
 def results_table(models_dir: Path = MODELS_DIR) -> str:
@@ -100,13 +122,31 @@ def scale_table(path: Path = ROOT / "benchmarks" / "scale.json") -> str:
     ]) + "\n"  # fmt: skip
 
 
+def provenance_table(models_dir: Path = MODELS_DIR) -> str:
+    """Every shipped model's record, oldest run first: what each run did, at which commit, with which command."""
+    rows = ["| model | run | commit | command |", "|---|---|---|---|"]
+    cards = {**read_cards(models_dir)}
+    for extra in (STRING_READER, "tuning"):
+        path = models_dir / f"{extra}.json"
+        if path.is_file():
+            cards[extra] = json.loads(path.read_text())
+    for name, card in cards.items():
+        title = MODEL_TITLES.get(name, {"strings": "String reader", "tuning": "ANN search"}.get(name, name))
+        for entry in card.get("provenance", []):
+            command = f"`{entry['command']}`" if entry.get("command") else "not recorded"
+            rows.append(f"| {title} (`{name}`) | {entry['what']} | `{entry['commit'] or 'outside git'}` | {command} |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> int:
-    tables = {"models": results_table(), "calibration": calibration_table(), "scale": scale_table()}
-    if README.is_file():
-        text = README.read_text()
-        for section, table in tables.items():
-            text = replace_section(text, section, table)
-        README.write_text(text)
+    tables = {
+        "models": results_table(),
+        "calibration": calibration_table(),
+        "scale": scale_table(),
+        "provenance": provenance_table(),
+    }
+    for section, table in tables.items():
+        write_section(section, table)
     print("\n".join(tables.values()))
     return 0
 

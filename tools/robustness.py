@@ -1,6 +1,6 @@
 """How well the shown models read each kind of input, and how honest their confidence is.
 
-`python -m tools.robustness` writes benchmarks/robustness.json and the README's table. Every set
+`python -m tools.robustness` writes benchmarks/robustness.json and its tables in docs/results.md. Every set
 is made from MNIST *test* digits (degraded as tools/degrade.py says) or from our own pen strokes,
 never from training data. ECE is measured with the raw softmax and with the card's temperature.
 """
@@ -139,7 +139,7 @@ def targets_markdown(results: dict) -> str:
 def main() -> int:
     from mnist_app.dataset.mnist import load_mnist
     from mnist_app.serving.registry import load_predictors
-    from tools.report import README, replace_section
+    from tools.report import write_section
 
     predictors, problems = load_predictors(names=SHOWN_MODELS)
     if problems:
@@ -150,8 +150,8 @@ def main() -> int:
     targets = measure_targets(predictors["cnn"], x_test, y_test)
     OUT.write_text(json.dumps(results, indent=1) + "\n")
     TARGETS_OUT.write_text(json.dumps(targets, indent=1) + "\n")
-    readme = replace_section(README.read_text(), "robustness", markdown(results))
-    README.write_text(replace_section(readme, "robustness-targets", targets_markdown(targets)))
+    write_section("robustness", markdown(results))
+    write_section("robustness-targets", targets_markdown(targets))
     print(markdown(results), targets_markdown(targets), sep="\n")
     return 0
 

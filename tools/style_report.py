@@ -5,7 +5,7 @@ three slants, two wobbles) is read as the Draw tab reads a canvas (`serving.read
 the digit check). Per style: how often the CNN and the ANN answer right and sure, how often the
 page calls the digit a letter, and how often it says the drawing does not look like a digit.
 Then the held-out hand's capital letters: how often the page flags each one. Writes
-benchmarks/styles.json; with --record, the README's `styles` table too.
+benchmarks/styles.json; with --record, its table in docs/styles.md too.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from mnist_app.serving.digit_check import load
 from mnist_app.serving.reader import read_digit
 from mnist_app.serving.registry import load_predictors
 from mnist_app.training.styles import FLAGGED_LETTERS, style_drawings
-from tools.report import README, replace_section
+from tools.report import write_section
 
 OUT = ROOT / "benchmarks" / "styles.json"
 MODELS = ("cnn", "ann")
@@ -69,7 +69,7 @@ def totals(report: dict) -> dict[str, float]:
 
 
 def table(report: dict) -> str:
-    """The README's table: one row per style, then the letters."""
+    """The styles table: one row per style, then the letters."""
     percent = "{:.0%}".format
     lines = [
         "| style (held-out hand) | drawings | CNN right and sure | ANN right and sure | called a letter "
@@ -94,7 +94,7 @@ def table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.style_report", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write the README's styles table")
+    parser.add_argument("--record", action="store_true", help="write the styles table in docs/styles.md")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     args = parser.parse_args(argv)
     report = measure(args.models_dir)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))
     if args.record:
-        README.write_text(replace_section(README.read_text(), "styles", table(report)))
+        write_section("styles", table(report))
     return 0
 
 

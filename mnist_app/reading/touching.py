@@ -20,7 +20,7 @@ from mnist_app.reading.preprocess import preprocess_ink, stroke_width
 WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touching digits...
 # ...and the string reader reads parts from this width on: a 1 overlapping its neighbour leaves a part
 # hardly wider than one digit ("14"), and the reader reads one wide digit as one (chosen on other samples
-# than the README's: 0.75 read more touching numbers whole than 0.85 and as many numbers apart; lower, fewer apart).
+# than docs/numbers.md's: 0.75 read more touching numbers whole than 0.85 and as many numbers apart; lower, fewer apart).
 READ_WHOLE_RATIO = 0.75
 # A part up to this many heights wide that the reader finds several digits in, but is unsure of one of them
 # (below ONE_DIGIT_SURE), is one digit when the scorer reads it as one typical digit that sure: a broad 8

@@ -29,7 +29,7 @@ BLUR_SIGMA = (0.6, 3.0)  # Gaussian blur, in pixels at 28-px scale: out-of-focus
 LOW_RESOLUTION = (7, 20)  # sides a digit is digitised at before being enlarged again
 FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background with noise
 # The soft-ink experts see only these: sides skewed small, where low-resolution digits are misread
-# most (the README's robustness tables say how far each side is read).
+# most (the robustness tables in docs/results.md say how far each side is read).
 SOFT_BLUR_SIGMA = (0.5, 3.5)
 SOFT_LOW_RESOLUTION = (7, 12)
 

@@ -58,7 +58,7 @@ STRING_SPEC = StringSpec()
 class ForestSpec:
     """The random forest (YDF), chosen from measured accuracy against size (models/forest.json)."""
 
-    # The card's size_curve has validation accuracy against size; the README compares the two sizes tried.
+    # The card's size_curve has validation accuracy against size; docs/results.md compares the two sizes tried.
     trees: int = 100  # more trees: a little more accurate, proportionally bigger
     max_depth: int = 20  # each level deeper roughly doubles a tree's size
     candidates: int | None = None  # pixels tried at each split; None: YDF's default, sqrt(784) = 28

@@ -27,6 +27,7 @@ from mnist_app.training.data import (
 )
 from mnist_app.training.evaluation import comparison_table, evaluate, measure_latency_ms, model_summary
 from mnist_app.training.fitting import fit_network, use_two_logical_cpus
+from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import ModelSpec, TrainConfig, TuneConfig
 from mnist_app.training.soft_experts import train_soft_experts
 from mnist_app.training.starting_points import (
@@ -194,6 +195,7 @@ def train_model(
     }
     if previous is not None:
         card = continued_card(card, previous, data.get("extra", {}))
+    card["provenance"] = provenance(previous, "fine-tuned" if previous is not None else "trained")
     write_json(path.with_suffix(".json"), card)
     return card
 
@@ -227,6 +229,7 @@ def _with_new_soft_experts(
         "train_seconds": previous.get("train_seconds", 0.0) - replaced + experts_card["train_seconds"],
     }
     card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
+    card["provenance"] = provenance(previous, "soft-ink experts trained")
     write_json(path.with_suffix(".json"), card)
     return card
 
@@ -279,6 +282,7 @@ def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir:
         "calibration": calibration.calibrate_card(
             predictor, model_batch(data["x_val"]), data["y_val"], model_batch(data["x_test"]), data["y_test"]
         ),
+        "provenance": provenance(),
     }
     write_json(out_dir / "forest.json", card)
     return card

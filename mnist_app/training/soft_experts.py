@@ -4,7 +4,7 @@ A model with experts answers an image from them when its ink is soft (`reading.p
 it mid-grey), and from its members otherwise (`serving.networks.SoftInkRouter`). Clean digits, pen drawings
 and photos are hardly ever soft, so the members' test-set accuracy stays as it was, while the
 experts need not trade any of it for blur. What the shipped experts gain is in the CNN's card
-(`soft_experts`) and the README's robustness tables, measured on degraded test digits.
+(`soft_experts`) and the robustness tables in docs/results.md, measured on degraded test digits.
 """
 
 from __future__ import annotations

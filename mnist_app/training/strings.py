@@ -27,6 +27,7 @@ from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_WIDTH, string_input
 from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, StringDigit, read_strips, strip_widths
+from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
 
 MAX_DIGITS = 10  # the longest run a training strip holds
@@ -52,7 +53,7 @@ WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
 GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
-# The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (README, Reading numbers).
+# The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
 FILTERS = (24, 48, 96)
 GRU_UNITS = 128
 
@@ -181,6 +182,7 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         "train_seconds": round(seconds, 1),
         **history,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "provenance": provenance(),
     }
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         model.save(tmp)

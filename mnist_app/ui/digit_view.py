@@ -24,7 +24,7 @@ from mnist_app.ui import charts, descriptions, resources
 
 # Streamlit's server sends a running script's queued messages about every 5 ms. A pause that long after
 # the answers lets them leave before the detail column's work (images, share controls) holds the
-# interpreter, so the page shows the digits first instead of with everything else (README, Performance).
+# interpreter, so the page shows the digits first instead of with everything else (docs/performance.md).
 ANSWERS_FIRST_PAUSE_S = 0.006
 
 
