@@ -159,7 +159,7 @@ def test_the_strip_reads_while_the_pen_moves_and_a_1_becomes_a_7(page):
     page.mouse.move(box["x"] + up[0][0], box["y"] + up[0][1])
     page.mouse.down()
     seen = []
-    component = page.locator(".dc-root").first  # the canvas and its strip, for the strip of frames in docs/live-reading.md
+    component = page.locator(".dc-root").first  # the canvas and its strip (docs/live-reading.md's frames)
     for index, (x, y) in enumerate(up + bar):
         page.mouse.move(box["x"] + x, box["y"] + y)
         page.wait_for_timeout(40)  # a slow hand: several frames per point

@@ -95,8 +95,8 @@ def test_interrupted_training_leaves_no_half_written_model(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
-    for line in process.stdout:  # wait until the CNN's first network is being fitted
-        if "cnn (seed 42): training on" in line or time.monotonic() > deadline:
+    for line in process.stdout:  # the CNN's turn has come: its training data is being made, then fitted
+        if "=== cnn" in line or time.monotonic() > deadline:
             break
     process.send_signal(signal.SIGINT)
     try:
