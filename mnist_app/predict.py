@@ -52,16 +52,19 @@ def classify_file(path: Path, predictors: dict, check: DigitCheck | None = None)
     return result
 
 
-def read_number_file(path: Path, predictors: dict, string_reader: WholeReader | None = None) -> dict:
+def read_number_file(
+    path: Path, predictors: dict, string_reader: WholeReader | None = None, check: DigitCheck | None = None
+) -> dict:
     """One file read as a number by the one model given: the number and every digit's reading (the
-    CNN reads runs of touching digits whole with the string reader, when given)."""
+    CNN reads runs of touching digits whole with the string reader, when given). With the digit check,
+    as in the app, each digit says whether it looks like a digit at all."""
     result: dict = {"file": str(path)}
     image, error = _read_image(path)
     if image is None:
         return {**result, "error": error}
     (name,) = predictors
     try:
-        reading = read_number(image, predictors, judge=name, string_reader=string_reader)
+        reading = read_number(image, predictors, check, judge=name, string_reader=string_reader)
     except TooManyParts as error:
         return {**result, "error": str(error)}
     if reading is None:
@@ -73,8 +76,9 @@ def read_number_file(path: Path, predictors: dict, string_reader: WholeReader | 
             "box": list(digit.box),
             "top3": [[d, round(q, 6)] for d, q in p.top(3)],
             "read_with_neighbours": digit.read_whole is not None and name == STRING_READING,
+            **({"looks_like_a_digit": position not in reading.unusual} if check is not None else {}),
         }
-        for digit, p in zip(reading.digits, reading.predictions[name], strict=True)
+        for position, (digit, p) in enumerate(zip(reading.digits, reading.predictions[name], strict=True))
     ]
     ignored = [{"kind": mark.kind, "box": list(mark.box)} for mark in reading.ignored]
     return {**result, "number": reading.number(name), "model": name, "digits": digits, "ignored": ignored}
@@ -86,6 +90,9 @@ def format_number_line(result: dict) -> str:
     least = min(d["confidence"] for d in result["digits"])
     left_out = ", ".join(mark["kind"] for mark in result.get("ignored", []))
     note = f"; left out: {left_out}" if left_out else ""
+    unusual = [str(i + 1) for i, d in enumerate(result["digits"]) if not d.get("looks_like_a_digit", True)]
+    if unusual:
+        note += f"; digit {', '.join(unusual)} does not look like a digit"
     return f"{result['file']}: {result['number']} ({result['model']}; least sure digit {least * 100:.0f} %{note})"
 
 
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.images:
         if args.number:
-            result = read_number_file(path, predictors, string_reader)
+            result = read_number_file(path, predictors, string_reader, check)
             line = json.dumps(result) if args.json else format_number_line(result)
         else:
             result = classify_file(path, predictors, check)

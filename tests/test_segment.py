@@ -165,6 +165,7 @@ def test_empty_dot_and_scribble(shipped):
 
 
 def test_cli_reads_numbers_as_text_and_json(tmp_path, predict_cli):
+    """...and through the digit check, as Number mode does: a digit that looks like none says so."""
     Image.fromarray(drawn_number("2026", np.random.default_rng(2), pen=8)).save(tmp_path / "year.png")
     Image.fromarray(np.full((50, 150), 255, np.uint8)).save(tmp_path / "blank.png")
     files = [str(tmp_path / "year.png"), str(tmp_path / "blank.png")]
@@ -180,5 +181,6 @@ def test_cli_reads_numbers_as_text_and_json(tmp_path, predict_cli):
     assert [d["digit"] for d in result["digits"]] == [2, 0, 2, 6] and result["ignored"] == []
     for digit in result["digits"]:
         assert len(digit["box"]) == 4 and len(digit["top3"]) == 3 and 0 <= digit["confidence"] <= 1
+        assert digit["looks_like_a_digit"] is True  # the digit check, as in the app's Number mode
     both = predict_cli(["--number", "--models", "cnn,ann", files[0]])
     assert both.returncode == 2 and "one model" in both.stderr
