@@ -90,15 +90,15 @@ FILE_ORDER = (
     "test_robustness.py",
     "test_training_options.py",
     "test_cluster.py",
-    "test_load.py",
     "test_preprocess.py",
     "test_live_reading.py",
     "test_forest.py",
     "test_segment.py",
-    "test_capacity.py",
+    "test_load.py",
     "test_app.py",
     "test_inference.py",
     "test_drawings.py",
+    "test_capacity.py",
 )
 
 
