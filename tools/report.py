@@ -46,9 +46,8 @@ def write_section(name: str, content: str) -> list[Path]:
         if not page.is_file():
             continue
         text = page.read_text()
-        updated = replace_section(text, name, content)
-        if updated != text or f"<!-- {name}:start -->" in text:
-            page.write_text(updated)
+        if f"<!-- {name}:start -->" in text:
+            page.write_text(replace_section(text, name, content))
             written.append(page)
     return written
 
@@ -125,13 +124,14 @@ def scale_table(path: Path = ROOT / "benchmarks" / "scale.json") -> str:
 def provenance_table(models_dir: Path = MODELS_DIR) -> str:
     """Every shipped model's record, oldest run first: what each run did, at which commit, with which command."""
     rows = ["| model | run | commit | command |", "|---|---|---|---|"]
-    cards = {**read_cards(models_dir)}
-    for extra in (STRING_READER, "tuning"):
+    cards = read_cards(models_dir)
+    for extra in (STRING_READER, "tuning"):  # not models the app compares, but trained by train.py too
         path = models_dir / f"{extra}.json"
         if path.is_file():
             cards[extra] = json.loads(path.read_text())
+    titles = {**MODEL_TITLES, STRING_READER: "String reader", "tuning": "ANN search"}
     for name, card in cards.items():
-        title = MODEL_TITLES.get(name, {"strings": "String reader", "tuning": "ANN search"}.get(name, name))
+        title = titles.get(name, name)
         for entry in card.get("provenance", []):
             command = f"`{entry['command']}`" if entry.get("command") else "not recorded"
             rows.append(f"| {title} (`{name}`) | {entry['what']} | `{entry['commit'] or 'outside git'}` | {command} |")
