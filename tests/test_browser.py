@@ -23,9 +23,11 @@ from tools.browser import (
     launch_with,
     log_problems,
     metrics,
+    move_through,
     open_number_mode,
     open_tab,
     painted,
+    press,
     touch_strokes,
     wait_for_metrics,
     wait_until_drawn,
@@ -244,11 +246,6 @@ def test_a_touch_stroke_that_starts_in_the_top_right_corner_is_kept(server, brow
     context.close()
 
 
-def press(page, point: tuple[float, float], box: dict) -> None:
-    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
-    page.mouse.down()
-
-
 def densely(stroke: list[tuple[float, float]], per_segment: int = 8) -> list[tuple[float, float]]:
     """The stroke's points with `per_segment` evenly spaced points on each segment (the last point left out)."""
     return [
@@ -256,11 +253,6 @@ def densely(stroke: list[tuple[float, float]], per_segment: int = 8) -> list[tup
         for (x0, y0), (x1, y1) in zip(stroke, stroke[1:], strict=False)
         for k in range(per_segment)
     ]
-
-
-def move_through(page, points: list[tuple[float, float]], box: dict) -> None:
-    for x, y in points:
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
 
 
 def test_a_clear_that_arrives_late_keeps_every_stroke_drawn_after_it(server, browser):

@@ -190,12 +190,21 @@ def draw_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(350)  # a person's pace: the hand rests on the canvas before the first stroke
     for stroke in strokes:
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+        press(page, stroke[0], box)
+        move_through(page, stroke[1:], box)
         page.mouse.up()
+
+
+def press(page: Page, point: tuple[float, float], box: dict) -> None:
+    """The pen goes down at `point` (canvas pixels; `box` is the canvas's bounding box)."""
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    page.mouse.down()
+
+
+def move_through(page: Page, points: list[tuple[float, float]], box: dict) -> None:
+    """The pen moves through `points` in small steps, as a hand does."""
+    for x, y in points:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
 
 
 def touch_strokes(page: Page, strokes: list[list[tuple[float, float]]]) -> None:
