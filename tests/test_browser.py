@@ -301,8 +301,9 @@ def draw_four_with_a_late_reply(page, box: dict, valve: SocketValve, arrives: st
         page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)  # the Clear's reply has come
         move_through(page, first[len(first) // 2 :], box)
         page.mouse.up()
-    # The old drawing is gone once the 1's foot, which no stroke of the 4 crosses, is dark. A stroke begun
-    # while the reload is still being applied can still lose its start: the canvas does not yet guard that moment.
+    # The second stroke starts once the old drawing has gone, as a person sees it go: the 1's foot, which
+    # no stroke of the 4 crosses, is dark. (The reload itself runs between two input events: an empty
+    # drawing loads without waiting for anything, so no stroke can begin half-way through it.)
     deadline = time.monotonic() + 30
     while ink_on_canvas(page, region=(slice(195, 230), slice(140, 165))) and time.monotonic() < deadline:
         page.wait_for_timeout(50)

@@ -123,7 +123,22 @@ def test_predictor_warms_up_on_creation():
         [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
     )
     predictor = Predictor("logreg", model)
+    assert set(predictor._single) == {(False, False), (False, True)}  # traced and run before anyone asks
     assert predictor.predict(np.ones((28, 28), np.float32)).probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_predictor_made_only_to_measure_traces_what_it_is_asked_for():
+    """A training run measures its model with `warm=False`: the functions it never calls are not traced."""
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    image = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    cold, warm = Predictor("logreg", model, warm=False), Predictor("logreg", model)
+    assert not cold._single
+    assert np.allclose(cold.predict_batch(image[None]), warm.predict_batch(image[None]))
+    assert np.allclose(cold.predict(image).probabilities, warm.predict(image).probabilities)
+    assert set(cold._single) == {(False, False)}
+    assert np.allclose(cold.predict(image, saliency=True).saliency, warm.predict(image, saliency=True).saliency)
 
 
 @pytest.mark.slow

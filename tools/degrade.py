@@ -11,12 +11,18 @@ import io
 
 import numpy as np
 from PIL import Image, ImageFilter
+from scipy.ndimage import maximum_filter
 
 ENLARGED = 200  # side of the enlarged image, in pixels (a scan or screenshot blown up)
 
 
 def _enlarge(ink: np.ndarray, side: int = ENLARGED, method: Image.Resampling = Image.Resampling.BICUBIC) -> np.ndarray:
     return np.asarray(Image.fromarray(ink).resize((side, side), method))
+
+
+def _thicken(ink: np.ndarray, size: int) -> np.ndarray:
+    """PIL's MaxFilter(size), pixel for pixel, in a fraction of its time (separable)."""
+    return maximum_filter(ink, size=size, mode="nearest")
 
 
 def _paper(ink: np.ndarray, rng: np.random.Generator, grain: float = 0.02, jpeg: int | None = None) -> np.ndarray:
@@ -50,7 +56,7 @@ def blurred(digit: np.ndarray, rng: np.random.Generator, sigma: float = 2.0) -> 
 def marker_photo(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A thick marker (dilated strokes) on paper: uneven light, paper grain, JPEG at quality 40."""
     big = _enlarge(digit, 240, Image.Resampling.BILINEAR)
-    thick = np.asarray(Image.fromarray(big).filter(ImageFilter.MaxFilter(int(rng.choice([9, 13, 17])))))
+    thick = _thicken(big, int(rng.choice([9, 13, 17])))
     framed = np.pad(thick, 40)
     return _paper(framed, rng, grain=0.04, jpeg=40)
 
@@ -65,13 +71,13 @@ def small_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def as_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
     """An MNIST digit redrawn like a canvas sketch: random size, place, stroke width and polarity."""
     size = int(rng.integers(90, 330))  # the 28x28 field; the digit itself is ~20/28 of it
-    big = Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
+    big = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR))
     widen = int(rng.choice([1, 3, 5, 9, 13]))
     if widen > 1:
-        big = big.filter(ImageFilter.MaxFilter(widen))
+        big = _thicken(big, widen)
     ink = np.zeros((canvas + 2 * size, canvas + 2 * size), np.uint8)
     top, left = rng.integers(size - size // 5, canvas + size // 5, size=2)  # may run a little off
-    ink[top : top + size, left : left + size] = np.asarray(big)
+    ink[top : top + size, left : left + size] = big
     ink = ink[size : size + canvas, size : size + canvas]
     style = rng.integers(4)
     if style == 0:  # white pen, black opaque canvas

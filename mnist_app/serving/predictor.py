@@ -33,6 +33,9 @@ class Predictor:
     model: keras.Model
     card: dict = field(default_factory=dict)
     path: Path | None = None
+    # Trace and run every single-image function now, so that the first user waits no longer; a training
+    # run that only measures the model says False, and each is traced when first used.
+    warm: bool = True
 
     def __post_init__(self) -> None:
         model = self.model
@@ -43,10 +46,10 @@ class Predictor:
         # an in-graph `cond` costs a single image more than the host's choice.
         self._routes_soft = bool(soft_experts(model))
         routes = (False, True) if self._routes_soft else (False,)
-        forwards = {soft: averaged_forward(answering_networks(model, soft)) for soft in routes}
-        self._single = {soft: _traced_single(forward) for soft, forward in forwards.items()}
-        self._batch = {soft: _traced_batch(forward) for soft, forward in forwards.items()}
-        for soft in routes:  # run each branch once now (already traced): the first user waits no longer
+        self._forwards = {soft: averaged_forward(answering_networks(model, soft)) for soft in routes}
+        self._single: dict[tuple[bool, bool], Callable] = {}
+        self._batch = {soft: _traced_batch(forward) for soft, forward in self._forwards.items()}
+        for soft in routes if self.warm else ():
             warm_up = np.full((IMAGE_SIDE, IMAGE_SIDE), 0.5 if soft else 0.0, np.float32)
             self.predict(warm_up)
             self.predict(warm_up, saliency=True)
@@ -54,11 +57,16 @@ class Predictor:
     def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction:
         """Class probabilities of one 28x28 float image in [0, 1] (white digit on black)."""
         x = model_batch(image)[:1]
-        plain, with_saliency = self._single[self._routes_soft and is_soft(x[0, :, :, 0])]
+        function = self._single_function(self._routes_soft and is_soft(x[0, :, :, 0]), saliency)
         if saliency:
-            probabilities, grad = with_saliency(tf.constant(x))
+            probabilities, grad = function(tf.constant(x))
             return Prediction(self.name, self._calibrate(probabilities.numpy())[0], grad.numpy()[0, :, :, 0])
-        return Prediction(self.name, self._calibrate(plain(tf.constant(x)).numpy())[0])
+        return Prediction(self.name, self._calibrate(function(tf.constant(x)).numpy())[0])
+
+    def _single_function(self, soft: bool, saliency: bool) -> Callable:
+        if (soft, saliency) not in self._single:
+            self._single[soft, saliency] = _traced_single(self._forwards[soft], saliency)
+        return self._single[soft, saliency]
 
     def predict_batch(self, images: np.ndarray, batch_size: int = 1000, calibrated: bool = True) -> np.ndarray:
         """Probabilities (n, 10) for n images, (n, 28, 28) or (n, 28, 28, 1): floats in [0, 1] or uint8."""
@@ -76,8 +84,8 @@ class Predictor:
         return probabilities if self.temperature == 1.0 else apply_temperature(probabilities, self.temperature)
 
 
-def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor]) -> tuple[Callable, Callable]:
-    """One image's probabilities, and the same with its saliency, each traced once."""
+def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor], saliency: bool) -> Callable:
+    """One image's probabilities, or the same with its saliency, traced once."""
 
     @tf.function(input_signature=[SINGLE])
     def plain(x: tf.Tensor) -> tf.Tensor:
@@ -92,8 +100,9 @@ def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor]) -> tuple[Callable,
             top = tf.math.log(tf.reduce_max(probabilities, axis=1) + 1e-12)
         return probabilities, tape.gradient(top, x) * x
 
-    _trace_now(plain, with_saliency)
-    return plain, with_saliency
+    function = with_saliency if saliency else plain
+    _trace_now(function)
+    return function
 
 
 def _traced_batch(forward: Callable[[tf.Tensor], tf.Tensor]) -> Callable:

@@ -16,6 +16,7 @@ from mnist_app.config import STRING_READER
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
+from mnist_app.serving.reader import JUDGE
 from mnist_app.training import browser_weights, calibration, digit_check
 from mnist_app.training.data import (
     TrainingError,
@@ -100,8 +101,10 @@ def run(config: TrainConfig) -> list[dict]:
     if not cards:
         return cards
     # After the networks: training starts at once, and the check (its many letter renders) comes last.
-    # Fine-tuning on the room's drawings alone keeps the shipped digit check; the style set refits it.
-    if not (config.fine_tuning or config.experts_only) or "style_images" in data:
+    # It is refitted with the CNN, whose answers it judges; other models leave it as it is. Fine-tuning
+    # on the room's drawings alone keeps the shipped digit check; the style set refits it.
+    refit = not (config.fine_tuning or config.experts_only) or "style_images" in data
+    if refit and JUDGE in config.models:
         renders = config.quick_letter_renders if config.quick else digit_check.LETTER_RENDERS
         check = digit_check.fit(
             data["x_train"],
@@ -238,7 +241,7 @@ def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[st
     """Write the model; its card's measured part: size, test-set evaluation, latency and calibration."""
     with atomic_path(path) as tmp:
         shipped.save(tmp)
-    predictor = Predictor(name, shipped, path=path)
+    predictor = Predictor(name, shipped, path=path, warm=False)
     return {
         "parameters": shipped.count_params(),
         "file_bytes": path.stat().st_size,
@@ -254,7 +257,7 @@ def _member_cards(name: str, members: list[keras.Model], records: list[dict], da
     """Each member's record with its own test accuracy, to show what averaging gains."""
     cards = []
     for member, record in zip(members, records, strict=True):
-        alone = Predictor(name, member).predict_batch(model_batch(data["x_test"]), calibrated=False)
+        alone = Predictor(name, member, warm=False).predict_batch(model_batch(data["x_test"]), calibrated=False)
         cards.append({**record, "test_accuracy": float(np.mean(alone.argmax(1) == data["y_test"]))})
     return cards
 
