@@ -10,13 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
-from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.uploads import ImageDecodeError, decode_image
-from mnist_app.serving.digit_check import DigitCheck
-from mnist_app.serving.digit_check import load as load_digit_check
-from mnist_app.serving.reader import STRING_READING, TooManyParts, read_digit, read_number
+from mnist_app.serving.reader import JUDGE, Reader, TooManyParts
 
-NUMBER_MODEL = "cnn"  # reads numbers unless --models names another
+NO_INK = "no ink found: the image is blank or has no contrast"
 
 
 def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
@@ -29,59 +26,27 @@ def _read_image(path: Path) -> tuple[np.ndarray | None, str]:
         return None, str(error)
 
 
-def classify_file(path: Path, predictors: dict, check: DigitCheck | None = None) -> dict:
-    """One file's result: every model's digit, confidence and probabilities, or an error."""
-    result: dict = {"file": str(path)}
+def classify_file(path: Path, reader: Reader, names: tuple[str, ...] | None = None) -> dict:
+    """One file's result: every model's digit, confidence and probabilities (with the digit check's
+    verdict, as in the app), or an error."""
     image, error = _read_image(path)
     if image is None:
-        return {**result, "error": error}
-    reading = read_digit(image, predictors, check)
-    if reading is None:
-        return {**result, "error": "no ink found: the image is blank or has no contrast"}
-    if check is not None:
-        result["looks_like_a_digit"] = reading.typical
-        if reading.letter:
-            result["looks_like_a_letter"] = reading.letter
-    result["predictions"] = {}
-    for name, prediction in reading.predictions.items():
-        result["predictions"][name] = {
-            "digit": prediction.digit,
-            "confidence": round(prediction.confidence, 6),
-            "probabilities": [round(float(p), 6) for p in prediction.probabilities],
-        }
-    return result
+        return {"file": str(path), "error": error}
+    reading = reader.read_digit(image, names)
+    return {"file": str(path), **({"error": NO_INK} if reading is None else reading.as_json())}
 
 
-def read_number_file(
-    path: Path, predictors: dict, string_reader: WholeReader | None = None, check: DigitCheck | None = None
-) -> dict:
-    """One file read as a number by the one model given: the number and every digit's reading (the
-    CNN reads runs of touching digits whole with the string reader, when given). With the digit check,
-    as in the app, each digit says whether it looks like a digit at all."""
-    result: dict = {"file": str(path)}
+def read_number_file(path: Path, reader: Reader, name: str = JUDGE) -> dict:
+    """One file read as a number, as the app's Number mode reads it, and given as model `name` read it:
+    the number and every digit's reading (with the digit check's verdict on each)."""
     image, error = _read_image(path)
     if image is None:
-        return {**result, "error": error}
-    (name,) = predictors
+        return {"file": str(path), "error": error}
     try:
-        reading = read_number(image, predictors, check, judge=name, string_reader=string_reader)
+        reading = reader.read_number(image, (name,))
     except TooManyParts as error:
-        return {**result, "error": str(error)}
-    if reading is None:
-        return {**result, "error": "no ink found: the image is blank or has no contrast"}
-    digits = [
-        {
-            "digit": p.digit,
-            "confidence": round(p.confidence, 6),
-            "box": list(digit.box),
-            "top3": [[d, round(q, 6)] for d, q in p.top(3)],
-            "read_with_neighbours": digit.read_whole is not None and name == STRING_READING,
-            **({"looks_like_a_digit": position not in reading.unusual} if check is not None else {}),
-        }
-        for position, (digit, p) in enumerate(zip(reading.digits, reading.predictions[name], strict=True))
-    ]
-    ignored = [{"kind": mark.kind, "box": list(mark.box)} for mark in reading.ignored]
-    return {**result, "number": reading.number(name), "model": name, "digits": digits, "ignored": ignored}
+        return {"file": str(path), "error": str(error)}
+    return {"file": str(path), **({"error": NO_INK} if reading is None else reading.as_json(name))}
 
 
 def format_number_line(result: dict) -> str:
@@ -113,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_app.predict", description="Classify images of digits.")
     parser.add_argument("images", nargs="+", type=Path, help="PNG, JPEG, BMP, WebP or GIF files")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--models", help=f"comma-separated model names (default: all; with --number: {NUMBER_MODEL})")
+    parser.add_argument("--models", help=f"comma-separated model names (default: all; with --number: {JUDGE})")
     parser.add_argument("--number", action="store_true", help="each image is a number of one or more digits")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    models = args.models if args.models is not None else (NUMBER_MODEL if args.number else ",".join(MODEL_NAMES))
+    models = args.models if args.models is not None else (JUDGE if args.number else ",".join(MODEL_NAMES))
     names = tuple(name.strip() for name in models.split(",") if name.strip())
     unknown = sorted(set(names) - set(MODEL_NAMES))
     if not names or unknown:
@@ -125,27 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.number and len(names) != 1:
         parser.error("--number reads with one model: name it with --models (default: cnn)")
 
-    from mnist_app.serving.registry import load_predictors  # TensorFlow: only after the arguments are fine
+    from mnist_app.serving.reader import load_reader  # TensorFlow: only after the arguments are fine
 
-    predictors, problems = load_predictors(args.models_dir, names)
-    for problem in problems:
+    # Numbers are cut where the CNN reads the pieces best, whichever model is named: as in the app.
+    loaded = tuple(dict.fromkeys((*names, JUDGE))) if args.number else names
+    reader = load_reader(args.models_dir, loaded, numbers=args.number)
+    for problem in reader.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    if not predictors:
+    if not reader.chosen(names):
         print("error: no model could be loaded; run `make train`", file=sys.stderr)
         return 2
-    check = load_digit_check(args.models_dir)
-    string_reader = None
-    if args.number and STRING_READING in predictors:
-        from mnist_app.serving.string_reader import load_whole_reader
-
-        string_reader = load_whole_reader(args.models_dir)
     failed = 0
     for path in args.images:
         if args.number:
-            result = read_number_file(path, predictors, string_reader, check)
+            result = read_number_file(path, reader, names[0])
             line = json.dumps(result) if args.json else format_number_line(result)
         else:
-            result = classify_file(path, predictors, check)
+            result = classify_file(path, reader, names)
             line = json.dumps(result) if args.json else format_line(result)
         failed += "error" in result
         print(line, flush=True)

@@ -50,16 +50,28 @@ def shipped():
     return predictors
 
 
+@pytest.fixture(scope="session")
+def reader(shipped):
+    """The app's reader (`serving.reader.Reader`) over the session's models, with the shipped digit check
+    and string reader."""
+    from mnist_app.serving.digit_check import load
+    from mnist_app.serving.reader import Reader
+    from mnist_app.serving.string_reader import load_whole_reader
+
+    return Reader(shipped, [], load(MODELS_DIR), load_whole_reader(MODELS_DIR))
+
+
 @pytest.fixture
-def loaded_once(shipped, monkeypatch) -> None:
-    """`registry.load_predictors` hands out the session's loaded models instead of loading them again
+def loaded_once(reader, monkeypatch) -> None:
+    """`serving.reader.load_reader` hands out the session's reader instead of loading the models again
     (loading is tested on its own, and by the app's servers)."""
-    from mnist_app.serving import registry
+    from mnist_app.serving import reader as reader_module
 
-    def already_loaded(models_dir: object, names: tuple[str, ...] = MODEL_NAMES) -> tuple[dict, list[str]]:
-        return {name: shipped[name] for name in names}, []
+    def already_loaded(models_dir: object = MODELS_DIR, names: tuple[str, ...] = MODEL_NAMES, numbers: bool = True):
+        strings = reader.string_reader if numbers and reader_module.JUDGE in names else None
+        return reader_module.Reader(reader.chosen(names), [], reader.check, strings)
 
-    monkeypatch.setattr(registry, "load_predictors", already_loaded)
+    monkeypatch.setattr(reader_module, "load_reader", already_loaded)
 
 
 @pytest.fixture

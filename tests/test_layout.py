@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mnist_app.config import ROOT
-from tools.import_rules import broken_rules, import_cycles, module_imports
+from tools.import_rules import ASSEMBLY_RULES, broken_rules, import_cycles, module_imports
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 
@@ -22,6 +22,7 @@ def test_no_import_cycle_and_no_import_across_the_layout():
     assert "mnist_app.serving.reader" in graph and "tools.bench" in graph, "the tree was not read"
     assert import_cycles(graph) == []
     assert broken_rules(graph) == []
+    assert broken_rules(module_imports(ROOT, resolve=False), ASSEMBLY_RULES) == []
 
 
 def test_a_planted_cycle_and_a_planted_crossing_are_refused(tmp_path):
@@ -37,6 +38,23 @@ def test_a_planted_cycle_and_a_planted_crossing_are_refused(tmp_path):
     cycles = import_cycles(graph)
     assert len(cycles) == 1 and {"mnist_app.serving.model_files", "mnist_app.serving.registry"} <= set(cycles[0])
     assert broken_rules(graph) == ["mnist_app.reading.ink imports keras.ops: reading is NumPy and Pillow only"]
+
+
+def test_a_reader_assembled_by_hand_is_refused(tmp_path):
+    """The UI, the CLI and the tools read through `load_reader`: loading a model or the digit check
+    themselves, even inside a function, is refused."""
+    shutil.copytree(ROOT / "mnist_app", tmp_path / "mnist_app", ignore=shutil.ignore_patterns("__pycache__"))
+    view = tmp_path / "mnist_app" / "ui" / "digit_view.py"
+    view.write_text(
+        view.read_text() + "\n\ndef _planted():\n    from mnist_app.serving.registry import load_predictors\n"
+        "    from mnist_app.serving.digit_check import DIGIT_TWINS, load\n"
+    )
+    broken = broken_rules(module_imports(tmp_path, resolve=False), ASSEMBLY_RULES)
+    assert [line.split(":")[0] for line in broken] == [
+        "mnist_app.ui.digit_view imports mnist_app.serving.digit_check.load",
+        "mnist_app.ui.digit_view imports mnist_app.serving.registry",
+        "mnist_app.ui.digit_view imports mnist_app.serving.registry.load_predictors",
+    ]
 
 
 def test_test_files_share_helpers_instead_of_importing_each_other():

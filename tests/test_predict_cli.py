@@ -74,3 +74,35 @@ def test_a_letter_is_named_in_text_and_json(tmp_path, predict_cli):
     assert "(looks like the letter B, not a digit)" in text.stdout, text.stdout
     line = json.loads(predict_cli(["--json", str(tmp_path / "b.png")]).stdout)
     assert line["looks_like_a_letter"] == "B" and line["looks_like_a_digit"] is False
+
+
+def test_the_cli_reads_every_file_as_the_app_does(tmp_path, predict_cli):
+    """One reader behind both doors: on the same files, the CLI's JSON and the app's readings (the Upload
+    tab's, for a digit and for a number) give the same digits, confidences and digit-check verdicts."""
+    from mnist_app.config import SHOWN_MODELS
+    from mnist_app.reading.uploads import decode_image
+    from mnist_app.ui import digit_view, number_view
+    from tools.number_images import drawn_number, touching_drawing
+    from tools.synthetic_drawings import LETTERS, render_strokes
+
+    digits = {"seven.png": render(7, pen=20), "letter-b.png": render_strokes(LETTERS["B"], pen=16)}
+    numbers = {"year.png": drawn_number("2026", np.random.default_rng(2), pen=8),
+               "touching.png": touching_drawing("9876", advance=0.35)}  # fmt: skip
+    for name, image in {**digits, **numbers}.items():
+        Image.fromarray(image).save(tmp_path / name)
+    for name in digits:
+        path = tmp_path / name
+        cli = json.loads(predict_cli(["--json", str(path)]).stdout)
+        app = digit_view.read(decode_image(path.read_bytes()), "auto").as_json()
+        assert {key: value for key, value in cli.items() if key.startswith("looks_like")} == {
+            key: value for key, value in app.items() if key.startswith("looks_like")
+        }, name
+        assert {model: cli["predictions"][model] for model in SHOWN_MODELS} == app["predictions"], name
+    assert cli["looks_like_a_letter"] == "B"  # the check spoke, so agreeing is not agreeing on nothing
+    for name in numbers:
+        path = tmp_path / name
+        app = number_view.read(decode_image(path.read_bytes()), "auto")
+        for model in SHOWN_MODELS:
+            cli = json.loads(predict_cli(["--number", "--json", "--models", model, str(path)]).stdout)
+            assert {key: value for key, value in cli.items() if key != "file"} == app.as_json(model), (name, model)
+    assert any(digit["read_with_neighbours"] for digit in app.as_json("cnn")["digits"])

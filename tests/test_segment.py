@@ -8,11 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_app.config import MODELS_DIR
 from mnist_app.reading.segment import segment_number
-from mnist_app.serving.digit_check import load
-from mnist_app.serving.reader import MAX_DIGITS, TooManyParts, read_number
-from mnist_app.serving.string_reader import load_whole_reader
+from mnist_app.serving.reader import MAX_DIGITS, Reader, TooManyParts
 from mnist_app.ui.number_view import ignored_line
 from tools.number_images import drawn_number, exact_rate, touching_drawing, touching_rates
 from tools.synthetic_drawings import canvas_points
@@ -25,25 +22,26 @@ NUMBERS = 120  # pasted numbers per accuracy test (those whose digits happen to 
 # touching numbers come from `python -m tools.number_report`, touching ones are tested below.
 @pytest.mark.slow
 @pytest.mark.parametrize("photo, bound", [(False, 0.97), (True, 0.93)], ids=["canvas", "paper-photo"])
-def test_pasted_mnist_numbers_read_exactly(shipped, test_set, photo, bound):
-    check, strings = load(MODELS_DIR), load_whole_reader(MODELS_DIR)  # as the app reads numbers
-    apart, _, n_apart, _ = exact_rate(shipped, *test_set, 4 + photo, photo, NUMBERS, ((3, 16), (0, 3)), check, strings)
+def test_pasted_mnist_numbers_read_exactly(reader, test_set, photo, bound):
+    apart, _, n_apart, _ = exact_rate(reader, *test_set, 4 + photo, photo, NUMBERS, ((3, 16), (0, 3)))
     print(f"numbers ({'photo' if photo else 'canvas'}): apart {apart:.1%} of {n_apart}")
     assert apart >= bound
 
 
 @pytest.mark.parametrize("digits", ["1672", "7005", "38", "4519"])
-def test_touching_drawn_digits_are_cut_apart(shipped, digits):
+def test_touching_drawn_digits_are_cut_apart(reader, digits):
     """Connected strokes of several digits: over-segmentation reads each ("1672" read "162" before)."""
-    reading = read_number(touching_drawing(digits), {"cnn": shipped["cnn"]}, load(MODELS_DIR), "light")
+    without_strings = Reader(reader.chosen(["cnn"]), check=reader.check)
+    reading = without_strings.read_number(touching_drawing(digits), polarity="light")
     assert reading.number("cnn") == digits
 
 
 @pytest.mark.slow
-def test_touching_mnist_numbers_are_cut_apart(shipped, test_set):
+def test_touching_mnist_numbers_are_cut_apart(reader, test_set):
     """Without the string reader (a missing or damaged models/strings.keras): MNIST test digits overlapping or
     touching (gaps -4 to 2 px at MNIST's scale), 2-4 digits, cut by over-segmentation with the CNN."""
-    rates = touching_rates(shipped, *test_set, seed=9, photo=False, numbers=40, lengths=(2, 4), check=load(MODELS_DIR))
+    without_strings = Reader(reader.chosen(["cnn"]), check=reader.check)
+    rates = touching_rates(without_strings, *test_set, seed=9, photo=False, numbers=40, lengths=(2, 4))
     print(f"touching numbers (canvas, 2-4 digits): {rates}")
     assert rates["exact"] >= 0.3  # cutting only at the thinnest column read far fewer (docs/numbers.md)
 
@@ -55,7 +53,7 @@ def test_drawn_numbers_of_one_to_ten_digits(shipped):
         for slant in (-0.25, 0.0, 0.25):  # about +-14 degrees
             digits = "".join(str(d) for d in rng.integers(0, 10, size=length))
             image = drawn_number(digits, rng, pen=float(rng.uniform(5, 12)), slant=slant)
-            reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
+            reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
             if reading is None or reading.number("cnn") != digits:
                 misses.append((digits, slant, reading.number("cnn") if reading else None))
     print(f"drawn numbers: {30 - len(misses)}/30 exact; misses {misses}")
@@ -82,7 +80,7 @@ def test_digits_drawn_in_two_separate_strokes_are_merged(shipped):
     image = strokes_image([*four, *five, *seven])
     digits = segment_number(image, "light")
     assert len(digits) == 3, [d.box for d in digits]
-    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
     assert reading.number("cnn") == "457"
 
 
@@ -92,7 +90,7 @@ def test_ones_next_to_sevens_are_not_merged(shipped, number):
     for index, char in enumerate(number):
         strokes += [shifted(s, 10 + index * 75, 10) for s in canvas_points(int(char), size=110, left=0, top=0)]
     image = strokes_image(strokes, width=40 + 75 * len(number))
-    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
     assert reading is not None and reading.number("cnn") == number
 
 
@@ -100,7 +98,7 @@ def test_specks_are_ignored_and_said(shipped):
     image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
     image[3:6, 3:6, :3] = 255  # dust in a corner
     image[-5:-3, 60:62, :3] = 255
-    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
     assert reading.number("cnn") == "305"
     assert [mark.kind for mark in reading.ignored] == ["speck", "speck"]
     assert ignored_line(reading) == (
@@ -112,7 +110,7 @@ def test_faint_stray_line_is_not_a_digit(shipped):
     image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
     height, width = image.shape[:2]
     image[height // 4 : height * 3 // 4, width - 6, :3] = 110  # a faint pencil scratch, tall but light
-    reading = read_number(image, {"cnn": shipped["cnn"]}, polarity="light")
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
     assert reading.number("cnn") == "305"
     (mark,) = reading.ignored
     assert mark.kind == "faint mark" and mark.box[0] >= width - 8
@@ -131,7 +129,7 @@ def number_with_pens(digits: str, pens: list[float], height: float = 70) -> np.n
 @pytest.mark.parametrize("digits, pens", [("71", [10, 2]), ("561", [12, 12, 2]), ("1585", [2, 11, 11, 11])])
 def test_a_thin_one_in_the_same_ink_is_never_dropped(shipped, digits, pens):
     """A 1 holds little ink, and less with a thin pen: light, but not faint, so it is a digit."""
-    reading = read_number(number_with_pens(digits, pens), {"cnn": shipped["cnn"]}, polarity="light")
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(number_with_pens(digits, pens), polarity="light")
     assert len(reading.digits) == len(digits) and reading.ignored == []
     assert reading.number("cnn")[digits.index("1")] == "1"
 
@@ -148,16 +146,16 @@ def test_boxes_are_left_to_right_inside_the_image(shipped):
 
 
 def test_empty_dot_and_scribble(shipped):
-    predictors = {"cnn": shipped["cnn"]}
-    assert read_number(np.zeros((120, 360, 4), np.uint8), predictors) is None
+    plain = Reader({"cnn": shipped["cnn"]})
+    assert plain.read_number(np.zeros((120, 360, 4), np.uint8)) is None
     dot = np.zeros((120, 360), np.uint8)
     dot[50:58, 100:108] = 255
-    reading = read_number(dot, predictors)
+    reading = plain.read_number(dot)
     assert reading is not None and len(reading.digits) == 1  # one mark: read as one (doubtful) digit
     rng = np.random.default_rng(0)
     noise = ((rng.random((120, 360)) > 0.5) * 255).astype(np.uint8)
     try:
-        reading = read_number(noise, predictors)
+        reading = plain.read_number(noise)
     except TooManyParts as error:
         assert str(MAX_DIGITS) in str(error)
     else:

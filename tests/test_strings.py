@@ -12,8 +12,7 @@ from mnist_app.config import MODELS_DIR
 from mnist_app.reading.parts import Part, components
 from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, string_input
 from mnist_app.reading.touching import read_whole
-from mnist_app.serving.digit_check import load
-from mnist_app.serving.reader import read_number
+from mnist_app.serving.reader import Reader
 from mnist_app.serving.string_reader import (
     MODEL_FILE,
     decode,
@@ -82,10 +81,9 @@ def test_training_strips_hold_their_digits(mnist):
 
 
 @pytest.fixture(scope="module")
-def strings():
-    reader = load_whole_reader(MODELS_DIR)
-    assert reader is not None, f"{MODELS_DIR / MODEL_FILE} is missing"
-    return reader
+def strings(reader):
+    assert reader.string_reader is not None, f"{MODELS_DIR / MODEL_FILE} is missing"
+    return reader.string_reader
 
 
 # Regression guards on the shipped string reader, a few numbers under what it reads (docs/numbers.md);
@@ -95,8 +93,8 @@ def strings():
     [(False, (2, 4), 0.9), (False, (5, 8), 0.8), (True, (2, 4), 0.85)],
     ids=["canvas-2-4", "canvas-5-8", "photo-2-4"],
 )
-def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo, lengths, bound):
-    rates = touching_rates(shipped, *test_set, 9, photo, 40, lengths, load(MODELS_DIR), strings)
+def test_touching_mnist_numbers_are_read_whole(reader, test_set, strings, photo, lengths, bound):
+    rates = touching_rates(reader, *test_set, 9, photo, 40, lengths)
     print(f"touching ({'photo' if photo else 'canvas'}, {lengths}): {rates}")
     assert rates["exact"] >= bound
 
@@ -104,14 +102,14 @@ def test_touching_mnist_numbers_are_read_whole(shipped, test_set, strings, photo
 DRAWN_RUNS = ("1672", "7005", "38", "4519", "11", "717", "2026", "9876", "3141", "5550")
 
 
-def test_touching_drawn_digits_read_whole(shipped, strings):
+def test_touching_drawn_digits_read_whole(reader, strings):
     """Our own strokes (held-out hands), overlapping: most runs read whole and right, and the pieces carry
     the string reader's reading. A regression guard, one number under what the shipped reader reads (docs/numbers.md)."""
-    check, right, together = load(MODELS_DIR), 0, 0
+    right, together = 0, 0
     for advance in (0.4, 0.35):  # each digit starts this many digit sizes after the last: most touch
         for digits in DRAWN_RUNS:
             image = touching_drawing(digits, advance=advance)
-            reading = read_number(image, {"cnn": shipped["cnn"]}, check, "light", string_reader=strings)
+            reading = reader.read_number(image, ("cnn",), "light")
             right += reading.number("cnn") == digits
             together += any(d.read_whole is not None for d in reading.digits)
     print(f"drawn touching runs: {right} of 20 exact, {together} read whole")
@@ -159,7 +157,7 @@ def test_the_ann_reads_the_pieces_and_the_page_says_so(shipped, test_set, string
     from mnist_app.ui.number_view import touching_line
 
     image, truth = touching_number(*test_set, np.random.default_rng(5), 3)
-    reading = read_number(image, {"ann": shipped["ann"], "cnn": shipped["cnn"]}, None, string_reader=strings)
+    reading = Reader(shipped, string_reader=strings).read_number(image, ("ann", "cnn"))
     together = [i for i, d in enumerate(reading.digits) if d.read_whole is not None]
     assert together, "no run read whole"
     for i in together:
@@ -180,11 +178,11 @@ def test_cli_number_json_marks_digits_read_together(predict_cli, test_set, tmp_p
     assert len(read["digits"]) == len(read["number"])
 
 
-def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, shipped, caplog):
+def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, reader, caplog):
     (tmp_path / MODEL_FILE).write_bytes(b"not a keras file")
     assert load_whole_reader(tmp_path) is None
     assert "could not be loaded" in caplog.text
     assert load_whole_reader(tmp_path / "nowhere") is None  # none at all: nothing to say
     image = touching_drawing("7005", advance=0.35)
-    reading = read_number(image, {"cnn": shipped["cnn"]}, load(MODELS_DIR), "light")
+    reading = Reader(reader.chosen(["cnn"]), check=reader.check).read_number(image, polarity="light")
     assert len(reading.digits) >= 3 and all(d.read_whole is None for d in reading.digits)  # cut by the CNN instead

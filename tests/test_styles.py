@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_app.config import MODELS_DIR
-from mnist_app.serving import digit_check
 from mnist_app.serving.prediction import Prediction
-from mnist_app.serving.reader import read_digit
 from mnist_app.training.styles import DIGIT_STYLES, FLAGGED_LETTERS, LETTER_STYLES, style_drawings, style_inputs
 from mnist_app.ui.digit_view import agreement_line
 
@@ -16,16 +13,10 @@ SAMPLE = 3  # every third drawing of the held-out grid: each style at every pen,
 
 
 @pytest.fixture(scope="module")
-def check():
-    return digit_check.load(MODELS_DIR)
-
-
-@pytest.fixture(scope="module")
-def held_out_readings(shipped, check):
+def held_out_readings(reader):
     """(drawing, reading) for a sample of the held-out hand's digits, read by the shipped ANN and CNN."""
-    predictors = {name: shipped[name] for name in ("ann", "cnn")}
     drawings = list(style_drawings("held_out"))[::SAMPLE]
-    return [(drawing, read_digit(drawing.image, predictors, check)) for drawing in drawings]
+    return [(drawing, reader.read_digit(drawing.image, ("ann", "cnn"))) for drawing in drawings]
 
 
 @pytest.mark.slow
@@ -62,14 +53,13 @@ def test_digits_of_every_style_are_not_called_letters(held_out_readings):
     assert len(unusual) <= 0.02 * len(held_out_readings), unusual
 
 
-def test_drawn_capitals_are_flagged(shipped, check):
+def test_drawn_capitals_are_flagged(reader):
     """A, B, E, H, K, M, R and X of the held-out hand: flagged at least 90 % of the time, and named."""
-    predictors = {"cnn": shipped["cnn"]}
     flagged, named, total = 0, 0, 0
     for drawing in list(style_drawings("held_out", "letters"))[::SAMPLE]:
         if drawing.label not in FLAGGED_LETTERS:
             continue
-        reading = read_digit(drawing.image, predictors, check)
+        reading = reader.read_digit(drawing.image, ("cnn",))
         total += 1
         flagged += not reading.typical
         named += reading.letter == drawing.label

@@ -26,6 +26,7 @@ from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.reading.preprocess import preprocess, preprocess_steps
 from mnist_app.serving.model_files import read_cards
+from mnist_app.serving.reader import Reader
 from tools.browser import HOOK_SOCKET, WATCH_ANSWER
 from tools.process_stats import cpu_seconds, memory_mb, server_pid
 from tools.report import write_section
@@ -81,8 +82,9 @@ def machine() -> dict:
     }
 
 
-def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int, batch_images: int = 10_000) -> dict:
+def model_benchmarks(reader: Reader, x_test: np.ndarray, repeats: int, batch_images: int = 10_000) -> dict:
     """Single-image latency (fast path vs model.predict), rerun work, and batch throughput."""
+    predictors = reader.predictors
     canvases = [canvas_like(x_test[i]) for i in range(20)]
     rotation = itertools.cycle(canvases)  # a different drawing each call, as in real use
 
@@ -109,8 +111,8 @@ def model_benchmarks(predictors: dict, x_test: np.ndarray, repeats: int, batch_i
                 predictors[name].predict(steps.final, saliency=name == "cnn")
 
     return {
-        "number_ms": _number_cost(predictors, x_test, max(3, repeats // 10)),
-        "inside_ms": _inside_cost(predictors, image, repeats),
+        "number_ms": _number_cost(reader, x_test, max(3, repeats // 10)),
+        "inside_ms": _inside_cost(reader, image, repeats),
         "preprocess_ms": timed(lambda: preprocess(next_canvas(), "light"), repeats),
         "inference_ms": inference,
         "rerun_model_work_ms": timed(rerun_work, repeats),
@@ -128,18 +130,13 @@ def _library_call(predictor: object, image: np.ndarray) -> tuple[str, Callable[[
     return "YDF's `predict`", lambda: forest.predict({"pixels": image.reshape(1, -1)})
 
 
-def _number_cost(predictors: dict, x_test: np.ndarray, repeats: int) -> dict[str, dict[str, float]] | None:
+def _number_cost(reader: Reader, x_test: np.ndarray, repeats: int) -> dict[str, dict[str, float]] | None:
     """Reading a 6-digit number as the app does (segment, both shown models, the digit check): drawn from
     our strokes with digits apart, and MNIST test digits whose neighbours touch (read whole by the string reader)."""
-    from mnist_app.serving.digit_check import load
-    from mnist_app.serving.reader import read_number
-    from mnist_app.serving.string_reader import load_whole_reader
     from tools.number_images import drawn_number, touching_number
 
-    shown = {name: predictors[name] for name in SHOWN_MODELS if name in predictors}
-    if not shown:
+    if not reader.chosen(SHOWN_MODELS):
         return None
-    check, strings = load(MODELS_DIR), load_whole_reader(MODELS_DIR)
     rng = np.random.default_rng(6)
     apart = [drawn_number("".join(map(str, rng.integers(0, 10, 6))), rng) for _ in range(5)]
     touching = [touching_number(x_test, np.zeros(len(x_test), int), rng, 6)[0] for _ in range(5)]
@@ -147,22 +144,22 @@ def _number_cost(predictors: dict, x_test: np.ndarray, repeats: int) -> dict[str
     for kind, images, polarity in (("apart", apart, "light"), ("touching", touching, "auto")):
         rotation = itertools.cycle(images)
         cost[kind] = timed(
-            lambda r=rotation, p=polarity: read_number(next(r), shown, check, p, string_reader=strings),
+            lambda r=rotation, p=polarity: reader.read_number(next(r), SHOWN_MODELS, p),
             repeats,
             warmup=1,
         )
     return cost
 
 
-def _inside_cost(predictors: dict, image: np.ndarray, repeats: int) -> dict[str, float] | None:
+def _inside_cost(reader: Reader, image: np.ndarray, repeats: int) -> dict[str, float] | None:
     """The work "Inside the networks" adds when open: both probes and the 8 nearest training digits."""
-    if "cnn" not in predictors or "ann" not in predictors:
+    cnn, ann = reader.probes
+    if cnn is None or ann is None:
         return None
-    from mnist_app.serving.explain import AnnProbe, CnnProbe, cached_index
+    from mnist_app.serving.explain import cached_index
 
-    cnn, ann = CnnProbe(predictors["cnn"].model), AnnProbe(predictors["ann"].model)
     (x_train, y_train), _ = load_mnist()
-    index = cached_index(cnn, predictors["cnn"].path, x_train, y_train)
+    index = cached_index(cnn, reader.predictors["cnn"].path, x_train, y_train)
 
     def inside() -> None:
         ann.view(image)
@@ -370,15 +367,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="do not refresh the table in docs/")
     args = parser.parse_args(argv)
 
-    from mnist_app.serving.registry import load_predictors
+    from mnist_app.serving.reader import load_reader
 
-    predictors, problems = load_predictors(MODELS_DIR)
-    for problem in problems:
+    reader = load_reader(MODELS_DIR)
+    for problem in reader.problems:
         print(f"warning: {problem}", file=sys.stderr)
     (_, _), (x_test, _) = load_mnist()
     results: dict = {"machine": machine()}
     print("timing preprocessing and models…", flush=True)
-    results.update(model_benchmarks(predictors, x_test, args.repeats, args.batch_images))
+    results.update(model_benchmarks(reader, x_test, args.repeats, args.batch_images))
     empty = {"median": None, "p95": None}
     results.update(
         cold_start_s={},

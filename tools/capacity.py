@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mnist_app.config import MODELS_DIR, ROOT, SHOWN_MODELS
+from mnist_app.config import ROOT, SHOWN_MODELS
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.drawings import Store
 from tools.bench import OUT_DIR
@@ -113,17 +113,14 @@ def data_url(image: np.ndarray) -> str:
 def drawing_pool(size: int = POOL_SIZE, seed: int = 0) -> list[dict]:
     """MNIST test digits drawn as the canvas draws, each kept only if both shown models read it right and
     sure (then any other answer a user sees is a fault of the server, not of the models)."""
-    from mnist_app.serving.digit_check import load as load_digit_check
-    from mnist_app.serving.reader import read_digit
-    from mnist_app.serving.registry import load_predictors
+    from mnist_app.serving.reader import load_reader
 
-    predictors, _ = load_predictors(names=SHOWN_MODELS)
-    check = load_digit_check(MODELS_DIR)
+    reader = load_reader(names=SHOWN_MODELS, numbers=False)
     _, (x_test, y_test) = load_mnist()
     pool = []
     for index in np.random.default_rng(seed).permutation(len(x_test)):
         image = canvas_drawing(x_test[index])
-        reading = read_digit(image, predictors, check, "light")
+        reading = reader.read_digit(image, polarity="light")
         label = int(y_test[index])
         right = all(p.digit == label and p.sure for p in reading.predictions.values())
         if right and reading.typical and reading.letter is None:

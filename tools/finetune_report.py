@@ -20,7 +20,7 @@ import numpy as np
 
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.reading.preprocess import preprocess
-from mnist_app.serving.registry import load_predictor
+from mnist_app.serving.reader import load_reader
 from tools.synthetic_drawings import pen_drawing_set
 
 
@@ -31,7 +31,7 @@ def drawings(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def accuracy(models_dir: Path, name: str, images: np.ndarray, labels: np.ndarray) -> float:
-    predictor = load_predictor(name, models_dir)
+    predictor = load_reader(models_dir, (name,), numbers=False).predictors[name]
     probabilities = predictor.predict_batch((images.astype(np.float32) / 255)[..., None])
     return float(np.mean(probabilities.argmax(1) == labels))
 

@@ -3,7 +3,10 @@
 1. `module_imports`: each module of a tree and the modules it imports (by `ast`, never by running it);
 2. `import_cycles`: groups of our modules that import each other in a circle (Tarjan's components);
 3. `broken_rules`: imports that cross the layout's lines (RULES): data flows reading -> serving ->
-   ui and the CLI; training sits beside serving; tooling, tests and deployment stay outside the app.
+   ui and the CLI; training sits beside serving; tooling, tests and deployment stay outside the app;
+4. the same on the names imported (`module_imports(resolve=False)`, ASSEMBLY_RULES): the UI, the CLI
+   and the tools read through one `serving.reader.Reader` (`load_reader`), never loading the models,
+   the digit check, the string reader or the probes themselves.
 `python -m tools.import_rules` prints what it finds (exit 1 if anything).
 """
 
@@ -70,6 +73,22 @@ RULES = (
 )
 
 
+# Loading the parts of the reader, by the names imported: `serving.reader.load_reader` is their one home.
+ASSEMBLY_RULES = (
+    Rule(
+        ("mnist_app.ui", "mnist_app.predict", "tools"),
+        (
+            "mnist_app.serving.registry",
+            "mnist_app.serving.string_reader",
+            "mnist_app.serving.digit_check.load",
+            "mnist_app.serving.explain.CnnProbe",
+            "mnist_app.serving.explain.AnnProbe",
+        ),
+        "the UI, the CLI and the tools read through one Reader (serving.reader.load_reader), never assembling one",
+    ),
+)
+
+
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -84,16 +103,17 @@ def source_files(root: Path) -> list[Path]:
     return files
 
 
-def module_imports(root: Path = ROOT) -> dict[str, set[str]]:
+def module_imports(root: Path = ROOT, resolve: bool = True) -> dict[str, set[str]]:
     """Each module of the tree -> the dotted names it imports anywhere in its body (resolved to modules of
-    ours where they are ours: `from mnist_app.serving import reader` is the module mnist_app.serving.reader)."""
+    ours where they are ours: `from mnist_app.serving import reader` is the module mnist_app.serving.reader;
+    with `resolve=False`, the names as imported: mnist_app.serving.reader.load_reader)."""
     files = source_files(root)
     modules = {module_name(path, root): path for path in files}
     graph = {}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
         graph[name] = {
-            _resolve(target, modules)
+            _resolve(target, modules) if resolve else target
             for target in _imported_names(ast.parse(path.read_text(), str(path)), name, is_package)
         }
     return graph
@@ -183,6 +203,7 @@ def broken_rules(graph: dict[str, set[str]], rules: tuple[Rule, ...] = RULES) ->
 def main() -> int:
     graph = module_imports()
     problems = [f"import cycle: {' <-> '.join(group)}" for group in import_cycles(graph)] + broken_rules(graph)
+    problems += broken_rules(module_imports(resolve=False), ASSEMBLY_RULES)
     print("\n".join(problems) or f"{len(graph)} modules: no import cycle, no broken rule")
     return 1 if problems else 0
 

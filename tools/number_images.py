@@ -10,9 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from mnist_app.reading.parts import WholeReader
-from mnist_app.serving.digit_check import DigitCheck
-from mnist_app.serving.reader import read_number
+from mnist_app.serving.reader import Reader
 from mnist_app.training.strings import tight_crop
 from tools.degrade import _paper
 from tools.synthetic_drawings import canvas_points
@@ -81,29 +79,27 @@ def digit_errors(truth: str, read: str) -> tuple[int, int, int]:
     return right, dropped, added
 
 
-def cnn_reads(image: np.ndarray, predictors: dict, check: DigitCheck | None, strings: WholeReader | None = None) -> str:
+def cnn_reads(image: np.ndarray, reader: Reader) -> str:
     """The number the CNN reads in `image`, as the app reads it ("" when there is no ink)."""
-    reading = read_number(image, {"cnn": predictors["cnn"]}, check, string_reader=strings)
+    reading = reader.read_number(image, ("cnn",))
     return reading.number("cnn") if reading else ""
 
 
 def touching_rates(
-    predictors: dict,
+    reader: Reader,
     x_test: np.ndarray,
     y_test: np.ndarray,
     seed: int,
     photo: bool,
     numbers: int,
     lengths: tuple[int, int],
-    check: DigitCheck | None = None,
-    strings: WholeReader | None = None,
 ) -> dict:
     """The CNN on touching numbers of `lengths` digits: exact numbers, per-digit accuracy, drops and additions."""
     rng = np.random.default_rng(seed)
     exact = right = dropped = added = total = 0
     for _ in range(numbers):
         image, truth = touching_number(x_test, y_test, rng, int(rng.integers(lengths[0], lengths[1] + 1)), photo)
-        read = cnn_reads(image, predictors, check, strings)
+        read = cnn_reads(image, reader)
         exact += read == truth
         r, d, a = digit_errors(truth, read)
         right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
@@ -145,15 +141,13 @@ def touching_drawing(digits: str, advance: float = 0.55, size: float = 90, pen: 
 
 
 def exact_rate(
-    predictors: dict,
+    reader: Reader,
     x_test: np.ndarray,
     y_test: np.ndarray,
     seed: int,
     photo: bool,
     numbers: int,
     gaps: tuple[tuple[int, int], ...] = ((3, 16), (0, 3), (-2, 1)),
-    check: DigitCheck | None = None,
-    strings: WholeReader | None = None,
 ) -> tuple[float, float, int, int]:
     """Whole-number exact accuracy of the CNN, for numbers whose digits are apart and those that touch."""
     rng = np.random.default_rng(seed)
@@ -163,6 +157,6 @@ def exact_rate(
         image, truth, touching = pasted_number(
             x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
         )
-        right[touching] += cnn_reads(image, predictors, check, strings) == truth
+        right[touching] += cnn_reads(image, reader) == truth
         total[touching] += 1
     return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]

@@ -20,31 +20,22 @@ OUT = ROOT / "benchmarks" / "numbers.json"
 
 
 def main() -> int:
-    from mnist_app.config import MODELS_DIR
     from mnist_app.dataset.mnist import load_mnist
-    from mnist_app.serving.digit_check import load
-    from mnist_app.serving.registry import load_predictors
-    from mnist_app.serving.string_reader import load_whole_reader
+    from mnist_app.serving.reader import load_reader
 
-    predictors, problems = load_predictors(names=("cnn",))
-    check = load(MODELS_DIR)  # as the app reads numbers: the check weighs where touching digits are cut
-    strings = load_whole_reader(MODELS_DIR)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    reader = load_reader(names=("cnn",))  # as the app reads numbers, with the digit check and the string reader
+    if reader.problems:
+        print("\n".join(reader.problems), file=sys.stderr)
         return 2
     (_, _), (x_test, y_test) = load_mnist()
     results = {}
     for kind, photo in (("canvas", False), ("paper_photo", True)):
-        apart, _, count, _ = exact_rate(
-            predictors, x_test, y_test, 500 + photo, photo, NUMBERS, ((3, 16), (0, 3)), check, strings
-        )
+        apart, _, count, _ = exact_rate(reader, x_test, y_test, 500 + photo, photo, NUMBERS, ((3, 16), (0, 3)))
         results[kind] = {"numbers_apart": count, "exact": round(apart, 4)}
         print(kind, results[kind], flush=True)
         for lengths in ((2, 4), (5, 8)):
             key = f"{kind}_touching_{lengths[0]}_{lengths[1]}"
-            results[key] = touching_rates(
-                predictors, x_test, y_test, 200 + photo, photo, TOUCHING, lengths, check, strings
-            )
+            results[key] = touching_rates(reader, x_test, y_test, 200 + photo, photo, TOUCHING, lengths)
             print(key, results[key], flush=True)
     OUT.write_text(json.dumps(results, indent=1) + "\n")
     return 0

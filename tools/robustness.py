@@ -157,13 +157,14 @@ def targets_markdown(results: dict) -> str:
 
 def main() -> int:
     from mnist_app.dataset.mnist import load_mnist
-    from mnist_app.serving.registry import load_predictors
+    from mnist_app.serving.reader import load_reader
     from tools.report import write_section
 
-    predictors, problems = load_predictors(names=SHOWN_MODELS)
-    if problems:
-        print("\n".join(problems), file=sys.stderr)
+    reader = load_reader(names=SHOWN_MODELS, numbers=False)
+    if reader.problems:
+        print("\n".join(reader.problems), file=sys.stderr)
         return 2
+    predictors = reader.predictors
     (_, _), (x_test, y_test) = load_mnist()
     results = measure(predictors, x_test, y_test)
     targets = measure_targets(predictors["cnn"], x_test, y_test)

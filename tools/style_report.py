@@ -1,7 +1,7 @@
 """How the shipped models read the style set's held-out hand: `python -m tools.style_report [--record]`.
 
 Every held-out drawing (mnist_app/training/styles.py: hand 1 of each style, pens 8-36, two sizes,
-three slants, two wobbles) is read as the Draw tab reads a canvas (`serving.reader.read_digit`, with
+three slants, two wobbles) is read as the Draw tab reads a canvas (`Reader.read_digit`, with
 the digit check). Per style: how often the CNN and the ANN answer right and sure, how often the
 page calls the digit a letter, and how often it says the drawing does not look like a digit.
 Then the held-out hand's capital letters: how often the page flags each one. Writes
@@ -17,9 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from mnist_app.config import MODELS_DIR, ROOT
-from mnist_app.serving.digit_check import load
-from mnist_app.serving.reader import read_digit
-from mnist_app.serving.registry import load_predictors
+from mnist_app.serving.reader import load_reader
 from mnist_app.training.styles import FLAGGED_LETTERS, style_drawings
 from tools.report import write_section
 
@@ -29,13 +27,12 @@ MODELS = ("cnn", "ann")
 
 def measure(models_dir: Path = MODELS_DIR) -> dict:
     """Counts per style and per letter, read by the models and digit check in `models_dir`."""
-    predictors, problems = load_predictors(names=MODELS, models_dir=models_dir)
-    if problems:
-        raise SystemExit("\n".join(problems))
-    check = load(models_dir)
+    reader = load_reader(models_dir, MODELS, numbers=False)
+    if reader.problems:
+        raise SystemExit("\n".join(reader.problems))
     styles: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for drawing in style_drawings("held_out", "digits"):
-        reading = read_digit(drawing.image, predictors, check)
+        reading = reader.read_digit(drawing.image)
         counts = styles[drawing.style]
         counts["drawings"] += 1
         for name in MODELS:
@@ -46,7 +43,7 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
         counts["not_like_a_digit"] += int(not reading.typical)
     letters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for drawing in style_drawings("held_out", "letters"):
-        reading = read_digit(drawing.image, predictors, check)
+        reading = reader.read_digit(drawing.image)
         counts = letters[str(drawing.label)]
         counts["drawings"] += 1
         counts["flagged"] += int(not reading.typical)

@@ -1,4 +1,5 @@
-"""Read what a user gave: one digit, or a whole number. The app, its Number mode and the CLI all read here.
+"""Read what a user gave: one digit, or a whole number. One `Reader`, loaded once by `load_reader`, reads
+for the app, its Number mode, the CLI and the tools.
 
 A digit:
 1. `preprocess_steps`: find the ink, crop, even out the stroke, fit 20 px, centre (`reading/`);
@@ -15,126 +16,147 @@ A number:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.reading.parts import Scorer, WholeReader
-from mnist_app.reading.preprocess import Polarity, PreprocessSteps, preprocess_steps
-from mnist_app.reading.segment import Digit, Ignored, segment
+from mnist_app.reading.preprocess import Polarity, preprocess_steps
+from mnist_app.reading.segment import segment
 from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.prediction import Prediction
+from mnist_app.serving.readings import DigitReading, NumberReading
 
 if TYPE_CHECKING:  # the reader itself needs no TensorFlow: the CLI checks its arguments first
+    from mnist_app.serving.explain import AnnProbe, CnnProbe
     from mnist_app.serving.predictor import Predictor
 
-STRING_READING = "cnn"  # the model whose readings of touching digits are the string reader's
-JUDGE = "cnn"  # the model whose answer the digit check judges against, and that chooses where to cut numbers
+# The CNN: the digit check judges its answer, it chooses where touching digits are cut, and the string
+# reader's readings of touching runs are given as its answers.
+JUDGE = "cnn"
 MAX_DIGITS = 20  # more parts than this is a scribble or a page of text, not a number
-
-
-@dataclass(frozen=True)
-class DigitReading:
-    """One image as the models saw and read it."""
-
-    steps: PreprocessSteps  # the preprocessing, step by step; `steps.final` is the model input
-    predictions: dict[str, Prediction]  # per model, in the order given
-    typical: bool = True  # looks like an MNIST digit at all (True when there is no digit check)
-    letter: str | None = None  # the capital letter it looks like instead, if the check found one
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    """A number as segmented and read by one or more models."""
-
-    digits: list[Digit]  # left to right, with boxes and 28x28 inputs
-    predictions: dict[str, list[Prediction]]  # per model, one prediction per digit
-    unusual: list[int] = field(default_factory=list)  # positions of parts that look like no digit
-    ignored: list[Ignored] = field(default_factory=list)  # ink left out (specks, faint or stray marks), and why
-
-    def number(self, model: str) -> str:
-        return "".join(str(p.digit) for p in self.predictions[model])
-
-    def least_sure(self, model: str) -> Prediction:
-        return min(self.predictions[model], key=lambda p: p.confidence)
-
-    def doubtful(self, model: str) -> list[int]:
-        """Positions (0-based) of the digits this model is not sure of."""
-        return [i for i, p in enumerate(self.predictions[model]) if not p.sure]
 
 
 class TooManyParts(ValueError):
     """The image splits into more parts than a number has: it is probably a scribble."""
 
 
-def read_digit(
-    image: np.ndarray | None,
-    predictors: dict[str, Predictor],
-    check: DigitCheck | None = None,
-    polarity: Polarity = "auto",
-    saliency: Collection[str] = (),
-) -> DigitReading | None:
-    """Preprocess `image` and let every predictor read it; None when there is no ink.
+@dataclass
+class Reader:
+    """Everything that reads an image, loaded once and shared: the models, the digit check, the string
+    reader, and (on first use) the probes of the inside view."""
 
-    `saliency` names the models whose answer comes with a saliency map (gradient x input)."""
-    steps = preprocess_steps(image, polarity) if image is not None else None
-    if steps is None:
-        return None
-    predictions = {name: p.predict(steps.final, saliency=name in saliency) for name, p in predictors.items()}
-    judge = _judge(predictions)
-    if check is None or judge is None:
-        return DigitReading(steps, predictions)
-    return DigitReading(
-        steps, predictions, check.is_typical(steps.final, judge.digit), check.nearest_letter(steps.final, judge.digit)
-    )
+    predictors: dict[str, Predictor]  # every model that loaded, by name
+    problems: list[str] = field(default_factory=list)  # one message per model that did not
+    check: DigitCheck | None = None  # None when models/ has none: every input then passes
+    string_reader: WholeReader | None = None  # None: touching digits are cut instead of read whole
+
+    def chosen(self, names: Iterable[str] | None = None) -> dict[str, Predictor]:
+        """The loaded models among `names` (all of them by default), in that order."""
+        return (
+            dict(self.predictors) if names is None else {n: self.predictors[n] for n in names if n in self.predictors}
+        )
+
+    def read_digit(
+        self,
+        image: np.ndarray | None,
+        names: Iterable[str] | None = None,
+        polarity: Polarity = "auto",
+        saliency: Collection[str] = (),
+    ) -> DigitReading | None:
+        """Preprocess `image` and let every chosen model read it; None when there is no ink. The digit
+        check judges the input against the CNN's answer (the first model's without the CNN). `saliency`
+        names the models whose answer comes with a saliency map (gradient x input)."""
+        steps = preprocess_steps(image, polarity) if image is not None else None
+        if steps is None:
+            return None
+        chosen = self.chosen(names)
+        predictions = {name: p.predict(steps.final, saliency=name in saliency) for name, p in chosen.items()}
+        answer = self._judges_answer(steps.final, predictions)
+        if self.check is None or answer is None:
+            return DigitReading(steps, predictions)
+        check = self.check
+        return DigitReading(
+            steps, predictions, check.is_typical(steps.final, answer), check.nearest_letter(steps.final, answer), True
+        )
+
+    def read_number(
+        self, image: np.ndarray | None, names: Iterable[str] | None = None, polarity: Polarity = "auto"
+    ) -> NumberReading | None:
+        """Segment `image` and read every digit with every chosen model; None when there is no ink.
+
+        The CNN's confidence picks between ways of cutting touching digits, whichever models are chosen;
+        with the string reader, runs of touching digits are read whole, and its readings are the CNN's
+        there; the other models read the pieces they were cut into.
+        Raises TooManyParts for an image that falls into more than MAX_DIGITS parts.
+        """
+        chosen = self.chosen(names)
+        referee = self.predictors.get(JUDGE) or next(iter(chosen.values()), None)
+        if image is None or referee is None:
+            return None
+        segmentation = segment(image, polarity, scorer_for(referee, self.check), self.string_reader)
+        digits = segmentation.digits
+        if not digits:
+            return None
+        if len(digits) > MAX_DIGITS:
+            raise TooManyParts(f"this splits into {len(digits)} parts; write a number of at most {MAX_DIGITS} digits")
+        batch = np.stack([digit.image for digit in digits])
+        predictions = {
+            name: [
+                Prediction(name, digit.read_whole if name == JUDGE and digit.read_whole is not None else p)
+                for digit, p in zip(digits, predictor.predict_batch(batch), strict=True)
+            ]
+            for name, predictor in chosen.items()
+        }
+        # a piece of touching digits holds bits of its neighbours: the check would find any of them unusual
+        unusual = []
+        if self.check is not None:
+            answers = (
+                [p.digit for p in predictions[referee.name]]
+                if referee.name in predictions
+                else referee.predict_batch(batch).argmax(1)
+            )
+            unusual = [
+                i
+                for i, (digit, answer) in enumerate(zip(digits, answers, strict=True))
+                if digit.read_whole is None and not self.check.is_typical(digit.image, int(answer))
+            ]
+        return NumberReading(digits, predictions, unusual, segmentation.ignored, self.check is not None, JUDGE)
+
+    @cached_property
+    def probes(self) -> tuple[CnnProbe | None, AnnProbe | None]:
+        """The CNN's and the ANN's probes for the inside view (None for a model that is missing)."""
+        from mnist_app.serving.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
+
+        cnn, ann = self.predictors.get("cnn"), self.predictors.get("ann")
+        return (CnnProbe(cnn.model) if cnn else None), (AnnProbe(ann.model) if ann else None)
+
+    def _judges_answer(self, image: np.ndarray, predictions: dict[str, Prediction]) -> int | None:
+        if JUDGE in predictions:
+            return predictions[JUDGE].digit
+        if JUDGE in self.predictors:
+            return self.predictors[JUDGE].predict(image).digit
+        return next((p.digit for p in predictions.values()), None)
 
 
-def read_number(
-    image: np.ndarray | None,
-    predictors: dict[str, Predictor],
-    check: DigitCheck | None = None,
-    polarity: Polarity = "auto",
-    judge: str = JUDGE,
-    string_reader: WholeReader | None = None,
-) -> NumberReading | None:
-    """Segment `image` and read every digit with every predictor; None when there is no ink.
+def load_reader(models_dir: Path = MODELS_DIR, names: Iterable[str] = MODEL_NAMES, numbers: bool = True) -> Reader:
+    """The models named (each traced and warmed up), the digit check and, for reading numbers, the
+    string reader, from `models_dir`. A model that does not load is left out with a message."""
+    from mnist_app.serving.digit_check import load as load_digit_check
+    from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
 
-    `judge` names the model whose confidence picks between ways of cutting touching digits. With a
-    `string_reader` (`serving.string_reader.whole_reader`), runs of touching digits are read whole, and
-    its readings are the CNN's there (it is a CNN trained on touching strings); the other models read
-    the pieces they were cut into.
-    Raises TooManyParts for an image that falls into more than MAX_DIGITS parts.
-    """
-    if image is None:
-        return None
-    referee = predictors.get(judge) or next(iter(predictors.values()), None)
-    segmentation = segment(image, polarity, scorer_for(referee, check) if referee else None, string_reader)
-    digits = segmentation.digits
-    if not digits:
-        return None
-    if len(digits) > MAX_DIGITS:
-        raise TooManyParts(f"this splits into {len(digits)} parts; write a number of at most {MAX_DIGITS} digits")
-    batch = np.stack([digit.image for digit in digits])
-    predictions = {
-        name: [
-            Prediction(name, digit.read_whole if name == STRING_READING and digit.read_whole is not None else p)
-            for digit, p in zip(digits, predictor.predict_batch(batch), strict=True)
-        ]
-        for name, predictor in predictors.items()
-    }
-    answers = predictions.get(judge) or next(iter(predictions.values()))
-    unusual = (
-        []
-        if check is None
-        else [
-            i
-            for i, (d, p) in enumerate(zip(digits, answers, strict=True))
-            if d.read_whole is None and not check.is_typical(d.image, p.digit)
-        ]  # fmt: skip
-    )  # a piece of touching digits holds bits of its neighbours: the check would find any of them unusual
-    return NumberReading(digits, predictions, unusual, segmentation.ignored)
+    predictors, problems = load_predictors(Path(models_dir), tuple(names))
+    string_reader = None
+    if numbers and JUDGE in predictors:
+        from mnist_app.serving.string_reader import load_whole_reader
+
+        string_reader = load_whole_reader(Path(models_dir))
+    return Reader(predictors, problems, load_digit_check(Path(models_dir)), string_reader)
 
 
 def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:
@@ -149,7 +171,3 @@ def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:
         return probabilities, np.asarray(typical, bool)
 
     return score
-
-
-def _judge(predictions: dict[str, Prediction]) -> Prediction | None:
-    return predictions.get(JUDGE) or next(iter(predictions.values()), None)

@@ -19,7 +19,7 @@ from mnist_app.config import MODEL_NAMES, MODEL_TITLES, SHOWN_MODELS
 from mnist_app.reading.preprocess import Polarity, PreprocessSteps
 from mnist_app.serving.digit_check import DIGIT_TWINS
 from mnist_app.serving.prediction import Prediction
-from mnist_app.serving.reader import DigitReading, read_digit
+from mnist_app.serving.readings import DigitReading
 from mnist_app.ui import charts, descriptions, resources
 
 # Streamlit's server sends a running script's queued messages about every 5 ms. A pause that long after
@@ -30,7 +30,7 @@ ANSWERS_FIRST_PAUSE_S = 0.006
 
 def read(image: np.ndarray | None, polarity: Polarity) -> DigitReading | None:
     """The shown models' reading (the CNN's with its saliency); None when there is no ink."""
-    return read_digit(image, resources.shown_predictors(), resources.digit_check(), polarity, saliency=("cnn",))
+    return resources.reader().read_digit(image, SHOWN_MODELS, polarity, saliency=("cnn",))
 
 
 def show_problems() -> bool:

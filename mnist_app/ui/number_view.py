@@ -6,9 +6,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from mnist_app.config import MODEL_TITLES
+from mnist_app.config import MODEL_TITLES, SHOWN_MODELS
 from mnist_app.reading.preprocess import Polarity
-from mnist_app.serving.reader import STRING_READING, NumberReading, TooManyParts, read_number
+from mnist_app.serving.reader import JUDGE, TooManyParts
+from mnist_app.serving.readings import NumberReading
 from mnist_app.ui import charts, descriptions, resources
 from mnist_app.ui.digit_view import announce
 
@@ -16,17 +17,19 @@ BOX_COLOUR = (255, 75, 75)
 IGNORED_COLOUR = (150, 150, 150)
 
 
+def read(image: np.ndarray | None, polarity: Polarity) -> NumberReading | None:
+    """The shown models' reading of `image` as a number; None when there is no ink.
+    Raises TooManyParts for a scribble."""
+    return resources.reader().read_number(image, SHOWN_MODELS, polarity)
+
+
 def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:
     """Segment and read `image` as a number; returns whether a reading was shown."""
-    shown = resources.shown_predictors()
     reading, problem = None, None
-    if image is not None and shown:
-        try:
-            reading = read_number(
-                image, shown, resources.digit_check(), polarity, string_reader=resources.string_reader()
-            )
-        except TooManyParts as error:
-            problem = f"That does not look like a number: {error}."
+    try:
+        reading = read(image, polarity)
+    except TooManyParts as error:
+        problem = f"That does not look like a number: {error}."
     announce("" if reading is None else descriptions.number_announcement(reading.predictions))
     if problem:
         st.warning(problem, icon="🧐")
@@ -86,7 +89,7 @@ def show_digits(reading: NumberReading) -> None:
                          alt=f"Digit {index + 1} as the models see it, 28×28")  # fmt: skip
                 for name, predictions in reading.predictions.items():
                     p = predictions[index]
-                    together = " ⛓" if name == STRING_READING and digit.read_whole is not None else ""
+                    together = " ⛓" if name == JUDGE and digit.read_whole is not None else ""
                     if p.sure:
                         st.markdown(f"{MODEL_TITLES[name]} **{p.digit}** {p.confidence:.0%}{together}")
                     else:
@@ -105,9 +108,9 @@ def touching_line(reading: NumberReading) -> str:
         else:
             runs.append([index])
     places = ", ".join(f"#{run[0] + 1}–#{run[-1] + 1}" for run in runs)
-    others = [MODEL_TITLES[name] for name in reading.predictions if name != STRING_READING]
+    others = [MODEL_TITLES[name] for name in reading.predictions if name != JUDGE]
     pieces = f"; the {' and the '.join(others)} read the pieces cut between them" if others else ""
-    return (f"Digits {places} touch: the {MODEL_TITLES[STRING_READING]} read them together, with its string "
+    return (f"Digits {places} touch: the {MODEL_TITLES[JUDGE]} read them together, with its string "
             f"reader (⛓ below){pieces}.")  # fmt: skip
 
 

@@ -11,41 +11,33 @@ import streamlit as st
 
 from mnist_app import config
 from mnist_app.dataset.mnist import Mnist, MnistUnavailableError, load_mnist
-from mnist_app.serving.digit_check import DigitCheck
-from mnist_app.serving.digit_check import load as load_digit_check
 from mnist_app.serving.model_files import read_cards
+from mnist_app.serving.reader import Reader
 
 
-def predictors() -> tuple[dict, list[str]]:
-    """Every model in models/ that loads (traced and warmed up), and a message for each that does not."""
-    return _predictors(str(config.MODELS_DIR))
+def reader() -> Reader:
+    """The models in models/ that load (traced and warmed up), the digit check and the string reader:
+    one `Reader`, loaded once per server process and shared by every session."""
+    return _reader(str(config.MODELS_DIR))
 
 
 @st.cache_resource(show_spinner="Loading the models…")
-def _predictors(models_dir: str) -> tuple[dict, list[str]]:
-    from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
+def _reader(models_dir: str) -> Reader:
+    from mnist_app.serving.reader import load_reader  # TensorFlow: imported on first use only
 
     _keep_keras_session()
-    return load_predictors(Path(models_dir))
+    return load_reader(Path(models_dir))
+
+
+def predictors() -> tuple[dict, list[str]]:
+    """Every model that loads, and a message for each that does not."""
+    loaded = reader()
+    return loaded.predictors, loaded.problems
 
 
 def shown_predictors() -> dict:
     """The loaded models that the app shows side by side (ANN, CNN), in that order."""
-    loaded, _ = predictors()
-    return {name: loaded[name] for name in config.SHOWN_MODELS if name in loaded}
-
-
-def string_reader() -> object | None:
-    """The string reader for runs of touching digits in Number mode (None when models/ has none)."""
-    return _string_reader(str(config.MODELS_DIR))
-
-
-@st.cache_resource(show_spinner="Loading the string reader…")
-def _string_reader(models_dir: str) -> object | None:
-    from mnist_app.serving.string_reader import load_whole_reader  # TensorFlow: imported on first use only
-
-    _keep_keras_session()
-    return load_whole_reader(Path(models_dir))
+    return reader().chosen(config.SHOWN_MODELS)
 
 
 def _keep_keras_session() -> None:
@@ -78,16 +70,6 @@ def mnist_problem() -> str:
     return ""
 
 
-@st.cache_resource(show_spinner=False)
-def _digit_check(models_dir: str) -> DigitCheck | None:
-    return load_digit_check(Path(models_dir))
-
-
-def digit_check() -> DigitCheck | None:
-    """What MNIST digits look like, for flagging drawings that are no digit at all (None if missing)."""
-    return _digit_check(str(config.MODELS_DIR))
-
-
 def model_cards() -> dict[str, dict]:
     """The model cards found in models/, by model name (unreadable cards are left out)."""
     return _model_cards(str(config.MODELS_DIR))
@@ -105,18 +87,12 @@ def test_images() -> np.ndarray | None:
 
 
 def probes() -> tuple:
-    """The CNN's and the ANN's probes (None for a model that is missing)."""
-    return _probes(str(config.MODELS_DIR))
-
-
-@st.cache_resource(show_spinner="Opening up the networks…")
-def _probes(models_dir: str) -> tuple:
-    from mnist_app.serving.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
-
-    loaded, _ = _predictors(models_dir)
-    cnn = CnnProbe(loaded["cnn"].model) if "cnn" in loaded else None
-    ann = AnnProbe(loaded["ann"].model) if "ann" in loaded else None
-    return cnn, ann
+    """The CNN's and the ANN's probes (None for a model that is missing), made on first use."""
+    loaded = reader()
+    if "probes" in vars(loaded):  # made already: no spinner
+        return loaded.probes
+    with st.spinner("Opening up the networks…"):
+        return loaded.probes
 
 
 def neighbour_index() -> object | None:
@@ -128,7 +104,7 @@ def neighbour_index() -> object | None:
 def _neighbour_index(models_dir: str) -> object | None:
     from mnist_app.serving.explain import cached_index
 
-    cnn, _ = _probes(models_dir)
+    cnn, _ = probes()
     data = mnist()
     if cnn is None or data is None:
         return None

@@ -12,7 +12,7 @@ import streamlit as st
 from mnist_app.config import ROOM_SETTINGS
 from mnist_app.drawings import Answer, DrawingsError, ShareRefused, new_drawing
 from mnist_app.drawings.limits import ShareRate
-from mnist_app.serving.reader import DigitReading
+from mnist_app.serving.readings import DigitReading
 from mnist_app.ui import resources
 
 SHARE_LABEL = "Share with the room"
