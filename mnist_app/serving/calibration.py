@@ -9,11 +9,10 @@ fitted on the validation split by `mnist_app.training.calibration` and stored in
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import softmax
 
 
 def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax of log-probabilities divided by `temperature` (1.0 changes nothing)."""
     logits = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-30, 1.0)) / temperature
-    logits -= logits.max(axis=-1, keepdims=True)
-    exp = np.exp(logits)
-    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return softmax(logits, axis=-1).astype(np.float32)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from scipy.special import softmax
 
 from mnist_app.config import NUM_CLASSES
 from mnist_app.reading.parts import WholeReader
@@ -86,8 +87,7 @@ def strip_widths(strips: np.ndarray) -> np.ndarray:
 
 def decode(logits: np.ndarray) -> list[StringDigit]:
     """Greedy CTC decoding of one strip's (columns, 11) logits."""
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+    probabilities = softmax(logits, axis=1)
     best = probabilities.argmax(axis=1)
     digits, start = [], 0
     for column in range(1, len(best) + 1):

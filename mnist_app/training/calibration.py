@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from mnist_app.atomic_files import write_json
 from mnist_app.config import MODELS_DIR, SHOWN_MODELS
@@ -30,15 +31,15 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> fl
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature with the lowest negative log-likelihood: a coarse log grid, then refined."""
-    low, high = np.log(TEMPERATURE_RANGE[0]), np.log(TEMPERATURE_RANGE[1])
-    for _ in range(4):
-        grid = np.linspace(low, high, 41)
-        losses = [negative_log_likelihood(apply_temperature(probabilities, np.exp(t)), labels) for t in grid]
-        best = int(np.argmin(losses))
-        step = grid[1] - grid[0]
-        low, high = grid[max(best - 1, 0)] - step / 2, grid[min(best + 1, len(grid) - 1)] + step / 2
-    return float(np.exp(grid[best]))
+    """The temperature with the lowest negative log-likelihood, searched on log T (Brent's bounded method:
+    the same minimum as a refined grid, in a tenth of the evaluations)."""
+    found = minimize_scalar(
+        lambda log_t: negative_log_likelihood(apply_temperature(probabilities, np.exp(log_t)), labels),
+        bounds=np.log(TEMPERATURE_RANGE),
+        method="bounded",
+        options={"xatol": 1e-5},
+    )
+    return float(np.exp(found.x))
 
 
 def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = BINS) -> dict[str, list]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mnist_app.config import MODELS_DIR, TRAINED_NAMES
@@ -135,24 +135,24 @@ class TrainConfig:
         """The model's shipped spec with this run's overrides applied."""
         base = MODEL_SPECS[name]
         default_epochs = self.fine_tune_epochs if self.fine_tuning else base.epochs
-        epochs = 1 if self.quick else (self.epochs or default_epochs)
-        return ModelSpec(
-            epochs=epochs,
+        return replace(
+            base,
+            epochs=1 if self.quick else (self.epochs or default_epochs),
             learning_rate=base.learning_rate * (self.fine_tune_rate if self.fine_tuning else 1.0),
-            augment=base.augment,
             batch_size=self.batch_size or base.batch_size,
             degraded_share=base.degraded_share if self.degraded_share is None else self.degraded_share,
-            members=base.members,
-            soft_experts=base.soft_experts,
         )
 
     def soft_expert_spec(self, name: str) -> ModelSpec:
-        """How each soft-ink expert is fine-tuned: on soft copies only, at the fine-tuning rate."""
+        """How each soft-ink expert is fine-tuned: on soft copies only, at the fine-tuning rate (one network
+        each: no members or experts of its own)."""
         base = MODEL_SPECS[name]
-        return ModelSpec(
+        return replace(
+            base,
             epochs=1 if self.quick else self.soft_expert_epochs,
             learning_rate=base.learning_rate * self.fine_tune_rate,
-            augment=base.augment,
             batch_size=self.batch_size or base.batch_size,
             degraded_share=1.0,
+            members=1,
+            soft_experts=0,
         )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+from scipy.special import softmax
 
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.calibration import apply_temperature
@@ -140,6 +141,5 @@ def _activate(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "relu":
         return np.maximum(x, 0.0)
     if activation == "softmax":
-        exp = np.exp(x - x.max(axis=-1, keepdims=True))
-        return exp / exp.sum(axis=-1, keepdims=True)
+        return softmax(x, axis=-1)
     return x
