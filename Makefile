@@ -55,16 +55,16 @@ canvas: $(STAMPS)/dev $(STAMPS)/live-npm
 	$(PIP) install -q --force-reinstall --no-deps ./components/drawable_canvas
 
 bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
-	$(PY) -m tools.bench
-	$(PY) -m tools.live_bench
-	$(PY) -m tools.room_refresh
+	$(PY) -m tools.bench.app_bench
+	$(PY) -m tools.bench.live_bench
+	$(PY) -m tools.bench.room_refresh
 
 # Browsers first (20 and 40 Chromium sessions), then capacity without browsers: Locust users speaking
-# Streamlit's protocol against one server and `make cluster` (tools/capacity.py, about 15 minutes).
+# Streamlit's protocol against one server and `make cluster` (tools/load/capacity.py, about 15 minutes).
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
-	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/test_load.py
-	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/test_load.py
-	$(PY) -m tools.capacity --record
+	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/system/test_load.py
+	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/system/test_load.py
+	$(PY) -m tools.load.capacity --record
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,9 +94,9 @@ $(STAMPS)/index: models/cnn.keras $(STAMPS)/data
 	@mkdir -p $(STAMPS) && touch $@
 
 # axe-core (the accessibility engine of browsers' developer tools) for the accessibility test, from
-# the npm registry at the version tools/accessibility.py pins and checks; skipped without npm.
-AXE_VERSION := $(shell sed -n 's/^AXE_VERSION = "\(.*\)"/\1/p' tools/accessibility.py)
-$(STAMPS)/axe: tools/accessibility.py
+# the npm registry at the version tools/drivers/accessibility.py pins and checks; skipped without npm.
+AXE_VERSION := $(shell sed -n 's/^AXE_VERSION = "\(.*\)"/\1/p' tools/drivers/accessibility.py)
+$(STAMPS)/axe: tools/drivers/accessibility.py
 	@if command -v npm >/dev/null; then \
 	  npm install --no-save --no-audit --no-fund --silent --prefix $(STAMPS)/npm axe-core@$(AXE_VERSION) && touch $@; \
 	else echo "npm not found: the accessibility test will be skipped"; fi
@@ -132,7 +132,7 @@ cluster-stop:
 
 # Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
 scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
-	$(PY) -m tools.scaletest --sessions 12 --record
+	$(PY) -m tools.load.scaletest --sessions 12 --record
 
 # Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.
 $(STAMPS)/services:

@@ -5,7 +5,7 @@
 2. For serving, the trees are copied once into flat NumPy arrays (`FlatForest`): one image walks
    every tree at once, a step per level, in well under a millisecond. YDF's own `predict` costs
    ~40 ms per call for one image (it builds a 784-column dataset each time). The copy is checked
-   against YDF's predictions (tests/test_forest.py) and cached under data/ by the model's checksum.
+   against YDF's predictions (tests/serving/test_forest.py) and cached under data/ by the model's checksum.
 """
 
 from __future__ import annotations

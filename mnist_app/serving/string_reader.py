@@ -17,7 +17,7 @@ from scipy.special import softmax
 
 from mnist_app.config import NUM_CLASSES
 from mnist_app.reading.parts import WholeReader
-from mnist_app.reading.strings import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
+from mnist_app.reading.strips import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
 from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, load_keras_file
 
 log = logging.getLogger(__name__)

@@ -71,7 +71,7 @@ def add_extra_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None
 def add_style_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None:
     """Append the style set's training hand (`styles.style_inputs("train")`) to the training split;
     its held-out hand never enters a run. Kept in data["styles"] for the digit check."""
-    from mnist_app.training.styles import style_inputs
+    from mnist_app.training.handwriting import style_inputs
 
     started = time.perf_counter()
     draws = config.quick_style_draws if config.quick else config.style_draws

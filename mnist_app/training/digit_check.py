@@ -23,9 +23,9 @@ from mnist_app.atomic_files import write_npz
 from mnist_app.config import MODELS_DIR
 from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual
 from mnist_app.training.data import add_style_drawings, prepare_data
+from mnist_app.training.handwriting import letter_inputs, style_inputs
 from mnist_app.training.letters import letter_images
 from mnist_app.training.recipes import TrainConfig
-from mnist_app.training.styles import letter_inputs, style_inputs
 
 COMPONENTS = 20  # enough to draw every digit roughly, too few to draw a smiley or a letter
 QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first check

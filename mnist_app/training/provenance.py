@@ -1,7 +1,7 @@
 """Where a trained model came from: the commit and the command that trained it, kept in its card.
 
 A card's `provenance` is a list, oldest first: a fine-tuning, a kept member or new experts add one
-entry to the record of the run they continue. `docs/models.md` is generated from it (`tools.report`).
+entry to the record of the run they continue. `docs/models.md` is generated from it (`tools.reports.report`).
 """
 
 from __future__ import annotations

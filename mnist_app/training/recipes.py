@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mnist_app.config import MODELS_DIR, TRAINED_NAMES
-from mnist_app.training.styles import TRAIN_DRAWS
+from mnist_app.training.handwriting import TRAIN_DRAWS
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class TrainConfig:
     # `python -m mnist_app.drawings export`); implies fine_tune.
     extra_data: Path | None = None
     extra_share: float = 0.05  # the drawings are repeated to make up about this share of each epoch
-    # Mix the style set's training hand (training.styles: flagged 1s, crossed 7s, open 4s, ...) into
+    # Mix the style set's training hand (training.handwriting: flagged 1s, crossed 7s, open 4s, ...) into
     # the training split, from scratch or fine-tuning; its held-out hand only measures.
     styles: bool = True
     style_draws: int = TRAIN_DRAWS  # drawings of each style

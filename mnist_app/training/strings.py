@@ -4,7 +4,7 @@ Hochuli et al. ("Segmentation-Free Approaches for Handwritten Numeral String Rec
 the state of the art on touching numeral strings by training on synthetic strings of touching digits.
 Ours are the training split's digits (MNIST's, and the style set's training hand) pasted side by side, overlapping
 by up to 4 px or apart by up to 2 px at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred
-like a photo; each strip is made with the app's own `reading.strings.string_input`.
+like a photo; each strip is made with the app's own `reading.strips.string_input`.
 
 The network: convolutions down to one column of features every 4 px of the strip, a bidirectional GRU
 along the strip, and 11 outputs per column (blank and the ten digits) trained with CTC loss.
@@ -25,7 +25,7 @@ from scipy import ndimage
 
 from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
-from mnist_app.reading.strings import STRING_HEIGHT, STRING_WIDTH, string_input
+from mnist_app.reading.strips import STRING_HEIGHT, STRING_WIDTH, string_input
 from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, StringDigit, read_strips, strip_widths
 from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig

@@ -3,7 +3,7 @@
 A stroke is a polyline in a unit square (x right, y down). `smooth` turns its corners into a hand's
 curve, `place` puts it in canvas pixels (a box, a slant), and `paint` draws it with a round pen in
 white on opaque black, as the canvas sends a drawing. Used by `styles` (what train.py learns from)
-and by the measurement tools (tools/synthetic_drawings.py).
+and by the measurement tools (tools/inputs/synthetic_drawings.py).
 """
 
 from __future__ import annotations

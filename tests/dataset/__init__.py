@@ -1,0 +1,1 @@
+"""Tests of mnist_app/dataset: the MNIST loader."""

@@ -1,0 +1,99 @@
+"""The benchmark runs on a tiny setting and writes results in the documented shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tools.bench import app_bench
+from tools.reports import report
+
+
+@pytest.mark.slow
+def test_benchmark_writes_valid_results(tmp_path, loaded_once):
+    assert (
+        app_bench.main(
+            ["--repeats", "3", "--batch-images", "500", "--no-browser", "--no-readme", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
+            "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms", "number_ms",
+            "server_cpu_ms_per_drawing"} <= set(results)  # fmt: skip
+    assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg", "forest"}
+    for figures in results["inference_ms"].values():
+        assert 0 < figures["median"] <= figures["p95"] and figures["predict_median"] > 0
+    assert results["preprocess_ms"]["median"] > 0
+    assert all(value > 0 for value in results["throughput_images_per_s"].values())
+    table = (tmp_path / "results.md").read_text()
+    assert "| preprocessing, one 280x280 canvas |" in table
+    assert results["number_ms"]["touching"]["median"] > 0 and "| Number mode: a 6-digit number" in table
+
+
+def test_readme_sections_are_replaced_in_place():
+    text = "intro\n<!-- models:start -->\nold\n<!-- models:end -->\noutro\n"
+    assert (
+        report.replace_section(text, "models", "new\n")
+        == "intro\n<!-- models:start -->\nnew\n<!-- models:end -->\noutro\n"
+    )
+    assert report.replace_section("no markers", "models", "new") == "no markers"
+
+
+def test_results_table_lists_every_shipped_model():
+    table = report.results_table()
+    for title in ("ANN", "CNN", "RNN (LSTM)", "Logistic regression", "Random forest"):
+        assert f"| {title} (" in table
+
+
+def test_room_refresh_times_each_part_on_a_filled_database(tmp_path):
+    from tools.bench import room_refresh
+
+    figures = room_refresh.measure(f"sqlite:///{tmp_path / 'room.db'}", 500)
+    assert set(figures) == {"counts", "held_back_count", "gallery", "refresh"}
+    assert all(value > 0 for value in figures.values())
+
+
+def test_live_benchmark_summary_counts_agreement_per_model_and_input():
+    from tools.bench import live_bench
+
+    def row(live: dict, server: dict, touch: bool) -> dict:
+        return {"digit": 1, "pen": 20, "slant": 0.0, "touch": touch, "live": live, "server": server}
+
+    same, ann_differs = {"ANN": "7", "CNN": "7"}, {"ANN": "1", "CNN": "7"}
+    drawings = [row(same, same, False), row(ann_differs, same, False), row(same, same, True), row(same, same, True)]
+    loads = {"on": [1.0, 1.2, 1.1], "blocked": [0.9, 1.0, 1.1], "strip": [1.3, 1.4, 1.5]}
+    strokes = [{"first_ms": 40.0, "per_second": 30.0}, {"first_ms": None, "per_second": 20.0}]
+    summary = live_bench.summarise(loads, strokes, drawings)
+    assert summary["agreement_percent"] == {"both": 75.0, "ANN": 75.0, "CNN": 100.0, "mouse": 50.0, "touch": 100.0}
+    assert summary["page_load_s"] == {"on": 1.1, "blocked": 1.0, "strip": 1.4}
+    assert summary["first_live_ms"] == 40.0 and summary["updates_per_second"] == 25.0
+    assert summary["disagreements"] == [drawings[1]]
+    assert "| 75.0 % (ANN 75.0 %, CNN 100.0 %) |" in live_bench.markdown(summary)
+
+
+def test_write_section_writes_the_page_that_holds_the_section(tmp_path, monkeypatch):
+    (tmp_path / "docs").mkdir()
+    readme, page = tmp_path / "README.md", tmp_path / "docs" / "results.md"
+    readme.write_text("no tables here\n")
+    page.write_text("intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\n")
+    monkeypatch.setattr(report, "README", readme)
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
+    assert report.write_section("bench", "new\n") == [page]
+    assert page.read_text() == "intro\n<!-- bench:start -->\nnew\n<!-- bench:end -->\n"
+    assert readme.read_text() == "no tables here\n"
+
+
+def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
+    """`python -m tools.reports.report` on the committed README and docs/ changes nothing: every table it writes
+    (models, calibration, scale-out, provenance) matches the cards and benchmarks as committed."""
+    shutil.copy(report.README, tmp_path / "README.md")
+    shutil.copytree(report.DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("*.png"))
+    monkeypatch.setattr(report, "README", tmp_path / "README.md")
+    monkeypatch.setattr(report, "DOCS", tmp_path / "docs")
+    assert report.main() == 0
+    for page in report.pages():
+        committed = (report.ROOT / page.relative_to(tmp_path)).read_text()
+        assert page.read_text() == committed, f"{page.name}: run python -m tools.reports.report"

@@ -1,0 +1,1 @@
+"""Figures for docs/: robustness, numbers, fine-tuning and the style set, and the tables they fill."""
