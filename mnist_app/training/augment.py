@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageFilter
@@ -64,13 +65,9 @@ def _random_affine(images: tf.Tensor) -> tf.Tensor:
     b2 = centre - b0 * (centre + shift_x) - b1 * (centre + shift_y)
     zeros = tf.zeros([n])
     transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=transforms,
-        output_shape=tf.shape(images)[1:3],
-        fill_value=0.0,
-        interpolation="BILINEAR",
-        fill_mode="CONSTANT",
+    # Keras's op gives TensorFlow's projective transform pixel for pixel (the same kernel underneath).
+    return keras.ops.image.affine_transform(
+        images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0
     )
 
 
