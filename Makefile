@@ -16,7 +16,7 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 # speed (FILE_ORDER in tests/conftest.py; TEST_FILE_ORDER=reverse or random runs them in another order);
 # --durations shows the slowest.
 # Three on this 2-core machine: many tests wait on a browser or a server, and a third process fills
-# those waits (the same tests: 477 s with two, 410 s with three).
+# those waits (fewer seconds than two, on this machine's --durations).
 TEST_WORKERS ?= 3
 TEST_FILE_ORDER ?= longest-first
 # The inner loop: unit and AppTest tests, without browsers, servers, training runs or the slow targets.

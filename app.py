@@ -10,8 +10,13 @@ style.apply()
 st.title("✏️ Digit reader")
 st.caption("Draw a digit and watch a dense network (ANN) and a convolutional network (CNN) read it, side by side.")
 
-TABS = {DRAW: draw_tab.render, UPLOAD: upload_tab.render, EXPLORE: data_tab.render, MODELS: models_tab.render,
-        ROOM: room_tab.render}  # fmt: skip
+TABS = {
+    DRAW: draw_tab.render,
+    UPLOAD: upload_tab.render,
+    EXPLORE: data_tab.render,
+    MODELS: models_tab.render,
+    ROOM: room_tab.render,
+}
 navigation.apply_jump()
 # on_change="rerun" makes tabs lazy: only the open tab's code runs, so drawing stays fast.
 for tab, render in zip(st.tabs(list(TABS), key=TABS_KEY, on_change="rerun"), TABS.values(), strict=True):

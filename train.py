@@ -35,13 +35,15 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--keep-members", action="store_true", help="ensembles: keep the members in --out, train only the missing ones"
     )
     parser.add_argument(
-        "--experts-only", action="store_true",
+        "--experts-only",
+        action="store_true",
         help="keep the networks of the models in --out, train only their soft-ink experts (the CNN's)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--keep-experts", action="store_true",
+        "--keep-experts",
+        action="store_true",
         help="fine-tuning: keep the soft-ink experts of the models in --out as they are (the CNN's)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--no-styles", action="store_true", help="leave the style set's training hand out of the training data"
     )

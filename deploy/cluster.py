@@ -92,8 +92,12 @@ def start(
     for index in range(replicas):
         replica_port = services.free_port()
         cluster.replica_ports.append(replica_port)
-        services.start_process(services.replica_command(replica_port), cluster.replica_pid_file(index),
-                               run_dir / f"replica-{index}.log", env)  # fmt: skip
+        services.start_process(
+            services.replica_command(replica_port),
+            cluster.replica_pid_file(index),
+            run_dir / f"replica-{index}.log",
+            env,
+        )
         cluster.save()
     for index in range(replicas):
         services.wait_healthy(cluster.replica_url(index))
@@ -107,17 +111,22 @@ def _start_nginx(cluster: Cluster) -> None:
     if binary is None:
         raise RuntimeError("nginx is not installed; `make cluster` installs Debian's nginx-light")
     upstreams = [f"127.0.0.1:{port}" for port in cluster.replica_ports]
-    config = services.nginx_config(services.NGINX_TEMPLATE.read_text(), upstreams, f"127.0.0.1:{cluster.port}",
-                                   cluster.run_dir)  # fmt: skip
+    config = services.nginx_config(
+        services.NGINX_TEMPLATE.read_text(), upstreams, f"127.0.0.1:{cluster.port}", cluster.run_dir
+    )
     config = config.replace("include /etc/nginx/mime.types;", f"include {services.MIME_TYPES};")
     path = cluster.run_dir / "nginx.conf"
     path.write_text(config)
-    check = subprocess.run([binary, "-t", "-q", "-c", str(path), "-p", str(cluster.run_dir)], capture_output=True,
-                           text=True, timeout=30)  # fmt: skip
+    check = subprocess.run(
+        [binary, "-t", "-q", "-c", str(path), "-p", str(cluster.run_dir)], capture_output=True, text=True, timeout=30
+    )
     if check.returncode != 0:
         raise RuntimeError(f"nginx refused {path}: {check.stderr.strip()}")
-    services.start_process([binary, "-c", str(path), "-p", str(cluster.run_dir), "-g", "daemon off;"],
-                           cluster.run_dir / "nginx-master.pid", cluster.run_dir / "nginx.out")  # fmt: skip
+    services.start_process(
+        [binary, "-c", str(path), "-p", str(cluster.run_dir), "-g", "daemon off;"],
+        cluster.run_dir / "nginx-master.pid",
+        cluster.run_dir / "nginx.out",
+    )
 
 
 def kill_replica(cluster: Cluster, index: int) -> None:
@@ -185,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}; stopping what started", file=sys.stderr)
         stop(args.dir)
         return 2
-    print(f"{args.replicas} replica(s) behind nginx at {cluster.url} in {time.monotonic() - started:.0f} s; "
-          f"drawings in {cluster.database}; logs in {cluster.run_dir}; stop with `make cluster-stop`")  # fmt: skip
+    print(
+        f"{args.replicas} replica(s) behind nginx at {cluster.url} in {time.monotonic() - started:.0f} s; "
+        f"drawings in {cluster.database}; logs in {cluster.run_dir}; stop with `make cluster-stop`"
+    )
     if configured is None:
         print(presenter.announcement(key))
     return 0

@@ -84,11 +84,23 @@ class Postgres:
             entry = pwd.getpwnam(_service_user())
             os.chown(self.directory, entry.pw_uid, entry.pw_gid)
         if not (self.data / "PG_VERSION").exists():
-            self._run(postgres_bin("initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync",
-                      "-E", "UTF8")  # fmt: skip
+            self._run(
+                postgres_bin("initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync", "-E", "UTF8"
+            )
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(postgres_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"),
-                  "-w", "-t", "60", "start")  # fmt: skip
+        self._run(
+            postgres_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self._ensure_database()
         return self.url
 
@@ -106,8 +118,10 @@ class Postgres:
         ]
         found = subprocess.run(
             _as_service_user([*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"]),
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if found.stdout.strip() != "1":
             self._run(*psql, "-c", f"CREATE DATABASE {self.database}")
 
@@ -142,9 +156,14 @@ def start_process(command: list[str], pid_file: Path, log_file: Path, env: dict 
     """Start a background process in its own process group; its PID goes to `pid_file`."""
     log = open(log_file, "ab")  # noqa: SIM115 (the child keeps it)
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     log.close()
     pid_file.write_text(f"{process.pid}\n")
     return process.pid
@@ -185,8 +204,19 @@ def _alive(pid: int) -> bool:
 
 
 def replica_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-            "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
 
 
 def wait_healthy(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> float:

@@ -173,15 +173,28 @@ def test_every_module_in_the_image_imports_with_requirements_txt_alone():
     assert "mnist_app.ui.draw_tab" in modules and "mnist_app.serving.registry" in modules
     result = subprocess.run(
         [sys.executable, "-c", IMPORT_WITH_APP_REQUIREMENTS, "requirements.txt", "requirements-data.txt", *modules],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
 
 
 def test_the_blocker_refuses_a_development_only_package():
     """The check above can fail: KerasTuner (requirements-dev.txt only) does not import under it."""
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_WITH_APP_REQUIREMENTS, "requirements.txt", "requirements-data.txt", "keras_tuner"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            IMPORT_WITH_APP_REQUIREMENTS,
+            "requirements.txt",
+            "requirements-data.txt",
+            "keras_tuner",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1 and "keras_tuner" in result.stdout

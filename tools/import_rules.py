@@ -47,7 +47,7 @@ RULES = (
         ),
         ("mnist_app.training",),
         "serving and everything that serves never uses training code (the image leaves it out)",
-    ),  # fmt: skip
+    ),
     Rule(("mnist_app.reading",), ("mnist_app.serving", "mnist_app.ui"), "reading comes first: data flows one way"),
     Rule(("mnist_app.serving",), ("mnist_app.ui",), "serving never reaches up into the UI"),
     Rule(
@@ -69,7 +69,7 @@ RULES = (
         ),
         ("streamlit", "mnist_drawable_canvas"),
         "every Streamlit call lives in ui/",
-    ),  # fmt: skip
+    ),
 )
 
 

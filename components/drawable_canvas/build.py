@@ -270,10 +270,20 @@ def live_files() -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "live.js"
         subprocess.run(
-            [str(modules / ".bin" / "esbuild"), "src/live.js", "--bundle", "--format=esm", "--minify",
-             "--target=es2020", "--legal-comments=eof", "--log-level=warning", f"--outfile={out}"],
-            cwd=LIVE, check=True,
-        )  # fmt: skip
+            [
+                str(modules / ".bin" / "esbuild"),
+                "src/live.js",
+                "--bundle",
+                "--format=esm",
+                "--minify",
+                "--target=es2020",
+                "--legal-comments=eof",
+                "--log-level=warning",
+                f"--outfile={out}",
+            ],
+            cwd=LIVE,
+            check=True,
+        )
         module = out.read_bytes()
     files = {f"live-{sha256(module)[:8]}.js": module}
     for name in WASM_FILES:
@@ -313,8 +323,11 @@ def checksums(built: dict[str, bytes]) -> str:
 
 
 def committed() -> dict[str, bytes]:
-    return {str(path.relative_to(HERE)): path.read_bytes() for path in PACKAGE.rglob("*") if path.is_file()
-            and "__pycache__" not in path.parts}  # fmt: skip
+    return {
+        str(path.relative_to(HERE)): path.read_bytes()
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
 
 
 def differences() -> list[str]:

@@ -36,7 +36,7 @@ def ink_map(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None
     if not _is_clean(ink):
         ink = _remove_background(ink)
     # The median, not the flat level: on a blurry digit it also trims the faint outer halo, as the
-    # models saw in training (measured: subtracting the flat level read sigma-3 blur 85 % -> 84 %).
+    # models saw in training (subtracting the flat level read heavy blur worse).
     ink = ink - float(np.median(ink))
     peak = float(np.percentile(ink[ink > 0], 99)) if np.any(ink > 0) else 0.0
     if peak < MIN_CONTRAST:
@@ -112,8 +112,8 @@ def _is_clean(ink: np.ndarray) -> bool:
     """A drawing or screenshot: most pixels, or the image's frame, share one exact value (photos never do).
 
     The frame matters for blurry digits: their blur covers most of the image, but the edges stay
-    flat. Sent down the photo path, the background subtraction ate the wide soft strokes
-    (measured on 1,000 test digits: sigma-3 blur read 80.6 % -> 85.2 %)."""
+    flat. Sent down the photo path, the background subtraction ate the wide soft strokes (heavy blur
+    read worse: docs/results.md has the blur figures)."""
     sample = ink[::3, ::3]  # every ninth pixel is plenty to find a flat background
     levels = np.bincount(np.rint(sample * 255).astype(np.uint8).ravel(), minlength=256)
     if levels.max() > 0.4 * sample.size:

@@ -147,16 +147,19 @@ def _best_cutting(part: Part, ink: np.ndarray, scorer: Scorer) -> list[Part]:
     edges = [0, *candidate_cuts(part, ink), part.width]
     local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
     narrow, wide = (w * part.height for w in PIECE_WIDTH)
-    spans = [(i, j) for i in range(len(edges)) for j in range(i + 1, len(edges))
-             if narrow <= edges[j] - edges[i] <= wide]  # fmt: skip
+    spans = [
+        (i, j) for i in range(len(edges)) for j in range(i + 1, len(edges)) if narrow <= edges[j] - edges[i] <= wide
+    ]
     inputs = {span: preprocess_ink(local[:, edges[span[0]] : edges[span[1]]]) for span in spans}
     inputs[(0, len(edges) - 1)] = preprocess_ink(local)
     readable = [span for span, image in inputs.items() if image is not None]
     if not readable:
         return [part]
     probabilities, typical = scorer([inputs[span] for span in readable])
-    score = {span: _piece_score(p, *_body(local[:, edges[span[0]] : edges[span[1]]]), part.height) + (0 if t else ATYPICAL)
-             for span, p, t in zip(readable, probabilities, typical, strict=True)}  # fmt: skip
+    score = {
+        span: _piece_score(p, *_body(local[:, edges[span[0]] : edges[span[1]]]), part.height) + (0 if t else ATYPICAL)
+        for span, p, t in zip(readable, probabilities, typical, strict=True)
+    }
     whole_at = readable.index((0, len(edges) - 1)) if (0, len(edges) - 1) in readable else None
     if whole_at is not None:
         sure = _whole_confidence(probabilities[whole_at], typical[whole_at])

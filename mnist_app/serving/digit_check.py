@@ -4,7 +4,7 @@ Classifiers trained on digits answer confidently for a smiley or a letter too. T
 a reconstruction error from principal components (PCA) of MNIST's training digits:
 1. all digits together: a drawing far from that space (a smiley, a box) is unlike any digit;
 2. the digit the model answered: an "A" read as a 4 is close enough to digits in general, but far
-   from how 4s vary (measured: this catches A, H, K, M and X; the first check alone caught none);
+   from how 4s vary (this catches capitals the first check alone lets through);
 3. letters: a "B" read as an 8 is near how 8s vary, but nearer to how printed Bs vary (components
    of each capital letter, from `letters`): flagged when the answered digit's error is much larger
    than the nearest letter's. This catches B, E, R and S, which the first two checks let through.
@@ -85,17 +85,22 @@ def load(folder: Path) -> DigitCheck | None:
             classes = [saved.get(key) for key in ("class_means", "class_bases", "class_thresholds")]
             check = DigitCheck(saved["mean"], saved["basis"], float(saved["threshold"]), *classes)
             if "letter_bases" in saved:
-                check = dataclasses.replace(check, letters=str(saved["letters"]), letter_means=saved["letter_means"],
-                                            letter_bases=saved["letter_bases"],
-                                            letter_ratio=float(saved["letter_ratio"]))  # fmt: skip
+                check = dataclasses.replace(
+                    check,
+                    letters=str(saved["letters"]),
+                    letter_means=saved["letter_means"],
+                    letter_bases=saved["letter_bases"],
+                    letter_ratio=float(saved["letter_ratio"]),
+                )
     except (OSError, ValueError, KeyError):
         return None
     if check.mean.shape != (784,) or check.basis.shape[1:] != (784,):
         return None
     if check.class_bases is not None and (
-        check.class_means.shape != (10, 784) or check.class_bases.shape[::2] != (10, 784)
+        check.class_means.shape != (10, 784)
+        or check.class_bases.shape[::2] != (10, 784)
         or check.class_thresholds.shape != (10,)
-    ):  # fmt: skip
+    ):
         return None
     if check.letter_bases is not None and (
         check.letter_means.shape != (len(check.letters), 784)

@@ -172,8 +172,13 @@ def cached_index(
             return cached
         remove_leftovers(path)  # from a build that was killed; no other process writes it while we hold the lock
         index = build_index(probe, images, labels)
-        write_npz(path, features=index.features, labels=index.labels, key=np.array(key),
-                  sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()))  # fmt: skip
+        write_npz(
+            path,
+            features=index.features,
+            labels=index.labels,
+            key=np.array(key),
+            sum=np.array(hashlib.sha256(index.features.tobytes()).hexdigest()),
+        )
     return index
 
 

@@ -4,7 +4,7 @@
    models/forest/ (YDF's format: no pickle) plus the card models/forest.json.
 2. For serving, the trees are copied once into flat NumPy arrays (`FlatForest`): one image walks
    every tree at once, a step per level, in well under a millisecond. YDF's own `predict` costs
-   ~40 ms per call for one image (it builds a 784-column dataset each time). The copy is checked
+   far more per image (it builds a 784-column dataset each time: `make bench` times both). The copy is checked
    against YDF's predictions (tests/serving/test_forest.py) and cached under data/ by the model's checksum.
 """
 
@@ -50,8 +50,9 @@ class FlatForest:
 
     def first_trees(self, count: int) -> FlatForest:
         """The same forest with only its first `count` trees (for the accuracy-against-size curve)."""
-        return FlatForest(self.feature, self.threshold, self.above, self.below, self.roots[:count],
-                          self.leaf_probabilities)  # fmt: skip
+        return FlatForest(
+            self.feature, self.threshold, self.above, self.below, self.roots[:count], self.leaf_probabilities
+        )
 
     def save(self, path: Path) -> None:
         write_npz(path, **{name: getattr(self, name) for name in self.__dataclass_fields__})
@@ -89,9 +90,13 @@ def flatten(model: object) -> FlatForest:
     for tree in model.iter_trees():
         roots.append(visit(tree.root))
     return FlatForest(
-        np.asarray(feature, np.int32), np.asarray(threshold, np.float32), np.asarray(above, np.int32),
-        np.asarray(below, np.int32), np.asarray(roots, np.int32), np.stack(leaves).astype(np.float32),
-    )  # fmt: skip
+        np.asarray(feature, np.int32),
+        np.asarray(threshold, np.float32),
+        np.asarray(above, np.int32),
+        np.asarray(below, np.int32),
+        np.asarray(roots, np.int32),
+        np.stack(leaves).astype(np.float32),
+    )
 
 
 def _pixel_columns(model: object) -> dict[int, int]:

@@ -56,8 +56,9 @@ def build_ann(units: tuple[int, ...] = ANN_UNITS, dropout: float = ANN_DROPOUT) 
     hidden = []
     for width in units:
         hidden += [layers.Dense(width, activation="relu"), layers.Dropout(dropout)]
-    return keras.Sequential([keras.Input(INPUT_SHAPE), layers.Flatten(), *hidden, layers.Dense(10, activation="softmax")],
-                            name="ann")  # fmt: skip
+    return keras.Sequential(
+        [keras.Input(INPUT_SHAPE), layers.Flatten(), *hidden, layers.Dense(10, activation="softmax")], name="ann"
+    )
 
 
 def build_rnn() -> keras.Model:

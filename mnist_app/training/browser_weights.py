@@ -4,7 +4,7 @@
 a JSON manifest that lists its layers (`components/live_reading` runs them with TensorFlow.js):
 - batch normalisation folded into the convolution or dense layer before it;
 - the CNN's averaged members only: its soft-ink experts answer blurred photos, and canvas drawings
-  are never soft (measured on the synthetic pen drawings: 0 of 270 routed to them);
+  are never soft (the synthetic pen drawings never reach them);
 - every kernel in 8 bits with one float32 scale per output channel, biases in float32;
 - the calibration temperature, so the browser's probabilities are the server's.
 
@@ -209,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for name, entry in manifest["models"].items():
         accuracy = entry["test_accuracy"]
-        print(f"{name}: {entry['bytes'] / 1e6:.2f} MB, MNIST test {accuracy['exported']:.2%} exported, "
-              f"{accuracy['shipped']:.2%} shipped")  # fmt: skip
+        print(
+            f"{name}: {entry['bytes'] / 1e6:.2f} MB, MNIST test {accuracy['exported']:.2%} exported, "
+            f"{accuracy['shipped']:.2%} shipped"
+        )
     return 0
 
 

@@ -81,8 +81,10 @@ def add_style_drawings(data: dict[str, np.ndarray], config: TrainConfig) -> None
     data["extra"] = data.get("extra", {}) | {
         "styles": {"drawings": int(len(images)), "forms": len(set(styles)), "repeats": repeats}
     }
-    print(f"training on MNIST plus {len(images)} style-set drawings ({len(set(styles))} forms) x{repeats}, "
-          f"drawn in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"training on MNIST plus {len(images)} style-set drawings ({len(set(styles))} forms) x{repeats}, "
+        f"drawn in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def _append_repeated(data: dict[str, np.ndarray], images: np.ndarray, labels: np.ndarray, share: float) -> int:

@@ -30,7 +30,7 @@ from mnist_app.training.recipes import TrainConfig
 COMPONENTS = 20  # enough to draw every digit roughly, too few to draw a smiley or a letter
 QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first check
 CLASS_COMPONENTS = 30  # per digit: how 4s vary, not how digits vary
-CLASS_QUANTILE = 0.995  # measured: with the first check, ~1.5 % of MNIST test digits, no drawn digit
+CLASS_QUANTILE = 0.995  # with the first check, a small share of MNIST digits and no drawn digit (docs/results.md)
 CLASS_IMAGES = 4000  # training images per digit for its components
 LETTER_COMPONENTS = 12  # per letter, from ~300 varied renderings
 LETTER_RENDERS = 300  # varied renderings of each letter its components are fitted on
@@ -121,11 +121,18 @@ def save(check: DigitCheck, folder: Path) -> Path:
     path = Path(folder) / FILE_NAME
     classes = {}
     if check.class_bases is not None:
-        classes = {"class_means": check.class_means, "class_bases": check.class_bases,
-                   "class_thresholds": check.class_thresholds}  # fmt: skip
+        classes = {
+            "class_means": check.class_means,
+            "class_bases": check.class_bases,
+            "class_thresholds": check.class_thresholds,
+        }
     if check.letter_bases is not None:
-        classes |= {"letters": np.array(check.letters), "letter_means": check.letter_means,
-                    "letter_bases": check.letter_bases, "letter_ratio": np.float64(check.letter_ratio)}  # fmt: skip
+        classes |= {
+            "letters": np.array(check.letters),
+            "letter_means": check.letter_means,
+            "letter_bases": check.letter_bases,
+            "letter_ratio": np.float64(check.letter_ratio),
+        }
     write_npz(path, mean=check.mean, basis=check.basis, threshold=np.float64(check.threshold), **classes)
     return path
 
@@ -139,8 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(seed=args.seed)
     data = prepare_data(config)
     add_style_drawings(data, config)  # as train.py's data: MNIST's training split and the style set's hand 0
-    check = fit(data["x_train"], data["x_val"], data["y_train"], data["y_val"], seed=args.seed,
-                styles=(data["style_images"], data["style_labels"]), style_draws=config.style_draws)  # fmt: skip
+    check = fit(
+        data["x_train"],
+        data["x_val"],
+        data["y_train"],
+        data["y_val"],
+        seed=args.seed,
+        styles=(data["style_images"], data["style_labels"]),
+        style_draws=config.style_draws,
+    )
     print(f"digit check: threshold {check.threshold:.2f}, written to {save(check, args.models_dir)}")
     return 0
 

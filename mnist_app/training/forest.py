@@ -21,9 +21,16 @@ def train_forest(
     """Fit the forest, write models/forest/ atomically; returns the predictor and the card's training part."""
     spec = FOREST.quick() if quick else FOREST
     learner = ydf.RandomForestLearner(
-        label="label", task=ydf.Task.CLASSIFICATION, num_trees=spec.trees, max_depth=spec.max_depth,
-        pure_serving_model=True, **({"num_candidate_attributes": spec.candidates} if spec.candidates else {}), compute_oob_performances=False, random_seed=seed, num_threads=os.cpu_count() or 1,
-    )  # fmt: skip
+        label="label",
+        task=ydf.Task.CLASSIFICATION,
+        num_trees=spec.trees,
+        max_depth=spec.max_depth,
+        pure_serving_model=True,
+        **({"num_candidate_attributes": spec.candidates} if spec.candidates else {}),
+        compute_oob_performances=False,
+        random_seed=seed,
+        num_threads=os.cpu_count() or 1,
+    )
     started = time.perf_counter()
     model = learner.train({"pixels": _flat(data["x_train"]), "label": data["y_train"].astype(np.int64)}, verbose=0)
     seconds = time.perf_counter() - started
@@ -47,8 +54,13 @@ def train_forest(
     for count in sorted({max(1, spec.trees * k // 10) for k in (1, 2, 3, 5, 7, 10)}):
         subset = flat.first_trees(count)
         accuracy = float(np.mean(subset.predict_proba(x_val).argmax(1) == data["y_val"]))
-        curve.append({"trees": count, "val_accuracy": round(accuracy, 5),
-                      "megabytes": round(directory_bytes(target) / 1e6 * count / spec.trees, 2)})  # fmt: skip
+        curve.append(
+            {
+                "trees": count,
+                "val_accuracy": round(accuracy, 5),
+                "megabytes": round(directory_bytes(target) / 1e6 * count / spec.trees, 2),
+            }
+        )
     trained = {
         "train_seconds": seconds,
         "file_bytes": directory_bytes(target),
@@ -59,7 +71,7 @@ def train_forest(
             "max_depth": spec.max_depth,
             "candidates": spec.candidates,
             "library": f"ydf {ydf.__version__}",
-        },  # fmt: skip
+        },
         "size_curve": curve,
         "history": {},
     }

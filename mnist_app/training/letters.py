@@ -36,8 +36,15 @@ def letter_images(per_letter: int = 300, seed: int = 0) -> dict[str, np.ndarray]
 def _render(letter: str, font: ImageFont.FreeTypeFont, rng: np.random.Generator) -> np.ndarray:
     image = Image.new("L", (SIDE, SIDE), 0)
     centre = SIDE / 2
-    ImageDraw.Draw(image).text((centre, centre), letter, fill=255, font=font, anchor="mm",
-                               stroke_width=int(rng.choice(STROKE_WIDTHS)), stroke_fill=255)  # fmt: skip
+    ImageDraw.Draw(image).text(
+        (centre, centre),
+        letter,
+        fill=255,
+        font=font,
+        anchor="mm",
+        stroke_width=int(rng.choice(STROKE_WIDTHS)),
+        stroke_fill=255,
+    )
     image = image.rotate(rng.uniform(-MAX_ROTATION, MAX_ROTATION), resample=Image.Resampling.BILINEAR)
     shear, stretch = rng.uniform(-MAX_SHEAR, MAX_SHEAR), rng.uniform(*STRETCH)
     # Affine: output (x, y) samples input (stretch * x + shear * y + offset, y), about the centre.

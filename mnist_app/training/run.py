@@ -83,8 +83,10 @@ def run(config: TrainConfig) -> list[dict]:
         report = search(
             data, TuneConfig(train_subset=1000, max_epochs=2, iterations=1) if config.quick else TuneConfig(), out_dir
         )
-        print(f"{len(report['trials'])} trials in {report['search_seconds']:.0f} s; best {report['best']}; "
-              f"{report['verdict']}")  # fmt: skip
+        print(
+            f"{len(report['trials'])} trials in {report['search_seconds']:.0f} s; best {report['best']}; "
+            f"{report['verdict']}"
+        )
         return []
     if config.extra_data:
         add_extra_drawings(data, config)
@@ -162,8 +164,11 @@ def train_model(
     path = out_dir / f"{name}.keras"
     if config.experts_only:
         return _with_new_soft_experts(name, config, data, path, spec)
-    print(f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
-          f"{spec.members} member(s), {spec.soft_experts} soft-ink expert(s) ===", flush=True)  # fmt: skip
+    print(
+        f"\n=== {name}: {spec.epochs} epochs, batch {spec.batch_size}, augment={spec.augment}, "
+        f"{spec.members} member(s), {spec.soft_experts} soft-ink expert(s) ===",
+        flush=True,
+    )
     members, records = kept
     starts = starting_members(name, config, out_dir, spec.members)
     previous = previous_card(path.with_suffix(".json")) if config.fine_tuning else None

@@ -38,10 +38,16 @@ def train_soft_experts(
     for index in range(spec.soft_experts):
         seed = config.seed + index
         expert, record = fit_network(
-            name, config, data, expert_spec, seed, members[index % len(members)],
-            degraded=training_copies(data, seed, soft=True), validation=soft_validation,
+            name,
+            config,
+            data,
+            expert_spec,
+            seed,
+            members[index % len(members)],
+            degraded=training_copies(data, seed, soft=True),
+            validation=soft_validation,
             label=f"{name} soft-ink expert {index + 1} of {spec.soft_experts} (from member {index % len(members) + 1})",
-        )  # fmt: skip
+        )
         experts.append(expert)
         records.append(record)
     return experts, {

@@ -33,8 +33,10 @@ def kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path)
     recipe = {key: value for key, value in asdict(spec).items() if key not in ("members", "soft_experts")}
     trained_by = {key: card.get("hyperparameters", {}).get(key) for key in recipe}
     if trained_by != recipe or card.get("seed") != config.seed or card.get("quick", False) != config.quick:
-        raise TrainingError(f"--keep-members: {path} was trained with other settings ({trained_by}, seed "
-                            f"{card.get('seed')}) than this run ({recipe}, seed {config.seed})")  # fmt: skip
+        raise TrainingError(
+            f"--keep-members: {path} was trained with other settings ({trained_by}, seed "
+            f"{card.get('seed')}) than this run ({recipe}, seed {config.seed})"
+        )
     members = ensemble_members(model)[: spec.members]
     records = card.get("members") or [
         {

@@ -187,8 +187,10 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         model.save(tmp)
     write_json(out_dir / CARD_FILE, card)
-    print(f"string reader: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
-          f"written to {out_dir / MODEL_FILE}")  # fmt: skip
+    print(
+        f"string reader: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
+        f"written to {out_dir / MODEL_FILE}"
+    )
     return card
 
 
@@ -205,8 +207,10 @@ def train_string_reader(
     started = time.perf_counter()
     strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed)
     val_strips, val_targets = synthetic_strips(x_val, y_val, spec.validation, seed + 1)
-    print(f"string reader: {spec.strips} training and {spec.validation} validation strips made in "
-          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"string reader: {spec.strips} training and {spec.validation} validation strips made in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     model = build_string_reader()
     rng = np.random.default_rng(seed)
     steps = len(width_batches(strips, spec.batch_size, rng)) * spec.epochs
@@ -221,13 +225,28 @@ def train_string_reader(
         ]
         exact = exact_share(read_strips(model, val_strips), val_targets)
         seconds = time.perf_counter() - started
-        epochs.append({"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 4),
-                       "validation_exact": round(exact, 4), "seconds": round(seconds, 1)})  # fmt: skip
-        print(f"string reader epoch {epoch + 1}: loss {np.mean(losses):.3f}, validation strips exact {exact:.2%}"
-              f" ({seconds:.0f} s)", flush=True)  # fmt: skip
+        epochs.append(
+            {
+                "epoch": epoch + 1,
+                "loss": round(float(np.mean(losses)), 4),
+                "validation_exact": round(exact, 4),
+                "seconds": round(seconds, 1),
+            }
+        )
+        print(
+            f"string reader epoch {epoch + 1}: loss {np.mean(losses):.3f}, validation strips exact {exact:.2%}"
+            f" ({seconds:.0f} s)",
+            flush=True,
+        )
         if exact > best:
             best, best_weights = exact, model.get_weights()
     model.set_weights(best_weights)
-    history = {"strips": spec.strips, "validation_strips": spec.validation, "epochs": epochs,
-               "validation_exact": round(best, 4), "lengths": list(LENGTHS), "gaps": list(GAPS)}  # fmt: skip
+    history = {
+        "strips": spec.strips,
+        "validation_strips": spec.validation,
+        "epochs": epochs,
+        "validation_exact": round(best, 4),
+        "lengths": list(LENGTHS),
+        "gaps": list(GAPS),
+    }
     return model, history

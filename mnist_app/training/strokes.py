@@ -16,8 +16,15 @@ CANVAS = 280  # the app's canvas, in pixels
 WIDTH_SHARE = 0.75  # digits are taller than wide: drawn in a box 0.75 as wide as it is high
 
 
-def ellipse(cx: float, cy: float, rx: float, ry: float, points: int = 18, start: float = -np.pi / 2,
-            sweep: float = 2 * np.pi + 0.3) -> Stroke:  # fmt: skip
+def ellipse(
+    cx: float,
+    cy: float,
+    rx: float,
+    ry: float,
+    points: int = 18,
+    start: float = -np.pi / 2,
+    sweep: float = 2 * np.pi + 0.3,
+) -> Stroke:
     """An elliptic arc from angle `start` (top: -pi/2) over `sweep` radians, clockwise on screen."""
     angles = np.linspace(start, start + sweep, points)
     return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]

@@ -100,9 +100,16 @@ def search(data: dict[str, np.ndarray], config: TuneConfig, out_dir: Path) -> di
     started = time.monotonic()
     try:
         tuner = TimedHyperband(
-            AnnHyperModel(), objective="val_accuracy", max_epochs=config.max_epochs, factor=3,
-            hyperband_iterations=config.iterations, seed=config.seed, directory=str(workdir), project_name="ann", budget_s=config.budget_s,
-        )  # fmt: skip
+            AnnHyperModel(),
+            objective="val_accuracy",
+            max_epochs=config.max_epochs,
+            factor=3,
+            hyperband_iterations=config.iterations,
+            seed=config.seed,
+            directory=str(workdir),
+            project_name="ann",
+            budget_s=config.budget_s,
+        )
         tuner.search(x_train, y_train, validation_data=(x_val, y_val), verbose=0)
         trials = [_trial_record(trial, tuner.costs) for trial in tuner.oracle.trials.values()]
     finally:
@@ -167,8 +174,14 @@ def _score_settings(settings: AnnSettings, x_train, y_train, x_val, y_val, confi
     keras.utils.set_random_seed(config.seed)
     model = settings.build()
     began = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=settings.batch_size, epochs=config.max_epochs,
-                        validation_data=(x_val, y_val), verbose=0)  # fmt: skip
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=settings.batch_size,
+        epochs=config.max_epochs,
+        validation_data=(x_val, y_val),
+        verbose=0,
+    )
     return {
         "val_accuracy": round(max(history.history["val_accuracy"]), 5),
         "parameters": model.count_params(),

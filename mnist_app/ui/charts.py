@@ -14,9 +14,17 @@ HIGHLIGHT = "#ff4b4b"
 MUTED = "#8c9bb0"
 DIGITS = [str(d) for d in range(10)]
 DIGIT_COLOURS = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-]  # fmt: skip
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 MODE_BAR_CLEARANCE = 30  # pixels kept free above chart titles for Plotly's mode bar
@@ -112,7 +120,7 @@ def compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
             "pad": {"t": MODE_BAR_CLEARANCE},
         }
         if title
-        else None,  # fmt: skip
+        else None,
         showlegend=False,
     )
     return fig
@@ -211,11 +219,14 @@ def pca_scatter(
     if here is not None:
         fig.add_trace(
             go.Scatter(
-                x=[float(here[0])], y=[float(here[1])], mode="markers", name="your drawing",
+                x=[float(here[0])],
+                y=[float(here[1])],
+                mode="markers",
+                name="your drawing",
                 marker={"symbol": "star", "size": 22, "color": HIGHLIGHT, "line": {"width": 2, "color": "black"}},
                 hovertemplate="your drawing<extra></extra>",
             )
-        )  # fmt: skip
+        )
     fig.update_xaxes(title=f"PC 1 ({explained[0]:.1%} of variance)")
     fig.update_yaxes(title=f"PC 2 ({explained[1]:.1%} of variance)")
     fig = compact(fig, 480, "Digits on their first two principal components")

@@ -50,8 +50,10 @@ def render() -> None:
         width="stretch",
         key="eda-std",
     )
-    st.caption("The average of each digit's training images (blurred, but each still clearly its digit), and "
-               "where writers differ most: brighter pixels in the second row.")  # fmt: skip
+    st.caption(
+        "The average of each digit's training images (blurred, but each still clearly its digit), and "
+        "where writers differ most: brighter pixels in the second row."
+    )
 
     st.subheader("Pixels and ink")
     left, right = st.columns(2)

@@ -87,30 +87,38 @@ def ranking(
 def class_counts(train: np.ndarray, test: np.ndarray) -> str:
     fewest, most = int(np.argmin(train)), int(np.argmax(train))
     balance = "nearly balanced" if train[most] < 1.5 * train[fewest] else "unbalanced"
-    return (f"Training digits per class: from {int(train[fewest]):,} ({fewest}s) to {int(train[most]):,} ({most}s); "
-            f"test digits from {int(test.min()):,} to {int(test.max()):,}: the classes are {balance}.")  # fmt: skip
+    return (
+        f"Training digits per class: from {int(train[fewest]):,} ({fewest}s) to {int(train[most]):,} ({most}s); "
+        f"test digits from {int(test.min()):,} to {int(test.max()):,}: the classes are {balance}."
+    )
 
 
 def pixel_levels(counts: np.ndarray) -> str:
     """What the pixel histogram shows: how much is background and how much full ink."""
     counts = np.asarray(counts, dtype=float)
     total = counts.sum() or 1.0
-    return (f"Pixel intensities: {counts[0] / total:.0%} of all training pixels are 0 (background) and "
-            f"{counts[200:].sum() / total:.0%} are 200 or more (the strokes' cores); the rest are edges.")  # fmt: skip
+    return (
+        f"Pixel intensities: {counts[0] / total:.0%} of all training pixels are 0 (background) and "
+        f"{counts[200:].sum() / total:.0%} are 200 or more (the strokes' cores); the rest are edges."
+    )
 
 
 def ink_by_digit(ink: np.ndarray, labels: np.ndarray) -> str:
     """Which digits use the least and the most ink (medians, in full-intensity pixels)."""
     medians = [float(np.median(ink[labels == digit])) for digit in range(10)]
     least, most = int(np.argmin(medians)), int(np.argmax(medians))
-    return (f"Ink per image: {least}s use the least (median {medians[least]:.0f} full-ink pixels), "
-            f"{most}s the most (median {medians[most]:.0f}).")  # fmt: skip
+    return (
+        f"Ink per image: {least}s use the least (median {medians[least]:.0f} full-ink pixels), "
+        f"{most}s the most (median {medians[most]:.0f})."
+    )
 
 
 def digit_map(coordinates: np.ndarray, labels: np.ndarray, explained: np.ndarray, here: np.ndarray | None) -> str:
     """The PCA map in words: what its axes hold, and which digits' cloud a drawing falls in."""
-    said = (f"Map of the digits: the two axes hold {explained[0]:.0%} and {explained[1]:.0%} of the variance, "
-            "each digit's images in its own colour.")  # fmt: skip
+    said = (
+        f"Map of the digits: the two axes hold {explained[0]:.0%} and {explained[1]:.0%} of the variance, "
+        "each digit's images in its own colour."
+    )
     if here is None:
         return said
     distances = np.linalg.norm(np.asarray(coordinates) - np.asarray(here).reshape(1, 2), axis=1)

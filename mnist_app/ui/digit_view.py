@@ -3,8 +3,8 @@
 The Draw tab puts the compact answers right under the canvas (on a phone both stay on screen)
 and the details beside it; the Upload tab shows everything in one column (`show_reading`).
 Nothing here draws with Plotly: bars are a few lines of HTML and the 28x28 views are PNGs, which
-the server builds and the browser draws in well under a millisecond each (Plotly figures took
-~100 ms per rerun, most of the server's time after a stroke).
+the server builds and the browser draws in well under a millisecond each (Plotly figures took most
+of the server's time after a stroke: docs/performance.md).
 """
 
 from __future__ import annotations

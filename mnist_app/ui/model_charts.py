@@ -76,8 +76,16 @@ def reliability_diagram(before: dict, after: dict, title: str) -> go.Figure:
     """Mean confidence against accuracy per confidence bin; the diagonal is perfect calibration.
 
     Marker size shows how many test images fall in each bin (most sit near 100 %)."""
-    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": MUTED},
-                               name="perfectly calibrated", hoverinfo="skip"))  # fmt: skip
+    fig = go.Figure(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            line={"dash": "dot", "color": MUTED},
+            name="perfectly calibrated",
+            hoverinfo="skip",
+        )
+    )
     for table, label, colour in ((before, "raw", MUTED), (after, "calibrated", HIGHLIGHT)):
         points = [
             (c, a, n) for c, a, n in zip(table["confidence"], table["accuracy"], table["count"], strict=True) if n
@@ -139,7 +147,7 @@ def tuning_scatter(trials: list[dict], shipped: dict, title: str) -> go.Figure:
             mode="markers",
             name="shipped settings",
             marker={"symbol": "star", "size": 16, "color": "#d62728"},
-        )  # fmt: skip
+        )
     )
     fig.update_xaxes(title="parameters", type="log")
     fig.update_yaxes(title="validation accuracy (%)")

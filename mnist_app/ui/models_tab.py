@@ -81,8 +81,10 @@ def show_tuning(report: dict | None) -> None:
     """The ANN's hyper-parameter search (`make tune`): every trial, the best, and the verdict."""
     st.subheader("Searching the ANN's settings")
     if not report:
-        st.info("No search yet: `make tune` runs KerasTuner over the ANN's layers, units, dropout, learning "
-                "rate and batch size (about 20 minutes) and writes models/tuning.json.")  # fmt: skip
+        st.info(
+            "No search yet: `make tune` runs KerasTuner over the ANN's layers, units, dropout, learning "
+            "rate and batch size (about 20 minutes) and writes models/tuning.json."
+        )
         return
     head = report["head_to_head"]
     st.markdown(
@@ -225,5 +227,11 @@ def show_mistakes(card: dict) -> None:
     columns = st.columns(8)
     for position, (index, predicted) in enumerate(shown):
         with columns[position % 8]:
-            st.image(images[index], caption=f"true {labels[index]}, said {predicted}", width=72,
-                     alt=descriptions.test_digit(int(labels[index]), str(predicted), MODEL_TITLES.get(card["name"], card["name"])))  # fmt: skip
+            st.image(
+                images[index],
+                caption=f"true {labels[index]}, said {predicted}",
+                width=72,
+                alt=descriptions.test_digit(
+                    int(labels[index]), str(predicted), MODEL_TITLES.get(card["name"], card["name"])
+                ),
+            )

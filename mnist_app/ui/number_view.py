@@ -45,8 +45,11 @@ def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prom
         st.caption(ignored_line(reading))
     if any(digit.read_whole is not None for digit in reading.digits):
         st.caption(touching_line(reading))
-    st.image(boxed(image, reading), caption="Each digit as the models found it, numbered left to right",
-             alt=f"The picture with a numbered red box around each of its {len(reading.digits)} digits")  # fmt: skip
+    st.image(
+        boxed(image, reading),
+        caption="Each digit as the models found it, numbered left to right",
+        alt=f"The picture with a numbered red box around each of its {len(reading.digits)} digits",
+    )
     show_digits(reading)
     return True
 
@@ -85,8 +88,12 @@ def show_digits(reading: NumberReading) -> None:
     with st.container(horizontal=True, gap="small"):
         for index, digit in enumerate(reading.digits):
             with st.container(width=110, gap=None, border=True):
-                st.image(charts.enlarged(digit.image, 56), caption=f"#{index + 1}", width=56,
-                         alt=f"Digit {index + 1} as the models see it, 28×28")  # fmt: skip
+                st.image(
+                    charts.enlarged(digit.image, 56),
+                    caption=f"#{index + 1}",
+                    width=56,
+                    alt=f"Digit {index + 1} as the models see it, 28×28",
+                )
                 for name, predictions in reading.predictions.items():
                     p = predictions[index]
                     together = " ⛓" if name == JUDGE and digit.read_whole is not None else ""
@@ -110,8 +117,10 @@ def touching_line(reading: NumberReading) -> str:
     places = ", ".join(f"#{run[0] + 1}–#{run[-1] + 1}" for run in runs)
     others = [MODEL_TITLES[name] for name in reading.predictions if name != JUDGE]
     pieces = f"; the {' and the '.join(others)} read the pieces cut between them" if others else ""
-    return (f"Digits {places} touch: the {MODEL_TITLES[JUDGE]} read them together, with its string "
-            f"reader (⛓ below){pieces}.")  # fmt: skip
+    return (
+        f"Digits {places} touch: the {MODEL_TITLES[JUDGE]} read them together, with its string "
+        f"reader (⛓ below){pieces}."
+    )
 
 
 def ignored_line(reading: NumberReading) -> str:

@@ -45,7 +45,7 @@ def _keep_keras_session() -> None:
 
     Streamlit calls `keras.backend.clear_session()` after each script run, a guard for apps that
     build models on every run. Ours are built once and cached, so clearing only throws away
-    TensorFlow's caches: measured, it made each answer 250-400 ms slower instead of ~10 ms.
+    TensorFlow's caches, and every answer slows down many times over (docs/performance.md).
     """
     import keras
 

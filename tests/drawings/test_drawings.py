@@ -151,7 +151,7 @@ def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, r
             cwd=ROOT,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for s in range(20)
     ]
     errors = [w.communicate(timeout=300)[1] for w in writers]
@@ -163,8 +163,14 @@ def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, r
 
 def cli(*args: str, db: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MNIST_APP_DB": db}
-    return subprocess.run([sys.executable, "-m", "mnist_app.drawings", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_app.drawings", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_cli_stats_export_import_forget(tmp_path):
@@ -186,9 +192,7 @@ def test_cli_stats_export_import_forget(tmp_path):
     assert json.loads(cli("stats", "--json", db=db).stdout)["labelled"] == 2
 
 
-@pytest.mark.parametrize(
-    "content", [b"not a zip", None], ids=["not an npz", "wrong arrays"]
-)  # fmt: skip
+@pytest.mark.parametrize("content", [b"not a zip", None], ids=["not an npz", "wrong arrays"])
 def test_cli_import_refuses_bad_files(tmp_path, content):
     path = tmp_path / "bad.npz"
     if content is None:
@@ -244,9 +248,18 @@ def test_a_version_1_room_keeps_its_drawings_and_shows_them(tmp_path, monkeypatc
     monkeypatch.setattr(schema_module, "LATEST", 1)
     assert schema_module.migrate(engine) == 1
     answers = {"ann": {"digit": 4, "confidence": 0.9}, "cnn": {"digit": 9, "confidence": 0.8}}
-    row = {"uid": "a" * 32, "created_at": datetime.datetime.now(datetime.UTC), "session": "s", "app_version": "1",
-           "model_versions": {}, "model_input": b"", "original": b"", "answers": answers, "label": 4,
-           "label_source": "user"}  # fmt: skip
+    row = {
+        "uid": "a" * 32,
+        "created_at": datetime.datetime.now(datetime.UTC),
+        "session": "s",
+        "app_version": "1",
+        "model_versions": {},
+        "model_input": b"",
+        "original": b"",
+        "answers": answers,
+        "label": 4,
+        "label_source": "user",
+    }
     version_1 = sa.Table("drawings", sa.MetaData(), autoload_with=engine)
     with engine.begin() as connection:
         connection.execute(sa.insert(version_1).values(**row))

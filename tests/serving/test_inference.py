@@ -177,10 +177,12 @@ def test_a_model_with_soft_ink_experts_loads_safely_and_routes_each_image(test_s
     images /= images.max(axis=(1, 2, 3), keepdims=True)  # as the preprocessing gives them: peak ink 1
     soft = np.array([is_soft(image[:, :, 0]) for image in images])
     assert soft[20:].all() and soft[:20].mean() < 0.2 and not soft[0]
-    expected = np.stack([
-        np.mean([network.predict(image[None], verbose=0)[0] for network in (experts if s else members)], 0)
-        for image, s in zip(images, soft, strict=True)
-    ])  # fmt: skip
+    expected = np.stack(
+        [
+            np.mean([network.predict(image[None], verbose=0)[0] for network in (experts if s else members)], 0)
+            for image, s in zip(images, soft, strict=True)
+        ]
+    )
     assert np.allclose(predictor.predict_batch(images, calibrated=False), expected, atol=1e-5)
     # The host's choice of branch agrees with the router inside the saved model, image by image.
     assert np.allclose(predictor.model.predict(images, verbose=0), expected, atol=1e-5)

@@ -11,10 +11,24 @@ from mnist_app.config import MODELS_DIR
 
 TARGETS = {"cnn": 0.9960, "ann": 0.9860, "rnn": 0.9880, "logreg": 0.92}
 CARD_FIELDS = {
-    "architecture", "parameters", "file_bytes", "hyperparameters", "seed", "data", "versions", "trained_at",
-    "history", "train_seconds", "test_accuracy", "test_loss", "per_class", "confusion_matrix", "latency_ms",
-    "misclassified", "epoch_seconds",
-}  # fmt: skip
+    "architecture",
+    "parameters",
+    "file_bytes",
+    "hyperparameters",
+    "seed",
+    "data",
+    "versions",
+    "trained_at",
+    "history",
+    "train_seconds",
+    "test_accuracy",
+    "test_loss",
+    "per_class",
+    "confusion_matrix",
+    "latency_ms",
+    "misclassified",
+    "epoch_seconds",
+}
 
 
 @pytest.mark.slow  # every MNIST test image

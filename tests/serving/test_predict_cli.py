@@ -86,8 +86,10 @@ def test_the_cli_reads_every_file_as_the_app_does(tmp_path, predict_cli):
     from tools.inputs.synthetic_drawings import LETTERS, render_strokes
 
     digits = {"seven.png": render(7, pen=20), "letter-b.png": render_strokes(LETTERS["B"], pen=16)}
-    numbers = {"year.png": drawn_number("2026", np.random.default_rng(2), pen=8),
-               "touching.png": touching_drawing("9876", advance=0.35)}  # fmt: skip
+    numbers = {
+        "year.png": drawn_number("2026", np.random.default_rng(2), pen=8),
+        "touching.png": touching_drawing("9876", advance=0.35),
+    }
     for name, image in {**digits, **numbers}.items():
         Image.fromarray(image).save(tmp_path / name)
     for name in digits:

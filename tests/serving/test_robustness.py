@@ -26,7 +26,7 @@ SAMPLES = 500  # per set: enough for a 1-point resolution, quick enough for ever
         ("blur3", 0.95),
         ("marker", 0.97),
         ("small_scan", 0.97),
-    ],  # fmt: skip
+    ],
 )
 def test_cnn_reads_degraded_digits(shipped, test_set, name, bound):
     images, labels = degraded_inputs(name, *test_set, samples=SAMPLES, seed=11)

@@ -20,9 +20,20 @@ def test_benchmark_writes_valid_results(tmp_path, loaded_once):
         == 0
     )
     results = json.loads((tmp_path / "results.json").read_text())
-    assert {"machine", "preprocess_ms", "inference_ms", "rerun_model_work_ms", "rerun_server_ms",
-            "throughput_images_per_s", "cold_start_s", "rss_mb", "train_epoch_s", "browser_ms", "number_ms",
-            "server_cpu_ms_per_drawing"} <= set(results)  # fmt: skip
+    assert {
+        "machine",
+        "preprocess_ms",
+        "inference_ms",
+        "rerun_model_work_ms",
+        "rerun_server_ms",
+        "throughput_images_per_s",
+        "cold_start_s",
+        "rss_mb",
+        "train_epoch_s",
+        "browser_ms",
+        "number_ms",
+        "server_cpu_ms_per_drawing",
+    } <= set(results)
     assert set(results["inference_ms"]) == {"ann", "cnn", "rnn", "logreg", "forest"}
     for figures in results["inference_ms"].values():
         assert 0 < figures["median"] <= figures["p95"] and figures["predict_median"] > 0

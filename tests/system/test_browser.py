@@ -360,8 +360,11 @@ def test_camera_picture_of_a_digit_on_paper(server, browser, tmp_path):
     url, _ = server
     video = tmp_path / "five.y4m"
     write_y4m(video, paper_digit(5))
-    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"]  # fmt: skip
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     chromium = launch_with(browser.browser_type, extra_args=args)  # the camera is fixed at launch
     try:
         page = chromium.new_page(viewport={"width": 1280, "height": 900})
@@ -426,8 +429,9 @@ def test_no_serious_accessibility_violation_on_any_tab(server, browser, width, h
 
     if not AXE_FILE.is_file():
         pytest.skip(f"axe-core is not installed ({AXE_FILE}); `make test` installs it with npm")
-    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500,
-                                  has_touch=width < 500)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 500, has_touch=width < 500
+    )
     page = context.new_page()
     page.goto(server[0])
     draw_digit(page, 7)

@@ -39,8 +39,9 @@ def test_nginx_config_for_the_cluster_is_valid_and_sticky(tmp_path):
     assert re.search(r"location /_stcore/stream \{[^}]*Upgrade \$http_upgrade", config)
     path = tmp_path / "nginx.conf"
     path.write_text(config.replace("include /etc/nginx/mime.types;", f"include {services.MIME_TYPES};"))
-    checked = subprocess.run([services.nginx_bin(), "-t", "-c", str(path), "-p", str(tmp_path)], capture_output=True,
-                             text=True, timeout=30)  # fmt: skip
+    checked = subprocess.run(
+        [services.nginx_bin(), "-t", "-c", str(path), "-p", str(tmp_path)], capture_output=True, text=True, timeout=30
+    )
     assert checked.returncode == 0, checked.stderr
 
 

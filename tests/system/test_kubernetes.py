@@ -84,8 +84,11 @@ def test_kubernetes_compose_nginx_and_the_dockerfile_agree():
     settings = {entry["name"] for entry in container["env"]} - {"HOME"}
     assert settings == set(compose["environment"]), "the same settings in both deployments"
     secrets = [entry for entry in container["env"] if "valueFrom" in entry]
-    assert {entry["name"] for entry in secrets} == {"MNIST_APP_DB", "STREAMLIT_SERVER_COOKIE_SECRET",
-                                                    "MNIST_APP_PRESENTER_KEY"}  # fmt: skip
+    assert {entry["name"] for entry in secrets} == {
+        "MNIST_APP_DB",
+        "STREAMLIT_SERVER_COOKIE_SECRET",
+        "MNIST_APP_PRESENTER_KEY",
+    }
     annotations = manifests()["Ingress"]["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == nginx_setting("client_max_body_size")
     websocket = nginx_setting("proxy_read_timeout", "/_stcore/stream")
@@ -110,10 +113,21 @@ def test_checkov_finds_no_failed_check_in_deploy():
             pytest.fail("checkov is missing: `make test` installs it in .venv-checkov")
         pytest.skip("checkov is installed by `make test` in .venv-checkov")
     result = subprocess.run(
-        [str(CHECKOV), "--directory", str(DEPLOY), "--framework", "kubernetes", "dockerfile", "--compact",
-         "--quiet", "--skip-download"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(CHECKOV),
+            "--directory",
+            str(DEPLOY),
+            "--framework",
+            "kubernetes",
+            "dockerfile",
+            "--compact",
+            "--quiet",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 

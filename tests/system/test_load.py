@@ -107,7 +107,7 @@ def test_concurrent_sessions_each_get_their_own_correct_answers(tmp_path):
             "stroke_to_answer_s": {
                 "p50": round(statistics.median(latencies), 2),
                 "p95": round(float(np.percentile(latencies, 95)), 2),
-            },  # fmt: skip
+            },
             "server_rerun_ms": {
                 "p50": round(statistics.median(reruns)),
                 "p95": round(float(np.percentile(reruns, 95))),

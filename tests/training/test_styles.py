@@ -31,8 +31,11 @@ def test_the_two_hands_differ_and_only_the_training_hand_trains():
 
 def test_the_cnn_reads_every_style_right_and_sure(held_out_readings):
     """The issue's target: right and sure on at least 99 % of the held-out hand (pens 8-36)."""
-    wrong = [(d.style, d.pen, d.size, d.slant, r.predictions["cnn"].digit, round(r.predictions["cnn"].confidence, 2))
-             for d, r in held_out_readings if not (r.predictions["cnn"].digit == d.label and r.predictions["cnn"].sure)]  # fmt: skip
+    wrong = [
+        (d.style, d.pen, d.size, d.slant, r.predictions["cnn"].digit, round(r.predictions["cnn"].confidence, 2))
+        for d, r in held_out_readings
+        if not (r.predictions["cnn"].digit == d.label and r.predictions["cnn"].sure)
+    ]
     print(f"CNN wrong or not sure on {len(wrong)} of {len(held_out_readings)}: {wrong}")
     assert len(wrong) <= 0.01 * len(held_out_readings), wrong
 

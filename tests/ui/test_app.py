@@ -187,11 +187,25 @@ def test_models_tab_shows_the_search(tmp_path, monkeypatch):
 
     for path in config.MODELS_DIR.glob("*.json"):
         shutil.copy(path, tmp_path)
-    trial = {"trial": "0001", "hyperparameters": {"units": [256], "dropout": 0.1, "learning_rate": 1e-3,
-             "batch_size": 128}, "val_accuracy": 0.97, "parameters": 203530, "epochs": 3, "seconds": 4.0}  # fmt: skip
+    trial = {
+        "trial": "0001",
+        "hyperparameters": {"units": [256], "dropout": 0.1, "learning_rate": 1e-3, "batch_size": 128},
+        "val_accuracy": 0.97,
+        "parameters": 203530,
+        "epochs": 3,
+        "seconds": 4.0,
+    }
     head = {"val_accuracy": 0.975, "parameters": 203530, "epochs": 9, "seconds": 9.0}
-    report = {"method": "KerasTuner Hyperband", "train_subset": 15000, "validation_images": 5000, "search_seconds": 60,
-              "trials": [trial], "best": trial, "head_to_head": {"best": head, "shipped": head}, "verdict": "it holds"}  # fmt: skip
+    report = {
+        "method": "KerasTuner Hyperband",
+        "train_subset": 15000,
+        "validation_images": 5000,
+        "search_seconds": 60,
+        "trials": [trial],
+        "best": trial,
+        "head_to_head": {"best": head, "shipped": head},
+        "verdict": "it holds",
+    }
     (tmp_path / "tuning.json").write_text(json.dumps(report))
 
     def script(models_dir: str) -> None:

@@ -215,13 +215,13 @@ def browser_session(drawings: int) -> dict:
             "page": round(page_s, 2),
             "first_prediction": round(first_s, 2) if first else None,
             "first_inside_open": inside_s,
-        },  # fmt: skip
+        },
         "browser_ms": {
             "digits": _summary(digits),
             "all": _summary(everything),
             "sent": _summary(waits),
             "answer_received_to_digits_drawn": _summary(drawing),
-        },  # fmt: skip
+        },
         "pen_up_to_digits_ms": _parts(waits, reruns, digits, drawing),
         "rerun_server_ms": _summary(reruns),
         "server_cpu_ms_per_drawing": cpu_ms,
@@ -250,8 +250,13 @@ def _parts(
         return None
     wait, rerun, total = statistics.median(waits), statistics.median(reruns), statistics.median(digits)
     render = statistics.median(drawing)
-    return {"component_wait": round(wait, 1), "server_rerun": round(rerun, 1), "page_render": round(render, 1),
-            "rest": round(total - wait - rerun - render, 1), "total": round(total, 1)}  # fmt: skip
+    return {
+        "component_wait": round(wait, 1),
+        "server_rerun": round(rerun, 1),
+        "page_render": round(render, 1),
+        "rest": round(total - wait - rerun - render, 1),
+        "total": round(total, 1),
+    }
 
 
 def rerun_times(log: Path, answered_only: bool = True) -> list[float]:

@@ -26,8 +26,13 @@ from tools.reports.report import write_section
 
 OUT = ROOT / "benchmarks" / "live.json"
 PENS = (8, 20, 36)
-TARGETS = {"first": "≤ 300 ms", "rate": "≥ 10 per second", "weights": "≤ 3 MB", "load": "≤ 1 s more",
-           "agreement": "≥ 98 %"}  # fmt: skip
+TARGETS = {
+    "first": "≤ 300 ms",
+    "rate": "≥ 10 per second",
+    "weights": "≤ 3 MB",
+    "load": "≤ 1 s more",
+    "agreement": "≥ 98 %",
+}
 
 # Installed on the strip: the time of the pen touching (pointerdown anywhere) and of every live reading.
 WATCH_STRIP = """(strip) => {
@@ -108,10 +113,13 @@ def agreement_run(page: object, touch: bool, slants: tuple[float, ...]) -> list[
                 page.locator('.live-strip[data-state="up"]').wait_for(timeout=10_000)
                 page.wait_for_timeout(100)
                 live = live_digits(page)
-                results.append({"digit": digit, "pen": pen, "slant": slant, "touch": touch, "server": server,
-                                "live": live})  # fmt: skip
-                print(f"{'finger' if touch else 'mouse'} pen {pen} slant {slant}: {digit} read {server}, live {live}",
-                      flush=True)  # fmt: skip
+                results.append(
+                    {"digit": digit, "pen": pen, "slant": slant, "touch": touch, "server": server, "live": live}
+                )
+                print(
+                    f"{'finger' if touch else 'mouse'} pen {pen} slant {slant}: {digit} read {server}, live {live}",
+                    flush=True,
+                )
     return results
 
 
@@ -183,19 +191,24 @@ def summarise(loads: dict, strokes: list[dict], drawings: list[dict]) -> dict:
 
 def markdown(results: dict) -> str:
     load, agree = results["page_load_s"], results["agreement_percent"]
-    return "\n".join([
-        "| figure | measured | target |",
-        "|---|---|---|",
-        f"| pen touching to the first live answer (median of slow strokes) | {results['first_live_ms']} ms | {TARGETS['first']} |",
-        f"| live updates per second while the pen moves (median) | {results['updates_per_second']} | {TARGETS['rate']} |",
-        f"| weights for the browser (ANN + CNN's two members, 8-bit) | {results['weights_mb']} MB | {TARGETS['weights']} |",
-        f"| page load to the canvas: live reading on / its module and weights blocked | {load['on']} s / "
-        f"{load['blocked']} s | {TARGETS['load']} |",
-        f"| page load to the live strip ready | {load['strip']} s | |",
-        f"| live digits at pen-up = the server's, both models ({results['drawings']} drawings: mouse {agree['mouse']} %, "
-        f"finger {agree['touch']} %) | {agree['both']} % (ANN {agree['ANN']} %, CNN {agree['CNN']} %) "
-        f"| {TARGETS['agreement']} |",
-    ]) + "\n"  # fmt: skip
+    return (
+        "\n".join(
+            [
+                "| figure | measured | target |",
+                "|---|---|---|",
+                f"| pen touching to the first live answer (median of slow strokes) | {results['first_live_ms']} ms | {TARGETS['first']} |",
+                f"| live updates per second while the pen moves (median) | {results['updates_per_second']} | {TARGETS['rate']} |",
+                f"| weights for the browser (ANN + CNN's two members, 8-bit) | {results['weights_mb']} MB | {TARGETS['weights']} |",
+                f"| page load to the canvas: live reading on / its module and weights blocked | {load['on']} s / "
+                f"{load['blocked']} s | {TARGETS['load']} |",
+                f"| page load to the live strip ready | {load['strip']} s | |",
+                f"| live digits at pen-up = the server's, both models ({results['drawings']} drawings: mouse {agree['mouse']} %, "
+                f"finger {agree['touch']} %) | {agree['both']} % (ANN {agree['ANN']} %, CNN {agree['CNN']} %) "
+                f"| {TARGETS['agreement']} |",
+            ]
+        )
+        + "\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,13 +44,23 @@ def fill(store: Store, count: int, seed: int = 0) -> None:
     for k in range(count):
         label = int(rng.integers(10))
         ann, cnn = answer(label, 0.9), answer(label, 0.95)
-        rows.append({
-            "uid": f"{k:032x}", "created_at": start + datetime.timedelta(seconds=k), "session": f"s{k % 200}",
-            "app_version": "bench", "model_versions": {}, "model_input": png, "original": canvas,
-            "answers": {"ann": {"digit": ann, "confidence": 0.9}, "cnn": {"digit": cnn, "confidence": 0.9}},
-            "answer_ann": ann, "answer_cnn": cnn,
-            "label": label, "label_source": "user" if k % 10 == 0 else "models", "held_back": k % 50 == 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "uid": f"{k:032x}",
+                "created_at": start + datetime.timedelta(seconds=k),
+                "session": f"s{k % 200}",
+                "app_version": "bench",
+                "model_versions": {},
+                "model_input": png,
+                "original": canvas,
+                "answers": {"ann": {"digit": ann, "confidence": 0.9}, "cnn": {"digit": cnn, "confidence": 0.9}},
+                "answer_ann": ann,
+                "answer_cnn": cnn,
+                "label": label,
+                "label_source": "user" if k % 10 == 0 else "models",
+                "held_back": k % 50 == 0,
+            }
+        )
     with store.engine.begin() as connection:
         for first in range(0, count, 5000):
             connection.execute(sa.insert(drawings), rows[first : first + 5000])
@@ -88,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "room.json").write_text(json.dumps(results, indent=1) + "\n")
     for database, figures in results["ms"].items():
-        print(f"{database}, {args.drawings:,} drawings: one Room refresh {figures['refresh']} ms of database work "
-              f"(counts {figures['counts']}, held back {figures['held_back_count']}, gallery {figures['gallery']})")  # fmt: skip
+        print(
+            f"{database}, {args.drawings:,} drawings: one Room refresh {figures['refresh']} ms of database work "
+            f"(counts {figures['counts']}, held back {figures['held_back_count']}, gallery {figures['gallery']})"
+        )
     return 0
 
 

@@ -31,9 +31,22 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 # Lines a healthy server may print: Streamlit's banner and TensorFlow's start-up notices.
-HARMLESS_LOG = ("You can now view", "Local URL", "Network URL", "External URL", "Uvicorn server started",
-                "Did not auto detect", "Please go to", "  URL: http", "Stopping...", "rerun_ms=", "absl::InitializeLog", "oneDNN custom operations",
-                "cudart_stub", "Could not find cuda drivers")  # fmt: skip
+HARMLESS_LOG = (
+    "You can now view",
+    "Local URL",
+    "Network URL",
+    "External URL",
+    "Uvicorn server started",
+    "Did not auto detect",
+    "Please go to",
+    "  URL: http",
+    "Stopping...",
+    "rerun_ms=",
+    "absl::InitializeLog",
+    "oneDNN custom operations",
+    "cudart_stub",
+    "Could not find cuda drivers",
+)
 
 
 # Installed in the page before each drawing: times (performance.now) of the pen lifting, of the
@@ -92,8 +105,9 @@ def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) ->
     port = free_port()
     log = open(log_path, "w")  # noqa: SIM115  (closed below, after the process)
     env = {"MNIST_APP_PRESENTER_KEY": PRESENTER_KEY, **(env or {})}  # the presenter's tests know the key
-    process = subprocess.Popen(replica_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, **env})  # fmt: skip
+    process = subprocess.Popen(
+        replica_command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, timeout, process)

@@ -103,8 +103,14 @@ def touching_rates(
         exact += read == truth
         r, d, a = digit_errors(truth, read)
         right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
-    return {"numbers": numbers, "exact": round(exact / numbers, 4), "digits": total,
-            "digit_accuracy": round(right / total, 4), "dropped": dropped, "added": added}  # fmt: skip
+    return {
+        "numbers": numbers,
+        "exact": round(exact / numbers, 4),
+        "digits": total,
+        "digit_accuracy": round(right / total, 4),
+        "dropped": dropped,
+        "added": added,
+    }
 
 
 def _touch(a: np.ndarray, b: np.ndarray) -> bool:

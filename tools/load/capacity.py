@@ -144,13 +144,37 @@ def run_locust(
     """Run Locust headless for warm-up + measurement; `during(started)` runs beside it (in a thread).
     Returns the users' records and Locust's CPU seconds."""
     records = work / f"records-{load.users}-{load.pace_s}.jsonl"
-    env = {**os.environ, "LOAD_POOL": str(pool_path), "LOAD_RECORDS": str(records),
-           "LOAD_PACE_S": str(load.pace_s), "LOAD_SHARE_EVERY": str(load.share_every)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOAD_POOL": str(pool_path),
+        "LOAD_RECORDS": str(records),
+        "LOAD_PACE_S": str(load.pace_s),
+        "LOAD_SHARE_EVERY": str(load.share_every),
+    }
     seconds = load.warm_up_s + load.measure_s
-    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "tools" / "load" / "locustfile.py"), "--headless",
-               "--users", str(load.users), "--spawn-rate", str(SPAWN_PER_S), "--run-time", f"{seconds:.0f}s",
-               "--host", url, "--stop-timeout", "30", "--only-summary", "--loglevel", "WARNING",
-               "--csv", str(work / f"locust-{load.users}-{load.pace_s}")]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "tools" / "load" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(load.users),
+        "--spawn-rate",
+        str(SPAWN_PER_S),
+        "--run-time",
+        f"{seconds:.0f}s",
+        "--host",
+        url,
+        "--stop-timeout",
+        "30",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--csv",
+        str(work / f"locust-{load.users}-{load.pace_s}"),
+    ]
     log = open(work / "locust.log", "a")  # noqa: SIM115 (closed below)
     started = time.time()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -193,8 +217,9 @@ class CpuWindow:
         self.rss_mb = sum(memory_mb(pid) or 0 for pid in self.pids)
 
 
-def summarise(result: Result, records: list[dict], load: Load, started_at: float, window: CpuWindow,
-              baseline_rss_mb: float) -> Result:  # fmt: skip
+def summarise(
+    result: Result, records: list[dict], load: Load, started_at: float, window: CpuWindow, baseline_rss_mb: float
+) -> Result:
     begin, end = started_at + load.warm_up_s, started_at + load.warm_up_s + load.measure_s
     answers = [r for r in records if r["kind"] == "answer"]
     measured = [r for r in answers if r.get("answered") and begin <= r["answered"] <= end and not r["error"]]
@@ -202,9 +227,11 @@ def summarise(result: Result, records: list[dict], load: Load, started_at: float
     result.answers = len(measured)
     result.answers_per_s = round(len(measured) / load.measure_s, 2)
     if latencies:
-        result.stroke_to_answer_s = {"p50": round(statistics.median(latencies), 3),
-                                     "p95": round(float(np.percentile(latencies, 95)), 3),
-                                     "max": round(max(latencies), 3)}  # fmt: skip
+        result.stroke_to_answer_s = {
+            "p50": round(statistics.median(latencies), 3),
+            "p95": round(float(np.percentile(latencies, 95)), 3),
+            "max": round(max(latencies), 3),
+        }
     if measured and window.cpu_s:
         result.server_cpu_ms_per_answer = round(window.cpu_s * 1000 / len(measured), 1)
     result.server_rss_mb = round(window.rss_mb)
@@ -310,8 +337,10 @@ def failover_seconds(records: list[dict], killed_at: float, replica: str) -> lis
         r["user"] for r in records if r["kind"] == "answer" and r["replica"] == replica and r["at"] < killed_at
     }
     recovered = {r["user"]: r for r in records if r["kind"] == "answer" and r.get("recovered") and r.get("answered")}
-    return [round(recovered[u]["answered"] - max(recovered[u]["at"], killed_at), 2) if u in recovered else float("inf")
-            for u in sorted(on_killed)]  # fmt: skip
+    return [
+        round(recovered[u]["answered"] - max(recovered[u]["at"], killed_at), 2) if u in recovered else float("inf")
+        for u in sorted(on_killed)
+    ]
 
 
 TARGETS = {"server": Load(users=200, pace_s=20, measure_s=60), "cluster": Load(users=200, pace_s=10, measure_s=60)}
@@ -356,25 +385,31 @@ def record(results: list[Result]) -> None:
 
 
 def capacity_table(results: list[Result]) -> str:
-    rows = ["| where | sessions, each drawing every | answers/s (offered) | stroke to answer p50 / p95 | server CPU per "
-            "answer | memory per session | errors / wrong answers | shares confirmed / stored |",
-            "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = [
+        "| where | sessions, each drawing every | answers/s (offered) | stroke to answer p50 / p95 | server CPU per "
+        "answer | memory per session | errors / wrong answers | shares confirmed / stored |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     names = {"server": "one app server", "cluster": "2 replicas + nginx"}
     notes = []
     for r in results:
         where = names[r.target] + (" — one replica killed" if r.failover_s else "")
         latency = r.stroke_to_answer_s
         memory = "—" if r.memory_mb_per_session is None else f"{r.memory_mb_per_session} MB"
-        rows.append(f"| {where} | {r.users}, {r.pace_s:g} s | {r.answers_per_s} ({r.offered_answers_per_s}) | "
-                    f"{latency.get('p50', '-')} s / {latency.get('p95', '-')} s | {r.server_cpu_ms_per_answer} ms | "
-                    f"{memory} | {r.errors} / {r.wrong_answers} | {r.shares_confirmed} / {r.shares_stored} |")  # fmt: skip
+        rows.append(
+            f"| {where} | {r.users}, {r.pace_s:g} s | {r.answers_per_s} ({r.offered_answers_per_s}) | "
+            f"{latency.get('p50', '-')} s / {latency.get('p95', '-')} s | {r.server_cpu_ms_per_answer} ms | "
+            f"{memory} | {r.errors} / {r.wrong_answers} | {r.shares_confirmed} / {r.shares_stored} |"
+        )
         if r.failover_s:
             within = sum(s <= FAILOVER_BUDGET_S for s in r.failover_s)
-            notes.append(f"Killed at {r.offered_answers_per_s} answers/s: {len(r.failover_s)} sessions moved; "
-                         f"{within} answered again within {FAILOVER_BUDGET_S:g} s (median "
-                         f"{statistics.median(r.failover_s):.2f} s, max {max(r.failover_s):.2f} s); reconnecting took "
-                         f"{r.failover_parts_s['reconnect']} s and the first run there {r.failover_parts_s['first_run']} "
-                         "s (medians).")  # fmt: skip
+            notes.append(
+                f"Killed at {r.offered_answers_per_s} answers/s: {len(r.failover_s)} sessions moved; "
+                f"{within} answered again within {FAILOVER_BUDGET_S:g} s (median "
+                f"{statistics.median(r.failover_s):.2f} s, max {max(r.failover_s):.2f} s); reconnecting took "
+                f"{r.failover_parts_s['reconnect']} s and the first run there {r.failover_parts_s['first_run']} "
+                "s (medians)."
+            )
     return "\n".join(rows) + "\n\n" + "\n".join(notes) + ("\n" if notes else "")
 
 
@@ -394,14 +429,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def one_line(result: Result) -> str:
     latency = result.stroke_to_answer_s
-    return (f"{result.target}: {result.users} sessions every {result.pace_s:g} s -> {result.answers_per_s} answers/s "
-            f"(offered {result.offered_answers_per_s}); p50 {latency.get('p50')} s, p95 {latency.get('p95')} s; "
-            f"server CPU {result.server_cpu_ms_per_answer} ms/answer; {result.memory_mb_per_session} MB/session; "
-            f"errors {result.errors}, wrong {result.wrong_answers}; shares {result.shares_confirmed} confirmed, "
-            f"{result.shares_stored} stored; Locust {result.load_generator_cpu_share} of a core"
-            + (f"; {result.connections_lost} lost, failover {result.failover_s} {result.failover_parts_s}"
-               if result.failover_s else "")
-            + (f"; problems {result.problems}" if result.problems else ""))  # fmt: skip
+    return (
+        f"{result.target}: {result.users} sessions every {result.pace_s:g} s -> {result.answers_per_s} answers/s "
+        f"(offered {result.offered_answers_per_s}); p50 {latency.get('p50')} s, p95 {latency.get('p95')} s; "
+        f"server CPU {result.server_cpu_ms_per_answer} ms/answer; {result.memory_mb_per_session} MB/session; "
+        f"errors {result.errors}, wrong {result.wrong_answers}; shares {result.shares_confirmed} confirmed, "
+        f"{result.shares_stored} stored; Locust {result.load_generator_cpu_share} of a core"
+        + (
+            f"; {result.connections_lost} lost, failover {result.failover_s} {result.failover_parts_s}"
+            if result.failover_s
+            else ""
+        )
+        + (f"; problems {result.problems}" if result.problems else "")
+    )
 
 
 if __name__ == "__main__":

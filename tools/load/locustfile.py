@@ -108,8 +108,15 @@ class DrawingUser(User):
         shown = {name: run.metrics.get(name) for name in ANSWERS}
         error = None if shown == expected else f"drew {label}, the app showed {shown}"
         answered_wall = None if answered is None else time.time() - (time.monotonic() - answered)
-        self._record("answer", sent_at, latency=latency, answered=answered_wall, error=error,
-                     replica=self.session.replica, recovered=recovered)  # fmt: skip
+        self._record(
+            "answer",
+            sent_at,
+            latency=latency,
+            answered=answered_wall,
+            error=error,
+            replica=self.session.replica,
+            recovered=recovered,
+        )
         self._fire("drawing -> both answers", run.started, error, latency)
 
     def _share(self, run: Run) -> None:
@@ -150,8 +157,14 @@ class DrawingUser(User):
             except (ProtocolError, OSError):
                 continue
             self._learn(run)
-            self._record("recovered", time.time(), lost_at=lost_at, attempts=attempt + 1, first_run_s=time.monotonic()
-                         - run.started, replica=self.session.replica)  # fmt: skip
+            self._record(
+                "recovered",
+                time.time(),
+                lost_at=lost_at,
+                attempts=attempt + 1,
+                first_run_s=time.monotonic() - run.started,
+                replica=self.session.replica,
+            )
             return run
         self._fire("reconnect", time.monotonic(), f"no server within {RECONNECT_GIVE_UP_S} s")
         return None

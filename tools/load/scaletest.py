@@ -218,9 +218,14 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
         redrawn_after_kill=sum(s.redrawn for s in on_killed),
         shared=shared,
         stored=Store(cluster.database).count(),
-        problems=problems + [p for s in sessions for p in s.problems]
-        + [f"session {s.number}: no answer after the kill" for s, a in zip(on_killed, recovered, strict=True) if a is None],
-    )  # fmt: skip
+        problems=problems
+        + [p for s in sessions for p in s.problems]
+        + [
+            f"session {s.number}: no answer after the kill"
+            for s, a in zip(on_killed, recovered, strict=True)
+            if a is None
+        ],
+    )
 
 
 def run(sessions: int, rounds: int, run_dir: Path | None = None) -> Report:

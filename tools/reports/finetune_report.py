@@ -51,12 +51,21 @@ def main() -> int:
         for suffix in (".keras", ".json"):
             shutil.copy(MODELS_DIR / f"{name}{suffix}", work)
         before = {"drawings": accuracy(work, name, *held_out), "mnist_test": accuracy(work, name, x_test, y_test)}
-        subprocess.run([sys.executable, "train.py", "--models", name, "--out", str(work), "--extra-data", str(room)],
-                       cwd=ROOT, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "train.py", "--models", name, "--out", str(work), "--extra-data", str(room)],
+            cwd=ROOT,
+            check=True,
+        )
         after = {"drawings": accuracy(work, name, *held_out), "mnist_test": accuracy(work, name, x_test, y_test)}
         card = json.loads((work / f"{name}.json").read_text())
-    report = {"model": name, "room_drawings": card["fine_tuned"]["drawings"], "held_out_drawings": len(held_out[1]),
-              "epochs": card["hyperparameters"]["epochs"], "before": before, "after": after}  # fmt: skip
+    report = {
+        "model": name,
+        "room_drawings": card["fine_tuned"]["drawings"],
+        "held_out_drawings": len(held_out[1]),
+        "epochs": card["hyperparameters"]["epochs"],
+        "before": before,
+        "after": after,
+    }
     path = ROOT / "benchmarks" / "finetune.json"
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report))

@@ -110,15 +110,20 @@ def scale_table(path: Path = ROOT / "benchmarks" / "scale.json") -> str:
     run = json.loads(path.read_text())
     spread = " + ".join(str(n) for n in sorted(run["per_replica"].values(), reverse=True))
     failover = run["failover_answer_s"]
-    return "\n".join([
-        "| sessions through nginx | spread over replicas | answers/s, 2 replicas | answers/s, 1 replica "
-        "| killed replica's sessions: kill to next answer | a drawing shared on A seen on B | drawings shared / stored |",
-        "|---|---|---|---|---|---|---|",
-        f"| {run['sessions']} x {run['rounds']} drawings, before and after the kill | {spread} "
-        f"| {run['answers_per_s']['2 replicas']} | {run['answers_per_s']['1 replica']} "
-        f"| {len(failover)} sessions, median {statistics.median(failover):.1f} s, max {max(failover):.1f} s "
-        f"| {'yes' if run['room_seen_across_replicas'] else 'no'} | {run['shared']} / {run['stored']} |",
-    ]) + "\n"  # fmt: skip
+    return (
+        "\n".join(
+            [
+                "| sessions through nginx | spread over replicas | answers/s, 2 replicas | answers/s, 1 replica "
+                "| killed replica's sessions: kill to next answer | a drawing shared on A seen on B | drawings shared / stored |",
+                "|---|---|---|---|---|---|---|",
+                f"| {run['sessions']} x {run['rounds']} drawings, before and after the kill | {spread} "
+                f"| {run['answers_per_s']['2 replicas']} | {run['answers_per_s']['1 replica']} "
+                f"| {len(failover)} sessions, median {statistics.median(failover):.1f} s, max {max(failover):.1f} s "
+                f"| {'yes' if run['room_seen_across_replicas'] else 'no'} | {run['shared']} / {run['stored']} |",
+            ]
+        )
+        + "\n"
+    )
 
 
 def provenance_table(models_dir: Path = MODELS_DIR) -> str:

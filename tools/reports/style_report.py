@@ -75,14 +75,21 @@ def table(report: dict) -> str:
     ]
     for style, row in report["styles"].items():
         n = row["drawings"]
-        lines.append(f"| {style} | {n} | {percent(row['cnn_right_sure'] / n)} | {percent(row['ann_right_sure'] / n)} "
-                     f"| {row['called_letter']} | {row['not_like_a_digit']} |")  # fmt: skip
+        lines.append(
+            f"| {style} | {n} | {percent(row['cnn_right_sure'] / n)} | {percent(row['ann_right_sure'] / n)} "
+            f"| {row['called_letter']} | {row['not_like_a_digit']} |"
+        )
     overall = totals(report)
-    lines.append(f"| **all styles** | {overall['drawings']} | **{overall['cnn_right_sure']:.1%}** "
-                 f"| **{overall['ann_right_sure']:.1%}** | **{overall['called_letter']:.1%}** "
-                 f"| **{overall['not_like_a_digit']:.1%}** |")  # fmt: skip
-    lines += ["", "| capital (held-out hand) | drawings | flagged as not a digit | named as that letter |",
-              "|---|---|---|---|"]  # fmt: skip
+    lines.append(
+        f"| **all styles** | {overall['drawings']} | **{overall['cnn_right_sure']:.1%}** "
+        f"| **{overall['ann_right_sure']:.1%}** | **{overall['called_letter']:.1%}** "
+        f"| **{overall['not_like_a_digit']:.1%}** |"
+    )
+    lines += [
+        "",
+        "| capital (held-out hand) | drawings | flagged as not a digit | named as that letter |",
+        "|---|---|---|---|",
+    ]
     for letter, row in report["letters"].items():
         lines.append(f"| {letter} | {row['drawings']} | {row['flagged']} | {row['named']} |")
     lines.append(f"| **{', '.join(FLAGGED_LETTERS)}** | | **{overall['capitals_flagged']:.1%}** | |")
