@@ -6,6 +6,7 @@ import os
 import random
 import subprocess
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def reader(shipped):
     from mnist_app.serving.reader import Reader
     from mnist_app.serving.string_reader import load_whole_reader
 
-    return Reader(shipped, [], load(MODELS_DIR), load_whole_reader(MODELS_DIR))
+    return Reader(shipped, [], load(MODELS_DIR), load_strings=partial(load_whole_reader, MODELS_DIR))
 
 
 @pytest.fixture
@@ -68,8 +69,8 @@ def loaded_once(reader, monkeypatch) -> None:
     from mnist_app.serving import reader as reader_module
 
     def already_loaded(models_dir: object = MODELS_DIR, names: tuple[str, ...] = MODEL_NAMES, numbers: bool = True):
-        strings = reader.string_reader if numbers and reader_module.JUDGE in names else None
-        return reader_module.Reader(reader.chosen(names), [], reader.check, strings)
+        strings = reader.whole_reader if numbers and reader_module.JUDGE in names else None
+        return reader_module.Reader(reader.chosen(names), [], reader.check, load_strings=strings)
 
     monkeypatch.setattr(reader_module, "load_reader", already_loaded)
 

@@ -16,9 +16,10 @@ A number:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import threading
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,10 @@ class Reader:
     problems: list[str] = field(default_factory=list)  # one message per model that did not
     check: DigitCheck | None = None  # None when models/ has none: every input then passes
     string_reader: WholeReader | None = None  # None: touching digits are cut instead of read whole
+    # Loads the string reader on the first number read (then `string_reader` holds it): only Number
+    # mode needs it, so the first visitor does not wait for it.
+    load_strings: Callable[[], WholeReader | None] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def chosen(self, names: Iterable[str] | None = None) -> dict[str, Predictor]:
         """The loaded models among `names` (all of them by default), in that order."""
@@ -99,7 +104,7 @@ class Reader:
         referee = self.predictors.get(JUDGE) or next(iter(chosen.values()), None)
         if image is None or referee is None:
             return None
-        segmentation = segment(image, polarity, scorer_for(referee, self.check), self.string_reader)
+        segmentation = segment(image, polarity, scorer_for(referee, self.check), self.whole_reader())
         digits = segmentation.digits
         if not digits:
             return None
@@ -128,6 +133,13 @@ class Reader:
             ]
         return NumberReading(digits, predictions, unusual, segmentation.ignored, self.check is not None, JUDGE)
 
+    def whole_reader(self) -> WholeReader | None:
+        """The string reader, loaded now if it has not been yet (None when models/ has none)."""
+        with self._lock:
+            if self.load_strings is not None:
+                self.string_reader, self.load_strings = self.load_strings(), None
+        return self.string_reader
+
     @cached_property
     def probes(self) -> tuple[CnnProbe | None, AnnProbe | None]:
         """The CNN's and the ANN's probes for the inside view (None for a model that is missing)."""
@@ -145,18 +157,16 @@ class Reader:
 
 
 def load_reader(models_dir: Path = MODELS_DIR, names: Iterable[str] = MODEL_NAMES, numbers: bool = True) -> Reader:
-    """The models named (each traced and warmed up), the digit check and, for reading numbers, the
-    string reader, from `models_dir`. A model that does not load is left out with a message."""
+    """The models named (each traced and warmed up) and the digit check from `models_dir`; for reading
+    numbers, its string reader too, loaded on the first number. A model that does not load is left out
+    with a message."""
     from mnist_app.serving.digit_check import load as load_digit_check
     from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
+    from mnist_app.serving.string_reader import load_whole_reader
 
     predictors, problems = load_predictors(Path(models_dir), tuple(names))
-    string_reader = None
-    if numbers and JUDGE in predictors:
-        from mnist_app.serving.string_reader import load_whole_reader
-
-        string_reader = load_whole_reader(Path(models_dir))
-    return Reader(predictors, problems, load_digit_check(Path(models_dir)), string_reader)
+    strings = partial(load_whole_reader, Path(models_dir)) if numbers and JUDGE in predictors else None
+    return Reader(predictors, problems, load_digit_check(Path(models_dir)), load_strings=strings)
 
 
 def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:

@@ -20,7 +20,11 @@ IGNORED_COLOUR = (150, 150, 150)
 def read(image: np.ndarray | None, polarity: Polarity) -> NumberReading | None:
     """The shown models' reading of `image` as a number; None when there is no ink.
     Raises TooManyParts for a scribble."""
-    return resources.reader().read_number(image, SHOWN_MODELS, polarity)
+    reader = resources.reader()
+    if image is not None and reader.load_strings is not None:  # the first number: the string reader loads
+        with st.spinner("Loading the string reader…"):
+            reader.whole_reader()
+    return reader.read_number(image, SHOWN_MODELS, polarity)
 
 
 def show_number_reading(image: np.ndarray | None, polarity: Polarity, empty_prompt: str) -> bool:

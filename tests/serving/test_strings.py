@@ -82,8 +82,9 @@ def test_training_strips_hold_their_digits(mnist):
 
 @pytest.fixture(scope="module")
 def strings(reader):
-    assert reader.string_reader is not None, f"{MODELS_DIR / MODEL_FILE} is missing"
-    return reader.string_reader
+    strings = reader.whole_reader()
+    assert strings is not None, f"{MODELS_DIR / MODEL_FILE} is missing"
+    return strings
 
 
 # Regression guards on the shipped string reader, a few numbers under what it reads (docs/numbers.md);
