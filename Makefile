@@ -4,11 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMPS := .stamps
+# Made once from the shipped models, under data/: the neighbour index and the forest's flat copy.
+CACHES := $(STAMPS)/index $(STAMPS)/forest
 PORT ?= 8501
 
 .PHONY: run check test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
 
-run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
+run: $(STAMPS)/app $(STAMPS)/data $(CACHES)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Test files run on TEST_WORKERS processes (pytest-xdist), each file on one of them, so that a file's
@@ -20,10 +22,10 @@ run: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index
 TEST_WORKERS ?= 3
 TEST_FILE_ORDER ?= longest-first
 # The inner loop: unit and AppTest tests, without browsers, servers, training runs or the slow targets.
-check: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index
+check: $(STAMPS)/dev $(STAMPS)/data $(CACHES)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser and not slow" --durations=10
 
-test: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
+test: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
 	TEST_FILE_ORDER=$(TEST_FILE_ORDER) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
 
 train: $(STAMPS)/app $(STAMPS)/data
@@ -54,14 +56,14 @@ canvas: $(STAMPS)/dev $(STAMPS)/live-npm
 	rm -rf components/drawable_canvas/build
 	$(PIP) install -q --force-reinstall --no-deps ./components/drawable_canvas
 
-bench: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
+bench: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.bench.app_bench
 	$(PY) -m tools.bench.live_bench
 	$(PY) -m tools.bench.room_refresh
 
 # Browsers first (20 and 40 Chromium sessions), then capacity without browsers: Locust users speaking
 # Streamlit's protocol against one server and `make cluster` (tools/load/capacity.py, about 15 minutes).
-loadtest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
+loadtest: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/system/test_load.py
 	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/system/test_load.py
 	$(PY) -m tools.load.capacity --record
@@ -91,6 +93,12 @@ $(STAMPS)/data: requirements-data.txt $(STAMPS)/app
 # by the shipped CNN: built here, once per CNN, so that nobody waits for it on first opening the panel.
 $(STAMPS)/index: models/cnn.keras $(STAMPS)/data
 	$(PY) -m mnist_app.serving.explain
+	@mkdir -p $(STAMPS) && touch $@
+
+# The forest is served from a flat copy of its trees, cached in data/ by the model's checksum: made
+# here, once per forest, so that no server start (or test process) spends seconds walking YDF's trees.
+$(STAMPS)/forest: $(wildcard models/forest/*) $(STAMPS)/app
+	$(PY) -m mnist_app.serving.forest
 	@mkdir -p $(STAMPS) && touch $@
 
 # axe-core (the accessibility engine of browsers' developer tools) for the accessibility test, from
@@ -124,14 +132,14 @@ $(STAMPS)/chromium:
 
 # The deployment without Docker: PostgreSQL, REPLICAS Streamlit processes and nginx on 127.0.0.1:8500.
 REPLICAS ?= 2
-cluster: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/index $(STAMPS)/services
+cluster: $(STAMPS)/app $(STAMPS)/data $(CACHES) $(STAMPS)/services
 	$(PY) -m deploy.cluster start --replicas $(REPLICAS)
 
 cluster-stop:
 	$(PY) -m deploy.cluster stop
 
 # Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
-scaletest: $(STAMPS)/dev $(STAMPS)/data $(STAMPS)/index $(STAMPS)/chromium $(STAMPS)/services
+scaletest: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.load.scaletest --sessions 12 --record
 
 # Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.

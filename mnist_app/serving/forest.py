@@ -139,8 +139,7 @@ def load_forest(models_dir: Path, cache_dir: Path = DATA_DIR) -> ForestPredictor
     path = Path(models_dir) / "forest"
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is missing; train it with `make train` (or `python train.py --models forest`)")
-    digest = _checksum(path)
-    cached = cache_dir / f"forest-{digest[:16]}.npz"
+    cached = cached_copy_path(models_dir, cache_dir)
     card = read_card(path.with_suffix(".json"))
     try:
         return ForestPredictor("forest", FlatForest.load(cached), card, path)
@@ -152,6 +151,11 @@ def load_forest(models_dir: Path, cache_dir: Path = DATA_DIR) -> ForestPredictor
     with contextlib.suppress(OSError):  # a read-only disk: serve from memory
         flat.save(cached)
     return ForestPredictor("forest", flat, card, path)
+
+
+def cached_copy_path(models_dir: Path, cache_dir: Path = DATA_DIR) -> Path:
+    """Where the flat copy of models_dir's forest is cached: named by the checksum of YDF's files."""
+    return Path(cache_dir) / f"forest-{_checksum(Path(models_dir) / 'forest')[:16]}.npz"
 
 
 def _load_ydf(path: Path) -> object:
@@ -174,3 +178,15 @@ def _checksum(directory: Path) -> str:
 
 def directory_bytes(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    """Flatten the shipped forest into its cache in data/ (once per model), so that no server or test waits."""
+    from mnist_app.config import MODELS_DIR
+
+    forest = load_forest(MODELS_DIR)
+    print(f"Flat forest ready: {len(forest.flat.roots)} trees, {len(forest.flat.feature):,} splits.")
+
+
+if __name__ == "__main__":
+    main()

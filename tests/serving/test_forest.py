@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_app.config import MODELS_DIR
-from mnist_app.serving.forest import PIXELS, directory_bytes, flatten, load_forest
+from mnist_app.serving.forest import PIXELS, cached_copy_path, directory_bytes, flatten, load_forest
 from mnist_app.serving.registry import load_predictors
 
 FOREST_DIR = MODELS_DIR / "forest"
@@ -17,12 +17,15 @@ FOREST_DIR = MODELS_DIR / "forest"
 
 @pytest.fixture(scope="module")
 def forest_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
+    """A cache holding a damaged copy of the shipped forest (a disk error, a half-written file)."""
+    cache = tmp_path_factory.mktemp("cache")
+    cached_copy_path(MODELS_DIR, cache).write_bytes(b"damaged")
+    return cache
 
 
 @pytest.fixture(scope="module")
 def forest(forest_cache):
-    """The shipped forest, flattened from YDF's own files (its cache starts empty)."""
+    """The shipped forest, flattened from YDF's own files: the damaged cached copy is rebuilt."""
     return load_forest(MODELS_DIR, cache_dir=forest_cache)
 
 
@@ -53,20 +56,16 @@ def test_shipped_forest_meets_its_targets(test_predictions, test_set):
     assert curve[-1]["trees"] == card["hyperparameters"]["trees"] and len(curve) >= 4
 
 
-@pytest.mark.slow
-def test_cached_copy_is_reused_and_rebuilt_when_damaged(forest, forest_cache, tmp_path):
-    """The module's forest was flattened from YDF's files into its cache: a copy of that cache is read
-    as it is, and a damaged one is rebuilt from YDF's files."""
-    (cached,) = forest_cache.glob("forest-*.npz")
+def test_a_damaged_cache_is_rebuilt_and_the_rebuilt_copy_is_reused(forest, forest_cache, tmp_path):
+    """The module's forest was flattened from YDF's files over a damaged cached copy: the copy is written
+    anew, and a cache holding it is read as it is, not flattened again."""
+    cached = cached_copy_path(MODELS_DIR, forest_cache)
+    assert np.array_equal(np.load(cached)["feature"], forest.flat.feature)  # written anew
     shutil.copy2(cached, tmp_path)
     written = (tmp_path / cached.name).stat().st_mtime_ns
     reused = load_forest(MODELS_DIR, cache_dir=tmp_path)
     assert np.array_equal(reused.flat.feature, forest.flat.feature)
     assert (tmp_path / cached.name).stat().st_mtime_ns == written  # read, not written again
-    (tmp_path / cached.name).write_bytes(b"damaged")
-    again = load_forest(MODELS_DIR, cache_dir=tmp_path)
-    assert np.array_equal(again.flat.feature, forest.flat.feature)
-    assert np.array_equal(np.load(tmp_path / cached.name)["feature"], forest.flat.feature)  # written anew
 
 
 def test_missing_or_corrupt_forest_names_the_file_and_the_others_still_load(tmp_path):

@@ -134,7 +134,8 @@ def test_checkov_finds_no_failed_check_in_deploy():
 def test_the_init_container_copies_what_the_image_built_into_data():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "WORKDIR /app" in dockerfile
-    assert "python -m mnist_app.dataset.mnist && python -m mnist_app.serving.explain" in dockerfile
+    for cache in ("mnist_app.dataset.mnist", "mnist_app.serving.explain", "mnist_app.serving.forest"):
+        assert re.search(rf"^RUN .*python -m {cache}", dockerfile, re.M), f"the image builds {cache}'s cache in data/"
     spec = manifests()["Deployment"]["spec"]["template"]["spec"]
     (init,) = spec["initContainers"]
     assert init["image"] == spec["containers"][0]["image"] and "/app/data/." in init["command"][-1]
