@@ -100,6 +100,7 @@ class TrainConfig:
     quick_train_size: int = 512
     quick_test_size: int = 1000  # test images evaluated with quick=True
     quick_letter_renders: int = 20  # renderings per letter for the digit check with quick=True (a smoke test)
+    quick_latency_repeats: int = 20  # timed single-image predictions with quick=True (200 otherwise)
     # Fine-tune: continue training the models in out_dir (at a lower rate, for a few epochs)
     # instead of training from scratch, e.g. after the preprocessing of the degraded copies changed.
     fine_tune: bool = False
@@ -111,7 +112,7 @@ class TrainConfig:
     # the training split, from scratch or fine-tuning; its held-out hand only measures.
     styles: bool = True
     style_draws: int = TRAIN_DRAWS  # drawings of each style
-    quick_style_draws: int = 4  # with quick=True
+    quick_style_draws: int = 2  # with quick=True
     fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
     fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
     tune: str | None = None  # search this model's hyper-parameters (TuneConfig) instead of training

@@ -199,7 +199,7 @@ def train_model(
         + (0.0 if config.keep_experts else experts_card.get("train_seconds", 0.0)),
         **({"members": _member_cards(name, members, records, data)} if len(members) > 1 else {}),
         **({"soft_experts": experts_card} if experts else {}),
-        **_save_and_measure(name, ensemble(members, name, experts), path, data),
+        **_save_and_measure(name, ensemble(members, name, experts), path, data, config),
     }
     if previous is not None:
         card = continued_card(card, previous, data.get("extra", {}))
@@ -236,13 +236,15 @@ def _with_new_soft_experts(
         "soft_experts": experts_card,
         "train_seconds": previous.get("train_seconds", 0.0) - replaced + experts_card["train_seconds"],
     }
-    card |= _save_and_measure(name, ensemble(members, name, experts), path, data)
+    card |= _save_and_measure(name, ensemble(members, name, experts), path, data, config)
     card["provenance"] = provenance(previous, "soft-ink experts trained")
     write_json(path.with_suffix(".json"), card)
     return card
 
 
-def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[str, np.ndarray]) -> dict:
+def _save_and_measure(
+    name: str, shipped: keras.Model, path: Path, data: dict[str, np.ndarray], config: TrainConfig
+) -> dict:
     """Write the model; its card's measured part: size, test-set evaluation, latency and calibration."""
     with atomic_path(path) as tmp:
         shipped.save(tmp)
@@ -251,11 +253,16 @@ def _save_and_measure(name: str, shipped: keras.Model, path: Path, data: dict[st
         "parameters": shipped.count_params(),
         "file_bytes": path.stat().st_size,
         **evaluate(predictor, data["x_test"], data["y_test"]),
-        "latency_ms": measure_latency_ms(predictor),
+        "latency_ms": latency_ms(predictor, config),
         "calibration": calibration.calibrate_card(
             predictor, model_batch(data["x_val"]), data["y_val"], model_batch(data["x_test"]), data["y_test"]
         ),
     }
+
+
+def latency_ms(predictor: Predictor, config: TrainConfig) -> float:
+    """The card's single-image latency: fewer timed predictions in a quick run (a smoke test)."""
+    return measure_latency_ms(predictor, config.quick_latency_repeats if config.quick else 200)
 
 
 def _member_cards(name: str, members: list[keras.Model], records: list[dict], data: dict[str, np.ndarray]) -> list:
@@ -286,7 +293,7 @@ def train_forest_card(config: TrainConfig, data: dict[str, np.ndarray], out_dir:
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "epoch_seconds": [],
         **evaluate(predictor, data["x_test"], data["y_test"]),
-        "latency_ms": measure_latency_ms(predictor),
+        "latency_ms": latency_ms(predictor, config),
         "calibration": calibration.calibrate_card(
             predictor, model_batch(data["x_val"]), data["y_val"], model_batch(data["x_test"]), data["y_test"]
         ),

@@ -97,12 +97,15 @@ def as_photo(digit: np.ndarray, rng: np.random.Generator, side: int = 400) -> np
     ink = np.zeros((side, side), np.float32)
     top, left = rng.integers(0, side - size + 1, size=2)
     ink[top : top + size, left : left + size] = big
-    rows, cols = np.mgrid[0:side, 0:side] / side
+    steps = np.arange(side) / side
     angle = rng.uniform(0, 2 * np.pi)
-    light = 0.78 + 0.17 * (np.cos(angle) * rows + np.sin(angle) * cols)  # a shadow across the page
+    # A shadow across the page (a row's and a column's share, broadcast: no full grids of coordinates).
+    light = 0.78 + 0.17 * (np.cos(angle) * steps[:, None] + np.sin(angle) * steps[None, :])
     paper = light + rng.normal(0, 0.03, (side, side))
     pixel = paper * (1 - 0.75 * ink)
-    rgb = np.clip(np.dstack([pixel * 0.98, pixel * 0.96, pixel * 0.9]) * 255, 0, 255).astype(np.uint8)
+    rgb = np.empty((side, side, 3), np.uint8)
+    for channel, tint in enumerate((0.98, 0.96, 0.9)):  # warm paper; the uint8 cast truncates, as astype does
+        rgb[:, :, channel] = np.clip(pixel * tint * 255, 0, 255)
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="JPEG", quality=70)
     return np.asarray(Image.open(buffer))
