@@ -1,25 +1,17 @@
-"""Handwritten digit recognition: `streamlit run app.py` (or `make run`)."""
+"""Handwritten digit recognition: `streamlit run app.py` (or `make run`).
+
+This file has two parts. `streamlit run` imports it to find its server (`st.App`): the server loads the
+models as it starts (mnist_app.ui.startup), so that its first visitor does not wait for them, and answers
+/ready once they are loaded. Then Streamlit runs it once per visitor's session, as the page.
+"""
 
 import streamlit as st
 
-from mnist_app.ui import data_tab, draw_tab, models_tab, navigation, room_tab, style, upload_tab
-from mnist_app.ui.navigation import DRAW, EXPLORE, MODELS, ROOM, TABS_KEY, UPLOAD
+if __name__ == "__main__":  # a visitor's session (Streamlit runs the page as __main__; AppTest too)
+    from mnist_app.ui.page import render
 
-st.set_page_config(page_title="Digit reader: ANN vs CNN", page_icon="✏️", layout="wide")
-style.apply()
-st.title("✏️ Digit reader")
-st.caption("Draw a digit and watch a dense network (ANN) and a convolutional network (CNN) read it, side by side.")
+    render()
+else:  # the server, imported once by `streamlit run app.py`
+    from mnist_app.ui.startup import lifespan, routes
 
-TABS = {
-    DRAW: draw_tab.render,
-    UPLOAD: upload_tab.render,
-    EXPLORE: data_tab.render,
-    MODELS: models_tab.render,
-    ROOM: room_tab.render,
-}
-navigation.apply_jump()
-# on_change="rerun" makes tabs lazy: only the open tab's code runs, so drawing stays fast.
-for tab, render in zip(st.tabs(list(TABS), key=TABS_KEY, on_change="rerun"), TABS.values(), strict=True):
-    if tab.open:
-        with tab:
-            render()
+    app = st.App("app.py", lifespan=lifespan, routes=routes())

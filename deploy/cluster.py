@@ -100,9 +100,9 @@ def start(
         )
         cluster.save()
     for index in range(replicas):
-        services.wait_healthy(cluster.replica_url(index))
+        services.wait_ready(cluster.replica_url(index))
     _start_nginx(cluster)
-    services.wait_healthy(cluster.url, timeout=30)
+    services.wait_ready(cluster.url, timeout=30)
     return cluster
 
 
@@ -158,16 +158,16 @@ def status(run_dir: Path = DEFAULT_DIR) -> dict:
     cluster = Cluster.load(run_dir)
     if cluster is None:
         return {"running": False}
-    healthy = {}
+    ready = {}
     for name, url in [("nginx", cluster.url)] + [
         (f"replica-{i}", cluster.replica_url(i)) for i in range(len(cluster.replica_ports))
     ]:
         try:
-            services.wait_healthy(url, timeout=2)
-            healthy[name] = True
+            services.wait_ready(url, timeout=2)
+            ready[name] = True
         except TimeoutError:
-            healthy[name] = False
-    return {"running": True, "url": cluster.url, "database": cluster.database, "healthy": healthy}
+            ready[name] = False
+    return {"running": True, "url": cluster.url, "database": cluster.database, "ready": ready}
 
 
 def main(argv: list[str] | None = None) -> int:

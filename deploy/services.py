@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_app.config import READY_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf"
 MIME_TYPES = "/etc/nginx/mime.types"
@@ -219,19 +221,18 @@ def replica_command(port: int) -> list[str]:
     ]
 
 
-def wait_healthy(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> float:
-    """Wait until Streamlit's health endpoint answers; returns the seconds it took.
-
-    With `process`, stop early (RuntimeError) if that server has exited."""
+def wait_ready(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> float:
+    """Wait until the app's readiness endpoint (READY_PATH: its models loaded) answers; returns the
+    seconds it took. With `process`, stop early (RuntimeError) if that server has exited."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the app exited with status {process.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + READY_PATH, timeout=2) as response:
             if response.status == 200:
                 return time.monotonic() - started
         time.sleep(0.2)
-    raise TimeoutError(f"{url} was not healthy within {timeout:.0f} s")
+    raise TimeoutError(f"{url} was not ready within {timeout:.0f} s")
 
 
 def nginx_config(template: str, upstreams: list[str], listen: str, run_dir: Path) -> str:

@@ -16,6 +16,9 @@ DEFAULT_MNIST_CACHE = DATA_DIR / "mnist.npz"
 # served by Streamlit's static file serving (server.enableStaticServing: the folder beside app.py).
 LIVE_WEIGHTS_DIR = ROOT / "static" / "live"
 LIVE_WEIGHTS_URL = "app/static/live"
+# Answers 200 once a server has loaded what every visitor needs (mnist_app.ui.startup); until then 503.
+# Streamlit's /_stcore/health answers as soon as the server runs: it says alive, not ready.
+READY_PATH = "/ready"
 
 IMAGE_SIDE = 28  # MNIST images are 28x28
 DIGIT_BOX = 20  # MNIST digits were scaled to fit a 20x20 box...

@@ -68,9 +68,18 @@ def loaded_once(reader, monkeypatch) -> None:
     (loading is tested on its own, and by the app's servers)."""
     from mnist_app.serving import reader as reader_module
 
-    def already_loaded(models_dir: object = MODELS_DIR, names: tuple[str, ...] = MODEL_NAMES, numbers: bool = True):
+    def already_loaded(
+        models_dir: object = MODELS_DIR, names: tuple[str, ...] = MODEL_NAMES, numbers: bool = True, later=()
+    ):
         strings = reader.whole_reader if numbers and reader_module.JUDGE in names else None
-        return reader_module.Reader(reader.chosen(names), [], reader.check, load_strings=strings)
+        return reader_module.Reader(
+            reader.chosen(names),
+            [],
+            reader.check,
+            load_strings=strings,
+            later=tuple(name for name in later if name not in names),
+            load_models=lambda wanted: (reader.chosen(wanted), []),
+        )
 
     monkeypatch.setattr(reader_module, "load_reader", already_loaded)
 

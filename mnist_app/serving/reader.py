@@ -56,9 +56,15 @@ class Reader:
     problems: list[str] = field(default_factory=list)  # one message per model that did not
     check: DigitCheck | None = None  # None when models/ has none: every input then passes
     string_reader: WholeReader | None = None  # None: touching digits are cut instead of read whole
-    # Loads the string reader on the first number read (then `string_reader` holds it): only Number
-    # mode needs it, so the first visitor does not wait for it.
+    # Loads the string reader on the first number read (then `string_reader` holds it): reading one
+    # digit (the CLI, the tools) never loads it; a server loads it as it starts (mnist_app.ui.startup).
     load_strings: Callable[[], WholeReader | None] | None = field(default=None, repr=False)
+    # Models loaded on first use (`all_models`): a server loads the shown ones as it starts, and the rest
+    # only when a visitor opens every model's reading. `load_models` loads some by name.
+    later: tuple[str, ...] = ()
+    load_models: Callable[[tuple[str, ...]], tuple[dict[str, Predictor], list[str]]] | None = field(
+        default=None, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def chosen(self, names: Iterable[str] | None = None) -> dict[str, Predictor]:
@@ -133,6 +139,17 @@ class Reader:
             ]
         return NumberReading(digits, predictions, unusual, segmentation.ignored, self.check is not None, JUDGE)
 
+    def all_models(self) -> dict[str, Predictor]:
+        """Every model that loads, by name: the ones for later are loaded now if they have not been yet
+        (a model that does not load is left out, with a message in `problems`)."""
+        with self._lock:
+            if self.later and self.load_models is not None:
+                loaded, problems = self.load_models(self.later)
+                self.predictors = {**self.predictors, **loaded}
+                self.problems = [*self.problems, *problems]
+                self.later = ()
+        return dict(self.predictors)
+
     def whole_reader(self) -> WholeReader | None:
         """The string reader, loaded now if it has not been yet (None when models/ has none)."""
         with self._lock:
@@ -156,17 +173,27 @@ class Reader:
         return next((p.digit for p in predictions.values()), None)
 
 
-def load_reader(models_dir: Path = MODELS_DIR, names: Iterable[str] = MODEL_NAMES, numbers: bool = True) -> Reader:
+def load_reader(
+    models_dir: Path = MODELS_DIR, names: Iterable[str] = MODEL_NAMES, numbers: bool = True, later: Iterable[str] = ()
+) -> Reader:
     """The models named (each traced and warmed up) and the digit check from `models_dir`; for reading
-    numbers, its string reader too, loaded on the first number. A model that does not load is left out
-    with a message."""
+    numbers, its string reader too, loaded on the first number; the models in `later`, on the first
+    `all_models()`. A model that does not load is left out with a message."""
     from mnist_app.serving.digit_check import load as load_digit_check
     from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
     from mnist_app.serving.string_reader import load_whole_reader
 
-    predictors, problems = load_predictors(Path(models_dir), tuple(names))
+    names = tuple(names)
+    predictors, problems = load_predictors(Path(models_dir), names)
     strings = partial(load_whole_reader, Path(models_dir)) if numbers and JUDGE in predictors else None
-    return Reader(predictors, problems, load_digit_check(Path(models_dir)), load_strings=strings)
+    return Reader(
+        predictors,
+        problems,
+        load_digit_check(Path(models_dir)),
+        load_strings=strings,
+        later=tuple(name for name in later if name not in names),
+        load_models=partial(load_predictors, Path(models_dir)),
+    )
 
 
 def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:

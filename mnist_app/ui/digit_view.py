@@ -92,13 +92,15 @@ def show_details(reading: DigitReading, key: str) -> None:
     """Whether the models agree, what they see, and every other model's reading."""
     st.markdown(agreement_line(list(reading.predictions.values()), reading.typical, reading.letter))
     show_model_view(reading.steps, reading.predictions.get("cnn"))
-    loaded, _ = resources.predictors()
-    names = [name for name in MODEL_NAMES if name in loaded and name not in reading.predictions]
+    reader = resources.reader()
+    available = {*reader.predictors, *reader.later}  # loaded, or to be loaded when the table opens
+    names = [name for name in MODEL_NAMES if name in available and name not in reading.predictions]
     if names:
-        # on_change="rerun": the other models run only while this is open.
+        # on_change="rerun": the other models load, and run, only while this is open.
         table = st.expander("All models", key=f"{key}-all-models", on_change="rerun")
         if table.open:
-            others = {name: loaded[name].predict(reading.steps.final) for name in names}
+            loaded = resources.all_predictors()
+            others = {name: loaded[name].predict(reading.steps.final) for name in names if name in loaded}
             with table:
                 st.dataframe(all_models_table({**reading.predictions, **others}), hide_index=True, width="stretch")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +18,47 @@ from mnist_app.serving.reader import Reader
 
 def reader() -> Reader:
     """The models in models/ that load (traced and warmed up), the digit check and the string reader:
-    one `Reader`, loaded once per server process and shared by every session."""
-    return _reader(str(config.MODELS_DIR))
+    one `Reader`, loaded once per server process (as it starts: mnist_app.ui.startup) and shared by
+    every session. A visitor who comes while it loads waits for it, with a message."""
+    if _loaded.is_set():
+        return _reader(str(config.MODELS_DIR))
+    with st.spinner("Starting: loading the models…"):
+        return load_reader_now()
 
 
-@st.cache_resource(show_spinner="Loading the models…")
+def load_reader_now() -> Reader:
+    """The reader, loaded by this thread unless another has loaded it (no message: the server's start
+    has no page to show one on)."""
+    loaded = _reader(str(config.MODELS_DIR))
+    _loaded.set()
+    return loaded
+
+
+_loaded = threading.Event()
+
+
+@st.cache_resource(show_spinner=False)
 def _reader(models_dir: str) -> Reader:
     from mnist_app.serving.reader import load_reader  # TensorFlow: imported on first use only
 
     _keep_keras_session()
-    return load_reader(Path(models_dir))
+    # What every visitor uses now; the other models when a visitor opens every model's reading.
+    return load_reader(Path(models_dir), config.SHOWN_MODELS, later=config.MODEL_NAMES)
 
 
 def predictors() -> tuple[dict, list[str]]:
-    """Every model that loads, and a message for each that does not."""
+    """The models loaded so far, and a message for each that did not load."""
     loaded = reader()
     return loaded.predictors, loaded.problems
+
+
+def all_predictors() -> dict:
+    """Every model that loads: the ones not loaded at the start are loaded now, with a message."""
+    loaded = reader()
+    if not loaded.later:
+        return loaded.all_models()
+    with st.spinner("Loading the other models…"):
+        return loaded.all_models()
 
 
 def shown_predictors() -> dict:

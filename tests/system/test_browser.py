@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import shutil
 import time
+import urllib.request
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_app.config import READY_PATH
 from tools.drivers.browser import (
     ARTIFACTS,
     PRESENTER_KEY,
@@ -66,6 +68,33 @@ def browser():
 def page(server, browser):
     with desktop_page(browser, server[0]) as page:
         yield page
+
+
+# Records whether the page ever shows the text of the first visitor's wait for the models.
+WATCH_FOR_STARTING = """
+window.__sawStarting = false;
+new MutationObserver(() => {
+  if ((document.body?.innerText || "").includes("loading the models")) window.__sawStarting = true;
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def test_the_first_visitor_of_a_new_server_finds_the_models_loaded(server, browser):
+    """Runs first in this file, so its page is the server's first visitor. The server loaded the models
+    as it started and said it was ready only then (running_app waits for READY_PATH): the page never
+    shows "Starting: loading the models…", and the first drawing is answered."""
+    url, _ = server
+    with urllib.request.urlopen(url + READY_PATH, timeout=10) as response:
+        assert response.status == 200 and response.read().decode().startswith("ok: loaded in")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.add_init_script(WATCH_FOR_STARTING)
+    page.goto(url)
+    canvas(page)
+    draw_digit(page, 7)
+    assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
+    assert page.evaluate("window.__sawStarting") is False, "the first visitor waited for the models"
+    context.close()
 
 
 def test_draw_clear_and_draw_again(page, server):

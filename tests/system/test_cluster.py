@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deploy import services
-from mnist_app.config import ROOT
+from mnist_app.config import READY_PATH, ROOT
 
 DEPLOY = ROOT / "deploy"
 NEEDS = "needs Debian's nginx, postgresql and chromium (the Makefile installs them for make test)"
@@ -55,7 +55,7 @@ def test_dockerfile_runs_as_a_user_with_a_healthcheck_and_ships_what_exists():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     assert re.search(r"^USER app$", dockerfile, re.M) and "useradd" in dockerfile
-    assert "HEALTHCHECK" in dockerfile and "/_stcore/health" in dockerfile
+    assert "HEALTHCHECK" in dockerfile and f"{READY_PATH}'" in dockerfile
     assert "--server.address=0.0.0.0" in dockerfile and "--server.port=${PORT}" in dockerfile
     for source in re.findall(r"^COPY (.+) \S+$", dockerfile, re.M):
         for name in source.split():

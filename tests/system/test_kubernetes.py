@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_app.config import ROOT
+from mnist_app.config import READY_PATH, ROOT
 
 yaml = pytest.importorskip("yaml")
 
@@ -78,9 +78,10 @@ def test_kubernetes_compose_nginx_and_the_dockerfile_agree():
     assert container["ports"][0]["containerPort"] == port
     assert {"name": "PORT", "value": str(port)} in container["env"]
     assert manifests()["Service"]["spec"]["ports"][0]["port"] == port
-    health = re.search(r"(/_stcore/health)", dockerfile).group(1)
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == health
+    assert re.search(rf"^HEALTHCHECK [^\n]*\n[^\n]*{READY_PATH}'", dockerfile, re.M), "Docker: healthy once ready"
+    for probe in ("startupProbe", "readinessProbe"):
+        assert container[probe]["httpGet"]["path"] == READY_PATH, f"{probe}: visitors only once the models are loaded"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/_stcore/health", "alive while it loads"
     settings = {entry["name"] for entry in container["env"]} - {"HOME"}
     assert settings == set(compose["environment"]), "the same settings in both deployments"
     secrets = [entry for entry in container["env"] if "valueFrom" in entry]

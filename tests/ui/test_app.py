@@ -63,6 +63,19 @@ def test_a_drawn_seven_is_read_by_both_models():
     assert any(expander.label == "All models" for expander in at.expander)
 
 
+def test_all_models_loads_the_other_three_when_opened_and_shows_five_readings():
+    """A server loads the ANN and the CNN as it starts; the other models when "All models" is opened."""
+    from tools.inputs.synthetic_drawings import render
+
+    at = reading(render(7, pen=20))
+    assert not at.dataframe, "closed: the other models neither load nor run"
+    at.session_state["test-all-models"] = True  # the visitor opens it
+    at.run()
+    assert not at.exception and not at.warning
+    table = at.dataframe[0].value
+    assert len(table) == 5, table  # all five models read the drawing
+
+
 def test_empty_canvas_shows_the_prompt():
     at = reading(np.zeros((280, 280, 4), np.uint8))
     assert not at.exception and not at.metric

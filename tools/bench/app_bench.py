@@ -185,9 +185,14 @@ def browser_session(drawings: int) -> dict:
                 page = chromium.new_page()
                 page.add_init_script(HOOK_SOCKET)
                 page.goto(url)
+                browser.canvas(page)
+                canvas_s = time.monotonic() - started - page_s  # after the server said it was ready
+                page.evaluate(WATCH_ANSWER)
                 browser.draw_strokes(page, one)
                 first = browser.wait_for_any_metric(page, timeout=120)
                 first_s = time.monotonic() - started
+                page.wait_for_function("() => window.__answer.digits !== undefined", timeout=30_000)
+                first_times = page.evaluate("window.__answer")
                 digits, everything, waits, drawing = [], [], [], []
                 pid = server_pid(url)
                 cpu_before = cpu_seconds(pid)
@@ -213,6 +218,8 @@ def browser_session(drawings: int) -> dict:
     return {
         "cold_start_s": {
             "page": round(page_s, 2),
+            "canvas_after_ready": round(canvas_s, 2),
+            "first_answer_after_pen_up": round((first_times["digits"] - first_times["up"]) / 1000, 3),
             "first_prediction": round(first_s, 2) if first else None,
             "first_inside_open": inside_s,
         },
@@ -322,9 +329,17 @@ def markdown(results: dict) -> str:
         )
     cold = results.get("cold_start_s") or {}
     if cold:
-        lines.append(f"| cold start: page answers | {cold.get('page')} s | |")
+        lines.append(f"| cold start: the server ready (its models loaded) | {cold.get('page')} s | |")
         lines.append(
-            f"| cold start: first prediction after a drawing | {cold.get('first_prediction')} s | {TARGETS['first_prediction']} |"
+            f"| cold start: the first visitor's canvas, after ready | {cold.get('canvas_after_ready')} s | ≤ 2 s |"
+        )
+        lines.append(
+            f"| cold start: the first drawing's digits, after the pen lifts | "
+            f"{cold.get('first_answer_after_pen_up')} s | ≤ 0.15 s |"
+        )
+        lines.append(
+            f"| cold start: first prediction after a drawing (from the start) | {cold.get('first_prediction')} s | "
+            f"{TARGETS['first_prediction']} |"
         )
         lines.append(
             f'| first open of "Inside the networks" in a new server | {cold.get("first_inside_open")} s | '
@@ -332,7 +347,8 @@ def markdown(results: dict) -> str:
         )
     if results.get("rss_mb"):
         lines.append(
-            f"| app server peak memory (RSS), all models loaded | {results['rss_mb']:,.0f} MB | {TARGETS['rss']} |"
+            f"| app server peak memory (RSS), after drawings and the inside view | {results['rss_mb']:,.0f} MB | "
+            f"{TARGETS['rss']} |"
         )
     throughput = ", ".join(f"{n} {v:,}" for n, v in results["throughput_images_per_s"].items())
     lines.append(f"| batch throughput, 10,000 test images (images/s) | {throughput} | |")

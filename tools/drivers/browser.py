@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deploy.services import free_port, replica_command, wait_healthy
+from deploy.services import free_port, replica_command, wait_ready
 from mnist_app.config import ROOT
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def running_app(log_path: Path, env: dict | None = None, timeout: float = 90) ->
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, timeout, process)
+        wait_ready(url, timeout, process)
         yield url
     finally:
         process.terminate()
