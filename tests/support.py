@@ -5,10 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from mnist_app.config import ROOT
+
+if TYPE_CHECKING:  # collecting the tests imports this file: no models or TensorFlow here
+    from mnist_app.serving.reader import Reader
+    from mnist_app.serving.readings import NumberReading
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]  # train.py as a process of its own
 
@@ -32,3 +38,13 @@ def train_cli(args: list[str], capsys: pytest.CaptureFixture) -> subprocess.Comp
     import train  # the script at the top of the repository (pytest puts the root on the path)
 
     return run_in_process(train.main, args, capsys)
+
+
+def specks_beside_305(reader: Reader) -> NumberReading:
+    """A drawn 305 read by `reader`, with dust in a corner and another speck low between the 3 and the 0."""
+    from tools.inputs.number_images import drawn_number
+
+    image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
+    image[3:6, 3:6, :3] = 255
+    image[-5:-3, 60:62, :3] = 255
+    return reader.read_number(image, polarity="light")

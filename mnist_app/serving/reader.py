@@ -165,6 +165,11 @@ class Reader:
         cnn, ann = self.predictors.get("cnn"), self.predictors.get("ann")
         return (CnnProbe(cnn.model) if cnn else None), (AnnProbe(ann.model) if ann else None)
 
+    @property
+    def probes_loaded(self) -> bool:
+        """Whether `probes` has been made (the first use makes them: the UI says so while it waits)."""
+        return "probes" in self.__dict__
+
     def _judges_answer(self, image: np.ndarray, predictions: dict[str, Prediction]) -> int | None:
         if JUDGE in predictions:
             return predictions[JUDGE].digit

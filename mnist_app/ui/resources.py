@@ -115,7 +115,7 @@ def test_images() -> np.ndarray | None:
 def probes() -> tuple:
     """The CNN's and the ANN's probes (None for a model that is missing), made on first use."""
     loaded = reader()
-    if "probes" in vars(loaded):  # made already: no spinner
+    if loaded.probes_loaded:  # made already: no spinner
         return loaded.probes
     with st.spinner("Opening up the networks…"):
         return loaded.probes

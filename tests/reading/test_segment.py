@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from mnist_app.reading.segment import segment_number
 from mnist_app.serving.reader import MAX_DIGITS, Reader, TooManyParts
-from mnist_app.ui.number_view import ignored_line
+from tests.support import specks_beside_305
 from tools.inputs.number_images import drawn_number, exact_rate, touching_drawing, touching_rates
 from tools.inputs.synthetic_drawings import canvas_points
 
@@ -94,16 +94,14 @@ def test_ones_next_to_sevens_are_not_merged(shipped, number):
     assert reading is not None and reading.number("cnn") == number
 
 
-def test_specks_are_ignored_and_said(shipped):
-    image = drawn_number("305", np.random.default_rng(1), pen=8).copy()
-    image[3:6, 3:6, :3] = 255  # dust in a corner
-    image[-5:-3, 60:62, :3] = 255
-    reading = Reader({"cnn": shipped["cnn"]}).read_number(image, polarity="light")
+def test_specks_are_ignored_and_their_places_kept(shipped):
+    reading = specks_beside_305(Reader({"cnn": shipped["cnn"]}))
     assert reading.number("cnn") == "305"
     assert [mark.kind for mark in reading.ignored] == ["speck", "speck"]
-    assert ignored_line(reading) == (
-        "Left out, not read as digits (grey boxes): a speck before digit #1; a speck between digits #1 and #2."
-    )
+    first_digit = min(digit.box[0] for digit in reading.digits)
+    corner, low = (mark.box for mark in reading.ignored)
+    assert corner[:2] == (3, 3) and corner[2] <= first_digit, "the dust before the first digit, where it was"
+    assert low[0] == 60 and low[2] == 62  # the second speck's columns, as drawn
 
 
 def test_faint_stray_line_is_not_a_digit(shipped):

@@ -169,3 +169,13 @@ def test_you_are_here_falls_in_the_cloud_of_its_own_class(mnist):
     np.testing.assert_allclose(
         digit_map.project(x_train[digit_map.indices[0]].astype(np.float32) / 255), digit_map.coordinates[0], atol=1e-4
     )
+
+
+def test_the_readers_probes_are_made_on_first_use_and_then_kept(shipped):
+    from mnist_app.serving.reader import Reader
+
+    reader = Reader(shipped)
+    assert not reader.probes_loaded, "made only when the inside view first opens"
+    cnn, ann = reader.probes
+    assert isinstance(cnn, CnnProbe) and isinstance(ann, AnnProbe) and reader.probes_loaded
+    assert reader.probes[0] is cnn  # made once
