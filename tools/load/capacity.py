@@ -70,6 +70,7 @@ class Result:
     pace_s: float
     offered_answers_per_s: float
     answers: int = 0
+    users_answered: int = 0  # sessions that got at least one right answer, at any time of the run
     answers_per_s: float = 0.0
     stroke_to_answer_s: dict[str, float] = field(default_factory=dict)
     server_cpu_ms_per_answer: float | None = None
@@ -225,6 +226,7 @@ def summarise(
     measured = [r for r in answers if r.get("answered") and begin <= r["answered"] <= end and not r["error"]]
     latencies = [r["latency"] for r in measured]
     result.answers = len(measured)
+    result.users_answered = len({r["user"] for r in answers if r.get("answered") and not r["error"]})
     result.answers_per_s = round(len(measured) / load.measure_s, 2)
     if latencies:
         result.stroke_to_answer_s = {
