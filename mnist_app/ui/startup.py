@@ -45,7 +45,7 @@ def load_for_visitors(readiness: Readiness = READINESS) -> None:
     try:
         reader = resources.load_reader_now()
         reader.whole_reader()
-        reader.read_digit(_a_drawn_stroke(), SHOWN_MODELS, "light")
+        reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light")
     except Exception as error:  # whatever stops the loading, /ready says so and the server stays up
         LOGGER.exception("loading the models failed")
         readiness.state, readiness.detail = "failed", f"{type(error).__name__}: {error}"
@@ -53,7 +53,7 @@ def load_for_visitors(readiness: Readiness = READINESS) -> None:
     readiness.state, readiness.detail = "ready", f"loaded in {time.perf_counter() - started:.1f} s"
 
 
-def _a_drawn_stroke() -> np.ndarray:
+def warm_up_drawing() -> np.ndarray:
     """A white bar on black, as the canvas sends it (RGBA): a warm-up input for the whole pipeline."""
     image = np.zeros((280, 280, 4), np.uint8)
     image[..., 3] = 255

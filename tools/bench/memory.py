@@ -24,8 +24,6 @@ def _parts() -> list[tuple[str, float]]:
     """Load each part in turn in this process; (part, resident MB after it)."""
     import os
 
-    import numpy as np
-
     pid = os.getpid()
     steps = [("Python, NumPy", memory_mb(pid))]
 
@@ -45,10 +43,9 @@ def _parts() -> list[tuple[str, float]]:
     after("the ANN and the CNN (traced) and the digit check")
     reader.whole_reader()
     after("the string reader")
-    stroke = np.zeros((280, 280, 4), np.uint8)
-    stroke[..., 3] = 255
-    stroke[60:220, 130:150, :3] = 255
-    reader.read_digit(stroke, SHOWN_MODELS, "light", saliency=("cnn",))
+    from mnist_app.ui.startup import warm_up_drawing  # the drawing a server warms up on
+
+    reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light", saliency=("cnn",))
     after("one drawing read (with the CNN's saliency)")
     for name in ("rnn", "logreg", "forest"):
         load_reader(MODELS_DIR, (name,), numbers=False)
