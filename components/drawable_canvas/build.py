@@ -15,6 +15,8 @@ exactly once:
 6. A stroke in progress is never cut: a reload of the initial drawing (the app's Clear) or a new pen
    waits for the pen to lift, and a reload keeps the strokes begun after the last click or key outside
    the canvas (STROKE_EDITS).
+7. `story`: the drawing is sent with the live readings of its every frame (the stroke's story),
+   for the app's "Why the CNN wins" panel; without it, the drawing alone.
 
 `python components/drawable_canvas/build.py` (or `make canvas`) reads the upstream release from the
 installed streamlit-drawable-canvas (requirements-dev.txt pins it), bundles the live module (its
@@ -144,6 +146,16 @@ BUNDLE_EDITS = (
 )
 
 
+# The stroke's story: with `story` set, the drawing goes to Streamlit with the live readings of every
+# frame since the canvas was last empty (the live module keeps them); without it, as before.
+STORY_EDIT = Edit(
+    "the drawing carries the live module's stroke story when `story` is set",
+    '  e.latest.setStateValue("drawing", {\n    raw: t,\n    data: r\n  });',
+    '  e.latest.setStateValue("drawing", {\n    raw: t,\n    data: r,\n'
+    "    ...e.latest.data?.story && e.liveStory ? { story: e.liveStory() } : {}\n  });",
+)
+
+
 def live_edit(module: str) -> Edit:
     """The canvas hands itself to the live module on every update, once `live` has been asked for."""
     return Edit(
@@ -199,7 +211,35 @@ PYTHON_EDITS = (
     Edit(
         "the new argument",
         '    label: str = "",\n) -> CanvasResult:',
-        '    label: str = "",\n    send_delay_ms: int = 0,\n    live: str | None = None,\n) -> CanvasResult:',
+        '    label: str = "",\n    send_delay_ms: int = 0,\n    live: str | None = None,\n    story: bool = False,\n'
+        ") -> CanvasResult:",
+    ),
+    Edit(
+        "the result keeps the story",
+        '        "_return_image_data",\n        "json_data",\n    )',
+        '        "_return_image_data",\n        "json_data",\n        "story",\n    )',
+    ),
+    Edit(
+        "the result is given the story",
+        "        background_fit: dict[str, float] | None = None,\n    ) -> None:\n        self.json_data = json_data\n",
+        "        background_fit: dict[str, float] | None = None,\n        story: dict[str, Any] | None = None,\n"
+        "    ) -> None:\n        self.json_data = json_data\n        self.story = story\n",
+    ),
+    Edit(
+        "the story, documented",
+        '        offset_y}`. `None` when there is no background image.\n    """',
+        "        offset_y}`. `None` when there is no background image.\n"
+        "    story: dict | None\n"
+        '        With `story=True` and live reading on: `{"frames": [{"t": ms since\n'
+        '        the pen first touched, "stroke": 1, 2, ..., "p": {model: ten\n'
+        "        probabilities}}, ...]}`, every live reading while the pen was down\n"
+        "        since the canvas was last empty. `None` otherwise.\n"
+        '    """',
+    ),
+    Edit(
+        "the story comes back with the drawing",
+        "        background_fit=background_fit,\n    )",
+        '        background_fit=background_fit,\n        story=drawing.get("story"),\n    )',
     ),
     Edit(
         "its documentation",
@@ -212,6 +252,9 @@ PYTHON_EDITS = (
         "        The URL of a live-reading manifest (mnist_app.training.browser_weights):\n"
         "        the networks it names read the drawing in the browser while the pen\n"
         "        moves, shown in a strip under the canvas. None (default): off.\n"
+        "    story: bool\n"
+        "        Send the live readings of the drawing's every frame with it\n"
+        "        (`CanvasResult.story`). False (default): the drawing alone.\n"
         "\n    Returns\n    -------\n    result: CanvasResult",
     ),
     Edit(
@@ -224,7 +267,8 @@ PYTHON_EDITS = (
     Edit(
         "passed to the browser",
         '        "label": label,\n    }',
-        '        "label": label,\n        "sendDelayMs": send_delay_ms,\n        "live": {"manifest": live} if live else None,\n    }',
+        '        "label": label,\n        "sendDelayMs": send_delay_ms,\n        "live": {"manifest": live} if live else None,\n'
+        '        "story": story,\n    }',
     ),
 )
 
@@ -298,7 +342,7 @@ def build() -> dict[str, bytes]:
     live_module = next(name for name in live if name.startswith("live-"))
     bundle = apply(
         source["streamlit_drawable_canvas/frontend/build/index-ynYgWHmM.js"].decode(),
-        (*BUNDLE_EDITS, live_edit(live_module)),
+        (*BUNDLE_EDITS, STORY_EDIT, live_edit(live_module)),
         "bundle",
     )
     style = apply(source["streamlit_drawable_canvas/frontend/build/index-style.css"].decode(), STYLE_EDITS, "style")

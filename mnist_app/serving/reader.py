@@ -17,7 +17,7 @@ A number:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -29,7 +29,9 @@ from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.reading.parts import Scorer, WholeReader
 from mnist_app.reading.preprocess import Polarity, preprocess_steps
 from mnist_app.reading.segment import segment
+from mnist_app.reading.variations import FAMILIES, Family, naive_input
 from mnist_app.serving.digit_check import DigitCheck
+from mnist_app.serving.invariance import Curve, confidence_curves
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.readings import DigitReading, NumberReading
 
@@ -138,6 +140,27 @@ class Reader:
                 if digit.read_whole is None and not self.check.is_typical(digit.image, int(answer))
             ]
         return NumberReading(digits, predictions, unusual, segmentation.ignored, self.check is not None, JUDGE)
+
+    def read_uncentred(
+        self, image: np.ndarray | None, names: Iterable[str] | None = None, polarity: Polarity = "auto"
+    ) -> tuple[np.ndarray, dict[str, Prediction]] | None:
+        """The whole image scaled to 28x28 without cropping or centring, as a naive demo reads it, and every
+        chosen model's reading of that; None when there is no ink."""
+        uncentred = naive_input(image, polarity) if image is not None else None
+        if uncentred is None:
+            return None
+        return uncentred, {name: p.predict(uncentred) for name, p in self.chosen(names).items()}
+
+    def read_variations(
+        self,
+        image: np.ndarray,
+        digit: int,
+        names: Iterable[str] | None = None,
+        families: Sequence[Family] = FAMILIES,
+    ) -> list[Curve]:
+        """Each chosen model's confidence in `digit` as the 28x28 `image` is moved, turned, resized and
+        restroked, one curve per family (mnist_app.serving.invariance): one batch per model."""
+        return confidence_curves(self.chosen(names), image, digit, families)
 
     def all_models(self) -> dict[str, Predictor]:
         """Every model that loads, by name: the ones for later are loaded now if they have not been yet

@@ -12,13 +12,18 @@ import time
 import numpy as np
 import streamlit as st
 
+from mnist_app.serving.readings import DigitReading
 from mnist_app.ui import descriptions, timing
 from mnist_app.ui.digit_view import announce, read, show_answers, show_details, show_problems
 from mnist_app.ui.inside_view import show_inside
 from mnist_app.ui.live_reading import live_manifest_url
 from mnist_app.ui.navigation import EXPLORE, LAST_DRAWING, go_to
 from mnist_app.ui.number_view import show_number_reading
-from mnist_app.ui.share_view import show_share
+from mnist_app.ui.share_view import correction_for, show_share
+from mnist_app.ui.why_view import KEY as WHY_KEY
+from mnist_app.ui.why_view import OPEN as WHY_OPEN
+from mnist_app.ui.why_view import TITLE as WHY_TITLE
+from mnist_app.ui.why_view import show_why
 
 CANVAS_SIDE = 280  # pixels; 10x MNIST's 28, and narrow enough for a 320-px phone
 # Number mode: a 3:1 canvas, as wide as a phone's screen allows on phones (348 of 390 px).
@@ -58,7 +63,11 @@ def _digit_panel() -> bool:
         with controls:  # created first (the pen width is needed to draw), shown below the answers
             pen_width = _controls(default_pen=20)
         with canvas_slot:
-            image = _canvas(pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas", live=live_manifest_url())
+            live = live_manifest_url()
+            # While the "Why the CNN wins" panel is open, the drawing comes with its stroke's story.
+            image, story = _canvas(
+                pen_width, CANVAS_SIDE, CANVAS_SIDE, key="canvas", live=live, story=bool(st.session_state.get(WHY_OPEN))
+            )
         reading = read(image, "light")
         with answer_slot:
             announce("" if reading is None else descriptions.announcement(list(reading.predictions.values())))
@@ -66,6 +75,7 @@ def _digit_panel() -> bool:
                 st.info(EMPTY_PROMPT, icon="✏️")
             else:
                 show_answers(reading)
+                _why_panel(reading, image, story, live is not None)
     if reading is not None:
         st.session_state[LAST_DRAWING] = reading.steps.final  # for "you are here" on the map of digits
         with detail_column:
@@ -81,13 +91,26 @@ def _digit_panel() -> bool:
     return reading is not None
 
 
+def _why_panel(reading: DigitReading, image: np.ndarray | None, story: object, live: bool) -> None:
+    """Closed by default, and on_change="rerun": its work runs only while it is open."""
+    why = st.expander(WHY_TITLE, key=WHY_KEY, on_change="rerun", expanded=st.session_state.get(WHY_OPEN, False))
+    # Kept apart from the expander's own state, which goes while no drawing shows it (after Clear): the
+    # panel stays open for the next drawing.
+    st.session_state[WHY_OPEN] = why.open
+    if why.open:
+        with why:
+            answer = reading.predictions.get("cnn") or next(iter(reading.predictions.values()))
+            correction = correction_for(reading)
+            show_why(reading, image, correction if correction is not None else answer.digit, story, live)
+
+
 def _number_panel() -> bool:
     width, height = NUMBER_CANVAS["phone" if _on_a_phone() else "desktop"]
     canvas_slot, result_slot, controls = st.container(), st.container(), st.container()
     with controls:  # under the results, as in digit mode: the number shows right under the canvas
         pen_width = _controls(default_pen=12, key="number_pen_width", hint=NUMBER_HINT)
     with canvas_slot:
-        image = _canvas(pen_width, width, height, key="number_canvas")
+        image, _ = _canvas(pen_width, width, height, key="number_canvas")
     with result_slot:
         return show_number_reading(image, "light", NUMBER_PROMPT)
 
@@ -106,10 +129,13 @@ def _controls(default_pen: int, key: str = "pen_width", hint: str = DIGIT_HINT) 
     return pen_width
 
 
-def _canvas(pen_width: int, width: int, height: int, key: str, live: str | None = None) -> np.ndarray | None:
-    """The canvas; returns the drawing as an RGBA array (None when there is none).
+def _canvas(
+    pen_width: int, width: int, height: int, key: str, live: str | None = None, story: bool = False
+) -> tuple[np.ndarray | None, object]:
+    """The canvas; returns the drawing as an RGBA array (None when there is none) and its stroke's story.
 
-    `live`: the weights' manifest URL, for live reading in the browser while the pen moves (None: off)."""
+    `live`: the weights' manifest URL, for live reading in the browser while the pen moves (None: off);
+    `story`: whether the drawing comes with the live readings of its every frame (None when it does not)."""
     from mnist_drawable_canvas import st_canvas  # registers itself: only inside a running app
 
     result = st_canvas(
@@ -123,14 +149,15 @@ def _canvas(pen_width: int, width: int, height: int, key: str, live: str | None 
         return_image_data=True,
         send_delay_ms=0,  # sent as the pen lifts (the release waited 200 ms for a double-click)
         live=live,
+        story=story,
         # A changed initial drawing makes the canvas reload it: an empty one clears the canvas, and
         # the fixed key keeps the same canvas mounted (no stale canvas to draw on while it swaps).
         initial_drawing={"objects": [], "clears": st.session_state.clears},
         key=key,
     )
     if st.session_state.pop("just_cleared", False):
-        return None  # this run still carries the old drawing; the emptied canvas reports in next
-    return result.image_data
+        return None, None  # this run still carries the old drawing; the emptied canvas reports in next
+    return result.image_data, result.story
 
 
 def _clear() -> None:

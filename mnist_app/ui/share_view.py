@@ -24,9 +24,20 @@ WHAT_IS_KEPT = (
 )
 
 
+def correction_for(reading: DigitReading) -> int | None:
+    """The digit the user said this drawing was, if they corrected this one (not an earlier drawing)."""
+    if st.session_state.get("share_digest") != _digest(reading):
+        return None
+    return st.session_state.get("correction")
+
+
+def _digest(reading: DigitReading) -> str:
+    return hashlib.sha1(reading.steps.final.tobytes()).hexdigest()
+
+
 def show_share(reading: DigitReading, original: np.ndarray) -> None:
     """The share button and the correction, for the drawing on the canvas now."""
-    digest = hashlib.sha1(reading.steps.final.tobytes()).hexdigest()
+    digest = _digest(reading)
     if st.session_state.get("share_digest") != digest:  # a new drawing: a fresh correction
         st.session_state.share_digest = digest
         st.session_state.pop("correction", None)

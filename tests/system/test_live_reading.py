@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import shutil
 
 import numpy as np
@@ -19,6 +20,8 @@ from mnist_app.training import browser_weights
 from mnist_app.training.browser_weights import export, read_networks
 from mnist_app.training.web_networks import ExportError, forward, model_networks
 from mnist_app.ui.live_reading import manifest_version
+from mnist_app.ui.why_view import STORY_TITLE
+from mnist_app.ui.why_view import TITLE as WHY_TITLE
 from tools.drivers.browser import (
     ARTIFACTS,
     app_with_own_room,
@@ -27,6 +30,8 @@ from tools.drivers.browser import (
     draw_strokes,
     headless_chromium,
     open_number_mode,
+    painted,
+    press,
     touch_strokes,
     wait_for_metrics,
 )
@@ -228,3 +233,47 @@ def test_number_mode_has_no_live_strip(page):
     draw_strokes(page, canvas_points(3, size=150, left=60, top=45))
     assert wait_for_metrics(page, {"ANN": "3", "CNN": "3"}) == {"ANN": "3", "CNN": "3"}
     assert strip(page).count() == 0
+
+
+def slow_stroke_1_then_7(page) -> None:
+    """One slow stroke: up from the bottom (a 1), then left along the top (a 7), several frames a point."""
+    box = canvas(page).bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 140)
+    page.wait_for_timeout(350)  # a person's pace: the hand rests on the canvas, the hidden toolbar slides away
+    points = [(170 + 0.1 * k, 250 - 10 * k) for k in range(21)] + [(190 - 10 * k, 50) for k in range(1, 13)]
+    press(page, points[0], box)
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(40)  # a slow hand: the story is read frame by frame
+    page.mouse.up()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_why_panel_shows_the_stroke_story_of_a_slow_stroke_drawn_with_it_open(page):
+    slow_stroke_1_then_7(page)
+    assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
+    page.get_by_text(WHY_TITLE, exact=True).click()
+    story_tab = page.get_by_role("tab", name=STORY_TITLE)
+    story_tab.click()
+    page.get_by_text("Draw a digit while this panel is open").wait_for(timeout=30_000)  # drawn while it was closed
+    page.get_by_role("button", name="Clear").click()
+    page.get_by_text("Draw a digit from 0 to 9").wait_for(timeout=30_000)
+    slow_stroke_1_then_7(page)  # the panel stays open for the next drawing, which comes with its story
+    assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
+    page.get_by_role("tab", name=STORY_TITLE).click()
+    sentence = page.get_by_text("s of drawing,")
+    sentence.wait_for(timeout=30_000)
+    said = sentence.inner_text()
+    assert "the CNN" in said and "the ANN" in said and ("settled on 7" in said or "read 7 from" in said), said
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator("svg")).last
+    chart.wait_for(timeout=30_000)
+    assert chart.locator(".scatterlayer .trace").count() == 2  # the ANN's line and the CNN's
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text=WHY_TITLE)
+    panel.screenshot(path=str(ARTIFACTS / "why-story.png"))
+    page.get_by_role("tab", name="Sideways").click()  # the same drawing, moved: the docs' picture of the lesson
+    page.get_by_text(re.compile(r"confidence in 7 (falls|stays|rises) to|Both networks hold alike")).wait_for(
+        timeout=30_000
+    )
+    painted(page)
+    panel.screenshot(path=str(ARTIFACTS / "why-sideways.png"))

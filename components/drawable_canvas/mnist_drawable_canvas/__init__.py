@@ -61,6 +61,11 @@ class CanvasResult:
         The background image's natural size and applied scale/offset:
         `{natural_width, natural_height, scale_x, scale_y, offset_x,
         offset_y}`. `None` when there is no background image.
+    story: dict | None
+        With `story=True` and live reading on: `{"frames": [{"t": ms since
+        the pen first touched, "stroke": 1, 2, ..., "p": {model: ten
+        probabilities}}, ...]}`, every live reading while the pen was down
+        since the canvas was last empty. `None` otherwise.
     """
 
     __slots__ = (
@@ -68,6 +73,7 @@ class CanvasResult:
         "_image_data_url",
         "_return_image_data",
         "json_data",
+        "story",
     )
 
     def __init__(
@@ -76,8 +82,10 @@ class CanvasResult:
         image_data_url: str | None,
         return_image_data: bool,
         background_fit: dict[str, float] | None = None,
+        story: dict[str, Any] | None = None,
     ) -> None:
         self.json_data = json_data
+        self.story = story
         self._image_data_url = image_data_url
         self._return_image_data = return_image_data
         self._background_fit = background_fit
@@ -339,6 +347,7 @@ def st_canvas(
     label: str = "",
     send_delay_ms: int = 0,
     live: str | None = None,
+    story: bool = False,
 ) -> CanvasResult:
     """Create a drawing canvas in a Streamlit app.
 
@@ -442,6 +451,9 @@ def st_canvas(
         The URL of a live-reading manifest (mnist_app.training.browser_weights):
         the networks it names read the drawing in the browser while the pen
         moves, shown in a strip under the canvas. None (default): off.
+    story: bool
+        Send the live readings of the drawing's every frame with it
+        (`CanvasResult.story`). False (default): the drawing alone.
 
     Returns
     -------
@@ -515,6 +527,7 @@ def st_canvas(
         "label": label,
         "sendDelayMs": send_delay_ms,
         "live": {"manifest": live} if live else None,
+        "story": story,
     }
 
     result = out(
@@ -549,4 +562,5 @@ def st_canvas(
         image_data_url=drawing.get("data"),
         return_image_data=return_image_data,
         background_fit=background_fit,
+        story=drawing.get("story"),
     )

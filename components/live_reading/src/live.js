@@ -11,6 +11,10 @@ export { loadNetworks, preprocess };
 const WASM_FOLDER = new URL(".", import.meta.url).href;
 const loading = new Map(); // manifest URL -> Promise of the networks: loaded once per page
 const controllers = new WeakMap(); // canvas state -> its live reader
+// The stroke's story: every reading while the pen is down, since the canvas was last empty. At about
+// 20 readings a second this is a minute of drawing: more than any digit takes.
+const STORY_FRAMES = 1200;
+const round4 = (value) => Math.round(value * 1e4) / 1e4;
 
 export const networksFor = (manifestUrl) => {
   if (!loading.has(manifestUrl)) loading.set(manifestUrl, loadNetworks(manifestUrl, WASM_FOLDER));
@@ -38,6 +42,10 @@ class LiveReader {
     this.penDown = false;
     this.downAt = null;
     this.updates = 0;
+    this.story = [];
+    this.strokes = 0;
+    // The canvas sends the story with the drawing when the app asks for it (its `story` argument).
+    state.liveStory = () => (this.story.length ? { frames: this.story } : null);
     this.scratch = document.createElement("canvas");
     const mark = () => this.markDirty();
     state.container.addEventListener("pointerdown", (event) => this.onDown(event), { capture: true });
@@ -75,6 +83,7 @@ class LiveReader {
     if (event.button > 0) return;
     this.penDown = true;
     this.downAt ??= performance.now();
+    this.strokes += 1;
     this.markDirty();
   }
 
@@ -118,7 +127,11 @@ class LiveReader {
     const input = preprocess(this.composite());
     const strip = this.strip.strip;
     if (input === null) {
-      if (!this.penDown) this.downAt = null; // a new drawing starts with the next touch
+      if (!this.penDown) {
+        this.downAt = null; // a new drawing starts with the next touch, and so does its story
+        this.story = [];
+        this.strokes = 0;
+      }
       delete strip.dataset.firstMs;
       this.strip.show(null, "empty");
       return;
@@ -128,6 +141,10 @@ class LiveReader {
     this.strip.show(probabilities, this.penDown ? "drawing" : "up");
     this.updates += 1;
     const now = performance.now();
+    if (this.penDown && this.downAt !== null && this.story.length < STORY_FRAMES) {
+      const rounded = Object.fromEntries(Object.entries(probabilities).map(([name, values]) => [name, values.map(round4)]));
+      this.story.push({ t: Math.round(now - this.downAt), stroke: this.strokes, p: rounded });
+    }
     strip.dataset.updates = String(this.updates);
     strip.dataset.readMs = (now - started).toFixed(1);
     if (this.downAt !== null && strip.dataset.firstMs === undefined) strip.dataset.firstMs = (now - this.downAt).toFixed(1);
