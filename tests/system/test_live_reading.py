@@ -204,6 +204,10 @@ def test_a_finger_on_a_phone_reads_live_too(server, browser):
     assert server_digits == {"ANN": "4", "CNN": "4"}
     assert live_digits(page) == server_digits
     page.screenshot(path=str(ARTIFACTS / "live-phone.png"))
+    page.get_by_text(WHY_TITLE, exact=True).tap()  # the lesson on a phone: the panel opens under the answers
+    chart = page.locator('[data-testid="stExpander"]').filter(has_text=WHY_TITLE).locator(".js-plotly-plot")
+    chart.wait_for(timeout=30_000)
+    assert chart.bounding_box()["width"] <= 390
     context.close()
 
 
