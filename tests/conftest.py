@@ -136,6 +136,29 @@ def file_rank(names: list[str], order: str = "longest-first", seed: int = 0) -> 
     return {name: place for place, name in enumerate(ranked)}
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile`, but a process is given its next file only when it is down to its last test.
+    xdist's own gives it two tests early, and the file then waits behind them (a minute, behind the
+    cluster's or the load test's last test) while another process may have nothing to do."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class LastMomentFileScheduling(LoadFileScheduling):
+        def _reschedule(self, node: object) -> None:
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            # A process runs a test only once it holds the next: its last test waits for this file.
+            if self._pending_of(self.assigned_work[node]) > 1:
+                return
+            self._assign_work_unit(node)
+
+    return LastMomentFileScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     names = list(dict.fromkeys(item.path.name for item in items))
     order, seed = os.environ.get("TEST_FILE_ORDER", "longest-first"), int(os.environ.get("TEST_FILE_ORDER_SEED", "0"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy import ndimage
@@ -16,13 +17,29 @@ PEAK_PERCENTILE = 90  # a part's ink level: this percentile of its ink values (i
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels of the given image
 
-# Reads candidate digits (a list of 28x28 inputs): their probabilities (n, 10), and whether each looks
-# like a typical digit of its answer (n,) (all True where there is no digit check).
-Scorer = Callable[[list[np.ndarray]], tuple[np.ndarray, np.ndarray]]
-
 # Reads a run of touching digits whole (the string reader), from its own ink map: each digit's
 # probabilities (10,) and its centre column in that map, left to right; None when it cannot read it.
 WholeReader = Callable[[np.ndarray], list[tuple[np.ndarray, float]] | None]
+
+
+class Judge(Protocol):
+    """What segmentation asks of the models, given by the caller (mnist_app.serving.reader.PartJudge):
+    reading proposes parts, pieces and runs, and the judge reads them. Reading never imports serving."""
+
+    @property
+    def reads_runs(self) -> bool:
+        """Whether `read_run` can read runs of touching digits whole (there is a string reader)."""
+        ...
+
+    def score(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate digits (28x28 inputs) read: their probabilities (n, 10), and whether each looks like a
+        typical digit of its answer (n,) (all True where there is no digit check)."""
+        ...
+
+    def read_run(self, ink: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
+        """A run of touching digits, from its own ink map, read whole: each digit's probabilities (10,) and
+        its centre column, left to right; None when it cannot be read so."""
+        ...
 
 
 @dataclass(eq=False)  # parts are compared by identity, never by their arrays

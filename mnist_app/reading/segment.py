@@ -10,8 +10,8 @@ The pipeline, each step a small function:
    not read as a confident digit (a thin "1" in its neighbours' ink is neither, and stays);
    whatever is left out is returned with its place and why (`Ignored`), for the page to say so;
 5. `touching.split_wide`: a part much wider than a digit holds touching digits: read whole by the
-   string reader and cut between its digits (given one), else over-segmented at the ink's valleys and
-   cut where the pieces read most confidently (given a scorer);
+   string reader and cut between its digits (where the judge has one), else over-segmented at the
+   ink's valleys and cut where the pieces read most confidently (given a judge);
 6. each digit's own ink goes through the single-digit pipeline (stroke, fit 20 px, centre).
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_app.reading.ink import Polarity, ink_map
-from mnist_app.reading.parts import Box, Part, Scorer, WholeReader, components, join, part_input
+from mnist_app.reading.parts import Box, Judge, Part, components, join, part_input
 from mnist_app.reading.touching import split_wide
 
 SPECK_SHARE = 0.03  # a part with less ink than this share of the heaviest part is a speck...
@@ -60,19 +60,15 @@ class Segmentation:
     ignored: list[Ignored]  # left to right
 
 
-def segment_number(image: np.ndarray, polarity: Polarity = "auto", scorer: Scorer | None = None) -> list[Digit]:
+def segment_number(image: np.ndarray, polarity: Polarity = "auto", judge: Judge | None = None) -> list[Digit]:
     """The digits of a handwritten number, left to right; [] when there is no ink."""
-    return segment(image, polarity, scorer).digits
+    return segment(image, polarity, judge).digits
 
 
-def segment(
-    image: np.ndarray,
-    polarity: Polarity = "auto",
-    scorer: Scorer | None = None,
-    whole_reader: WholeReader | None = None,
-) -> Segmentation:
-    """The digits of a handwritten number, and the ink left out of it, each left to right. A
-    `whole_reader` reads runs of touching digits whole (`touching.split_wide`)."""
+def segment(image: np.ndarray, polarity: Polarity = "auto", judge: Judge | None = None) -> Segmentation:
+    """The digits of a handwritten number, and the ink left out of it, each left to right. The `judge`
+    reads what is proposed: stray marks, the pieces of touching digits, and runs read whole
+    (`touching.split_wide`); without one, parts are judged by their shape alone."""
     ink = ink_map(image, polarity)
     if ink is None:
         return Segmentation([], [])
@@ -80,8 +76,8 @@ def segment(
     if not parts:
         return Segmentation([], [])
     parts, small = merge_parts(parts)
-    parts, strays = drop_strays(parts, ink, scorer)
-    parts = split_wide(parts, ink, scorer, whole_reader)
+    parts, strays = drop_strays(parts, ink, judge)
+    parts = split_wide(parts, ink, judge)
     scale = (np.asarray(image).shape[0] / ink.shape[0], np.asarray(image).shape[1] / ink.shape[1])
     digits = []
     for part in sorted(parts, key=_centre):
@@ -145,7 +141,7 @@ def merge_parts(parts: list[Part]) -> tuple[list[Part], list[Part]]:
     return _attach_fragments(parts)
 
 
-def drop_strays(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None) -> tuple[list[Part], list[Part]]:
+def drop_strays(parts: list[Part], ink: np.ndarray, judge: Judge | None = None) -> tuple[list[Part], list[Part]]:
     """Leave out parts far lighter than the typical digit that are either faint, or not read as a
     confident digit of full height (a faint line, a smudge, a broken-off bit of stroke). Returns the
     parts kept, and those left out with why: "faint mark", or "stray mark" (not faint, but too short
@@ -161,7 +157,7 @@ def drop_strays(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None
     typical_level = float(np.median([part.level for part in parts]))
     typical_height = float(np.median([part.height for part in parts]))
     light = [p for p in parts if p.mass < STRAY_SHARE * typical_mass]
-    sure = _confident(light, ink, scorer)
+    sure = _confident(light, ink, judge)
     left_out = []
     for part, is_sure in zip(light, sure, strict=True):
         if part.level < FAINT_SHARE * typical_level:
@@ -171,13 +167,13 @@ def drop_strays(parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None
     return [p for p in parts if all(p is not out for out, _ in left_out)], left_out
 
 
-def _confident(parts: list[Part], ink: np.ndarray, scorer: Scorer | None) -> list[bool]:
-    """Whether the scorer reads each part as a digit with at least STRAY_CONFIDENCE (all True without one)."""
-    if scorer is None or not parts:
+def _confident(parts: list[Part], ink: np.ndarray, judge: Judge | None) -> list[bool]:
+    """Whether the judge reads each part as a digit with at least STRAY_CONFIDENCE (all True without one)."""
+    if judge is None or not parts:
         return [True] * len(parts)
     inputs = [part_input(p, ink) for p in parts]
     readable = [x for x in inputs if x is not None]
-    scores = iter(scorer(readable)[0].max(axis=1) if readable else [])
+    scores = iter(judge.score(readable)[0].max(axis=1) if readable else [])
     return [x is not None and next(scores) >= STRAY_CONFIDENCE for x in inputs]
 
 

@@ -1,8 +1,8 @@
 """Touching digits: cut a part that is wider than one digit into the digits it holds.
 
-Connected parts cannot separate digits whose strokes touch. Given the string reader (a `WholeReader`),
-a part wider than READ_WHOLE_RATIO heights is read whole by it, and cut between the digits it found
-(`read_whole`). Without it, a part much wider than a digit is cut by over-segmentation with
+Connected parts cannot separate digits whose strokes touch. Where the judge (`parts.Judge`) reads runs
+whole (the string reader), a part wider than READ_WHOLE_RATIO heights is read whole by it, and cut
+between the digits it found (`read_whole`). Otherwise a part much wider than a digit is cut by over-segmentation with
 recognition: candidate cuts at the columns where its ink is thinnest (about one every tenth of its
 height), every run of columns between two cuts that is as wide as a digit is read by the judging
 model, and the way of cutting whose pieces read most confidently wins (dynamic programming over the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.reading.parts import Part, Scorer, WholeReader, piece
+from mnist_app.reading.parts import Judge, Part, piece
 from mnist_app.reading.preprocess import preprocess_ink, stroke_width
 
 WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touching digits...
@@ -23,7 +23,7 @@ WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touchin
 # than docs/numbers.md's: 0.75 read more touching numbers whole than 0.85 and as many numbers apart; lower, fewer apart).
 READ_WHOLE_RATIO = 0.75
 # A part up to this many heights wide that the reader finds several digits in, but is unsure of one of them
-# (below ONE_DIGIT_SURE), is one digit when the scorer reads it as one typical digit that sure: a broad 8
+# (below ONE_DIGIT_SURE), is one digit when the judge reads it as one typical digit that sure: a broad 8
 # read as "28" (chosen on the same other samples: fewer digits added apart, no touching number lost).
 ONE_DIGIT_WIDTH = 1.15
 ONE_DIGIT_SURE = 0.9
@@ -47,47 +47,45 @@ SHORTEST = 0.65  # a piece's ink must stand at least this share of the part's he
 ATYPICAL = float(np.log(0.3))  # a piece the digit check finds atypical (two digits in one, half a digit)
 
 
-def split_wide(
-    parts: list[Part], ink: np.ndarray, scorer: Scorer | None = None, whole_reader: WholeReader | None = None
-) -> list[Part]:
+def split_wide(parts: list[Part], ink: np.ndarray, judge: Judge | None = None) -> list[Part]:
     """Cut parts that are much wider than a digit into touching digits; others are kept as they are.
-    With a `whole_reader`, a wide part is read whole and cut between the digits it found; without one,
-    or where it cannot read the part, cut by over-segmentation with recognition."""
+    Where the judge reads runs whole, a wide part is read whole and cut between the digits it found;
+    otherwise, or where it cannot read the part, cut by over-segmentation with recognition (without a
+    judge, at the thinnest columns)."""
+    reads_runs = judge is not None and judge.reads_runs
     typical = float(np.median([part.height for part in parts]))
     out = []
     for part in parts:
         limit = max(part.height, typical * 0.8)
         narrow = part.width <= WIDE_RATIO * limit  # too narrow to cut
-        if part.width <= READ_WHOLE_RATIO * limit or (narrow and whole_reader is None):
+        if part.width <= READ_WHOLE_RATIO * limit or (narrow and not reads_runs):
             out.append(part)
         elif stroke_width(np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1]) < (
             THINNEST_STROKE * part.height
         ):
             out.append(part)  # a scribble or noise, not pen strokes: cut into strips, it would read as many 1s
-        elif whole_reader is not None and (read := read_whole(part, ink, whole_reader, scorer)) is not None:
+        elif reads_runs and (read := read_whole(part, ink, judge)) is not None:
             out.extend(read)
         elif narrow:
             out.append(part)
-        elif scorer is None:
+        elif judge is None:
             pieces = max(2, round(part.width / (DIGIT_ASPECT * max(part.height, 1))))
             out.extend(_cut(part, ink, _thinnest_cuts(part, ink, pieces)))
         else:
-            out.extend(_best_cutting(part, ink, scorer))
+            out.extend(_best_cutting(part, ink, judge))
     return out
 
 
-def read_whole(
-    part: Part, ink: np.ndarray, whole_reader: WholeReader, scorer: Scorer | None = None
-) -> list[Part] | None:
+def read_whole(part: Part, ink: np.ndarray, judge: Judge) -> list[Part] | None:
     """The part read whole by the string reader, cut into one piece per digit it found (each carrying
     the string reader's reading): at the thinnest column of the middle half between two digits' centres.
     One digit: the part is kept whole and read like any digit; so is one wide digit the reader took for
     two (`_one_digit_after_all`). None when the reader cannot read it."""
     local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
-    found = whole_reader(local)
+    found = judge.read_run(local)
     if not found:
         return None
-    if len(found) == 1 or (scorer is not None and _one_digit_after_all(part, local, found, scorer)):
+    if len(found) == 1 or _one_digit_after_all(part, local, found, judge):
         return [part]
     profile = _profile(part, ink)
     centres = [int(np.clip(round(x), 0, part.width)) for _, x in found]
@@ -106,15 +104,15 @@ def read_whole(
     return pieces
 
 
-def _one_digit_after_all(part: Part, local: np.ndarray, found: list[tuple[np.ndarray, float]], scorer: Scorer) -> bool:
+def _one_digit_after_all(part: Part, local: np.ndarray, found: list[tuple[np.ndarray, float]], judge: Judge) -> bool:
     """Whether a part the reader found several digits in is one wide digit after all: no wider than
-    ONE_DIGIT_WIDTH heights, the reader unsure of one of its digits, and the scorer sure of one typical digit."""
+    ONE_DIGIT_WIDTH heights, the reader unsure of one of its digits, and the judge sure of one typical digit."""
     if part.width > ONE_DIGIT_WIDTH * part.height or min(float(p.max()) for p, _ in found) >= ONE_DIGIT_SURE:
         return False
     image = preprocess_ink(local)
     if image is None:
         return False
-    probabilities, typical = scorer([image])
+    probabilities, typical = judge.score([image])
     return _whole_confidence(probabilities[0], typical[0]) >= np.log(ONE_DIGIT_SURE)  # atypical: never that sure
 
 
@@ -142,8 +140,8 @@ def candidate_cuts(part: Part, ink: np.ndarray) -> list[int]:
     return sorted(cuts)
 
 
-def _best_cutting(part: Part, ink: np.ndarray, scorer: Scorer) -> list[Part]:
-    """The way of cutting whose pieces the scorer reads most confidently (the whole part included)."""
+def _best_cutting(part: Part, ink: np.ndarray, judge: Judge) -> list[Part]:
+    """The way of cutting whose pieces the judge reads most confidently (the whole part included)."""
     edges = [0, *candidate_cuts(part, ink), part.width]
     local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
     narrow, wide = (w * part.height for w in PIECE_WIDTH)
@@ -155,7 +153,7 @@ def _best_cutting(part: Part, ink: np.ndarray, scorer: Scorer) -> list[Part]:
     readable = [span for span, image in inputs.items() if image is not None]
     if not readable:
         return [part]
-    probabilities, typical = scorer([inputs[span] for span in readable])
+    probabilities, typical = judge.score([inputs[span] for span in readable])
     score = {
         span: _piece_score(p, *_body(local[:, edges[span[0]] : edges[span[1]]]), part.height) + (0 if t else ATYPICAL)
         for span, p, t in zip(readable, probabilities, typical, strict=True)

@@ -7,9 +7,10 @@ A digit:
 3. the digit check (`DigitCheck`) judges the input against the answer of the judging model: does it
    look like a digit at all, or more like a printed letter?
 A number:
-1. `segment` cuts the image into digits, and says what ink it left out and why; runs of touching
-   digits are read whole by the string reader (the CNN's answers there), or without it cut where the
-   judging model reads the pieces most confidently;
+1. `segment` cuts the image into digits, and says what ink it left out and why. It proposes, and a
+   `PartJudge` reads what it proposes: stray marks and pieces of touching digits by the judging model
+   and the digit check, runs of touching digits whole by the string reader (the CNN's answers there),
+   or without it cut where the judging model reads the pieces most confidently;
 2. every given model reads every digit, in one batch per model;
 3. the digit check marks the parts that look like no digit.
 """
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
-from mnist_app.reading.parts import Scorer, WholeReader
+from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.preprocess import Polarity, preprocess_steps
 from mnist_app.reading.segment import segment
 from mnist_app.reading.variations import FAMILIES, Family, naive_input
@@ -112,7 +113,7 @@ class Reader:
         referee = self.predictors.get(JUDGE) or next(iter(chosen.values()), None)
         if image is None or referee is None:
             return None
-        segmentation = segment(image, polarity, scorer_for(referee, self.check), self.whole_reader())
+        segmentation = segment(image, polarity, PartJudge(referee, self.check, self.whole_reader()))
         digits = segmentation.digits
         if not digits:
             return None
@@ -224,15 +225,27 @@ def load_reader(
     )
 
 
-def scorer_for(predictor: Predictor, check: DigitCheck | None = None) -> Scorer:
-    """How `predictor` reads candidate digits, and whether the digit check finds each typical of its
-    answer: used to leave out stray marks and to choose where touching digits split."""
+@dataclass(frozen=True)
+class PartJudge:
+    """What segmentation proposes, read by the models (`reading.parts.Judge`): the judging model and the
+    digit check read candidate digits, to leave out stray marks and to choose where touching digits
+    split; the string reader, where there is one, reads runs of touching digits whole."""
 
-    def score(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        probabilities = predictor.predict_batch(np.stack(images))
-        if check is None:
+    predictor: Predictor
+    check: DigitCheck | None = None
+    string_reader: WholeReader | None = None
+
+    @property
+    def reads_runs(self) -> bool:
+        return self.string_reader is not None
+
+    def score(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        probabilities = self.predictor.predict_batch(np.stack(images))
+        if self.check is None:
             return probabilities, np.ones(len(images), bool)
+        check = self.check
         typical = [check.is_typical(x, int(p.argmax())) for x, p in zip(images, probabilities, strict=True)]
         return probabilities, np.asarray(typical, bool)
 
-    return score
+    def read_run(self, ink: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
+        return self.string_reader(ink) if self.string_reader is not None else None

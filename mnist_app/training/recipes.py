@@ -132,6 +132,11 @@ class TrainConfig:
     def fine_tuning(self) -> bool:
         return self.fine_tune or self.extra_data is not None
 
+    def copies_seed(self, seed: int) -> int:
+        """The seed of the degraded copies a network with `seed` trains on: its own, but in a quick run every
+        network shares the run's (a smoke test: making a set of copies takes as long as its training)."""
+        return self.seed if self.quick else seed
+
     def spec(self, name: str) -> ModelSpec:
         """The model's shipped spec with this run's overrides applied."""
         base = MODEL_SPECS[name]

@@ -174,7 +174,7 @@ def train_model(
     previous = previous_card(path.with_suffix(".json")) if config.fine_tuning else None
     for index in range(len(members), spec.members):
         seed = config.seed + index
-        degraded = training_copies(data, seed) if spec.degraded_share > 0 else None
+        degraded = training_copies(data, config.copies_seed(seed)) if spec.degraded_share > 0 else None
         member, record = fit_network(name, config, data, spec, seed, starts[index], degraded)
         members.append(member)
         records.append(record)

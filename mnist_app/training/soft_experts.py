@@ -44,7 +44,7 @@ def train_soft_experts(
             expert_spec,
             seed,
             members[index % len(members)],
-            degraded=training_copies(data, seed, soft=True),
+            degraded=training_copies(data, config.copies_seed(seed), soft=True),
             validation=soft_validation,
             label=f"{name} soft-ink expert {index + 1} of {spec.soft_experts} (from member {index % len(members) + 1})",
         )

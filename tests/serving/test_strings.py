@@ -127,7 +127,7 @@ def one_wide_part(width: int) -> tuple[np.ndarray, Part]:
 
 
 @pytest.mark.parametrize(
-    "width, reader_least_sure, scorer_sure, typical, kept_whole",
+    "width, reader_least_sure, cnn_sure, typical, kept_whole",
     [
         (105, 0.6, 0.97, True, True),  # a broad 0 read as "10" by an unsure reader: one digit after all
         (105, 0.95, 0.97, True, False),  # the reader sure of both digits: two touching digits
@@ -137,18 +137,23 @@ def one_wide_part(width: int) -> tuple[np.ndarray, Part]:
     ],
 )
 def test_a_wide_digit_the_reader_splits_is_kept_whole_only_when_the_cnn_is_sure(
-    width, reader_least_sure, scorer_sure, typical, kept_whole
+    width, reader_least_sure, cnn_sure, typical, kept_whole
 ):
     ink, part = one_wide_part(width)
 
-    def reader(local: np.ndarray) -> list[tuple[np.ndarray, float]]:
-        one, zero = np.eye(10)[1] * reader_least_sure, np.eye(10)[0]
-        return [(one + (1 - reader_least_sure) / 10, width * 0.3), (zero, width * 0.7)]
+    class Judge:
+        """The string reader reads "10" as sure as `reader_least_sure`; the CNN reads one 0 as sure as `cnn_sure`."""
 
-    def scorer(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        return np.array([np.eye(10)[0] * scorer_sure + (1 - scorer_sure) / 10]), np.array([typical])
+        reads_runs = True
 
-    pieces = read_whole(part, ink, reader, scorer)
+        def read_run(self, local: np.ndarray) -> list[tuple[np.ndarray, float]]:
+            one, zero = np.eye(10)[1] * reader_least_sure, np.eye(10)[0]
+            return [(one + (1 - reader_least_sure) / 10, width * 0.3), (zero, width * 0.7)]
+
+        def score(self, images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            return np.array([np.eye(10)[0] * cnn_sure + (1 - cnn_sure) / 10]), np.array([typical])
+
+    pieces = read_whole(part, ink, Judge())
     assert (pieces == [part]) is kept_whole
     if not kept_whole:
         assert len(pieces) == 2 and all(p.read_as is not None for p in pieces)

@@ -7,6 +7,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -85,6 +89,45 @@ def cnn_reads(image: np.ndarray, reader: Reader) -> str:
     return reading.number("cnn") if reading else ""
 
 
+@dataclass
+class NumberScore:
+    """How the CNN read a set of numbers: whole numbers exact, and digits right, dropped and added."""
+
+    numbers: int = 0
+    exact: int = 0
+    digits: int = 0
+    right: int = 0
+    dropped: int = 0
+    added: int = 0
+
+    def add(self, truth: str, read: str) -> None:
+        right, dropped, added = digit_errors(truth, read)
+        self.numbers, self.exact, self.digits = self.numbers + 1, self.exact + (read == truth), self.digits + len(truth)
+        self.right, self.dropped, self.added = self.right + right, self.dropped + dropped, self.added + added
+
+    @property
+    def exact_rate(self) -> float:
+        return self.exact / max(self.numbers, 1)
+
+    def summary(self) -> dict:
+        return {
+            "numbers": self.numbers,
+            "exact": round(self.exact_rate, 4),
+            "digits": self.digits,
+            "digit_accuracy": round(self.right / max(self.digits, 1), 4),
+            "dropped": self.dropped,
+            "added": self.added,
+        }
+
+
+def score_numbers(reader: Reader, cases: Iterable[tuple[np.ndarray, str, Hashable]]) -> dict[Hashable, NumberScore]:
+    """The CNN's reading of each (image, true number, group) case, scored per group, as the app reads them."""
+    scores: dict[Hashable, NumberScore] = defaultdict(NumberScore)
+    for image, truth, group in cases:
+        scores[group].add(truth, cnn_reads(image, reader))
+    return scores
+
+
 def touching_rates(
     reader: Reader,
     x_test: np.ndarray,
@@ -96,21 +139,11 @@ def touching_rates(
 ) -> dict:
     """The CNN on touching numbers of `lengths` digits: exact numbers, per-digit accuracy, drops and additions."""
     rng = np.random.default_rng(seed)
-    exact = right = dropped = added = total = 0
-    for _ in range(numbers):
-        image, truth = touching_number(x_test, y_test, rng, int(rng.integers(lengths[0], lengths[1] + 1)), photo)
-        read = cnn_reads(image, reader)
-        exact += read == truth
-        r, d, a = digit_errors(truth, read)
-        right, dropped, added, total = right + r, dropped + d, added + a, total + len(truth)
-    return {
-        "numbers": numbers,
-        "exact": round(exact / numbers, 4),
-        "digits": total,
-        "digit_accuracy": round(right / total, 4),
-        "dropped": dropped,
-        "added": added,
-    }
+    cases = (
+        (*touching_number(x_test, y_test, rng, int(rng.integers(lengths[0], lengths[1] + 1)), photo), "touching")
+        for _ in range(numbers)
+    )
+    return score_numbers(reader, cases)["touching"].summary()
 
 
 def _touch(a: np.ndarray, b: np.ndarray) -> bool:
@@ -157,12 +190,10 @@ def exact_rate(
 ) -> tuple[float, float, int, int]:
     """Whole-number exact accuracy of the CNN, for numbers whose digits are apart and those that touch."""
     rng = np.random.default_rng(seed)
-    right = {False: 0, True: 0}
-    total = {False: 0, True: 0}
-    for index in range(numbers):
-        image, truth, touching = pasted_number(
-            x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo
-        )
-        right[touching] += cnn_reads(image, reader) == truth
-        total[touching] += 1
-    return right[False] / max(total[False], 1), right[True] / max(total[True], 1), total[False], total[True]
+    cases = (
+        pasted_number(x_test, y_test, rng, int(rng.integers(2, 9)), gaps[index % len(gaps)], photo=photo)
+        for index in range(numbers)
+    )
+    scores = score_numbers(reader, cases)  # grouped by whether the number's digits touch
+    apart, touching = scores[False], scores[True]
+    return apart.exact_rate, touching.exact_rate, apart.numbers, touching.numbers
