@@ -9,6 +9,7 @@ import contextlib
 import os
 import subprocess
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,16 +145,24 @@ def headless_chromium() -> Iterator[Browser]:
 
 @contextlib.contextmanager
 def desktop_page(browser: Browser, url: str) -> Iterator[Page]:
-    """A fresh 1280x900 page on the app, its canvas ready; fails afterwards if the page threw a script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    """A new 1280x900 tab on the app, its canvas ready; fails afterwards if the page threw a script error.
+
+    Every tab of a browser opens in one context, as a person opens a new tab: each is its own Streamlit
+    session, and the page's scripts come from the browser's cache (a fresh context would fetch and
+    compile them again, for every test)."""
+    if browser not in _DESKTOPS:
+        _DESKTOPS[browser] = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = _DESKTOPS[browser].new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(url)
     canvas(page)
     yield page
-    context.close()
+    page.close()
     assert not errors, errors
+
+
+_DESKTOPS: weakref.WeakKeyDictionary[Browser, object] = weakref.WeakKeyDictionary()  # each browser's desktop context
 
 
 def log_problems(log_path: Path) -> list[str]:
