@@ -83,8 +83,8 @@ def _digit_panel() -> bool:
             show_details(reading, key="draw")
             if st.button("📍 Show my drawing on the map of all digits", key="to-map", type="tertiary"):
                 go_to(EXPLORE)  # the map marks it ★ among 60,000 training digits
-            # Closed by default, and on_change="rerun": its work runs only while it is open.
-            inside = st.expander("Inside the networks", key="inside", on_change="rerun")
+            # Closed by default, and stays open for the next drawing once opened.
+            inside = _panel_expander("Inside the networks", "inside")
             if inside.open:
                 with inside:
                     show_inside(reading.steps.final)
@@ -92,16 +92,22 @@ def _digit_panel() -> bool:
 
 
 def _why_panel(reading: DigitReading, image: np.ndarray | None, story: object, live: bool) -> None:
-    """Closed by default, and on_change="rerun": its work runs only while it is open."""
-    why = st.expander(WHY_TITLE, key=WHY_KEY, on_change="rerun", expanded=st.session_state.get(WHY_OPEN, False))
-    # Kept apart from the expander's own state, which goes while no drawing shows it (after Clear): the
-    # panel stays open for the next drawing.
-    st.session_state[WHY_OPEN] = why.open
+    why = _panel_expander(WHY_TITLE, WHY_KEY, WHY_OPEN)
     if why.open:
         with why:
             answer = reading.predictions.get("cnn") or next(iter(reading.predictions.values()))
             correction = correction_for(reading)
             show_why(reading, image, correction if correction is not None else answer.digit, story, live)
+
+
+def _panel_expander(title: str, key: str, remembered: str | None = None) -> object:
+    """A panel under a drawing, closed by default; on_change="rerun", so its work runs only while it is open.
+    Whether it was left open is kept apart from the expander's own state, which goes while no drawing shows
+    it (after Clear): the panel stays open for the next drawing."""
+    remembered = remembered or f"{key}-open"
+    panel = st.expander(title, key=key, on_change="rerun", expanded=st.session_state.get(remembered, False))
+    st.session_state[remembered] = panel.open
+    return panel
 
 
 def _number_panel() -> bool:
