@@ -8,7 +8,7 @@ STAMPS := .stamps
 CACHES := $(STAMPS)/index $(STAMPS)/forest
 PORT ?= 8501
 
-.PHONY: run check test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
+.PHONY: families fonts run check test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
 
 run: $(STAMPS)/app $(STAMPS)/data $(CACHES)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -25,10 +25,10 @@ TEST_FILE_ORDER ?= longest-first
 check: $(STAMPS)/dev $(STAMPS)/data $(CACHES)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser and not slow" --durations=10
 
-test: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm
+test: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm $(STAMPS)/fonts
 	TEST_FILE_ORDER=$(TEST_FILE_ORDER) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
 
-train: $(STAMPS)/app $(STAMPS)/data
+train: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/fonts
 	$(PY) train.py
 
 # The ANN's hyper-parameter search (KerasTuner); writes models/tuning.json (about 20 minutes).
@@ -141,6 +141,23 @@ cluster-stop:
 # Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
 scaletest: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.load.scaletest --sessions 12 --record
+
+# Outline typefaces for the families of writing the models never saw (mnist_app/training/typefaces.py):
+# measured by tools/reports/family_report.py and the typeface tests.
+FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-urw-base35 fonts-noto-core fonts-freefont-ttf
+$(STAMPS)/fonts:
+	@{ test -f /usr/share/fonts/opentype/urw-base35/Z003-MediumItalic.otf && test -f /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf \
+	  && test -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf && test -f /usr/share/fonts/truetype/freefont/FreeSans.ttf \
+	  && test -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf; } || { \
+	  echo "Installing Debian's font packages for the typeface families"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(FONT_PACKAGES); }
+	@mkdir -p $(STAMPS) && touch $@
+
+fonts: $(STAMPS)/fonts
+
+families: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/fonts
+	$(PY) -m tools.reports.family_report --record
 
 # Real servers for the database and cluster tests: Debian's PostgreSQL and nginx.
 $(STAMPS)/services:

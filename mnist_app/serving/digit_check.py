@@ -21,8 +21,13 @@ from pathlib import Path
 import numpy as np
 
 FILE_NAME = "digit_check.npz"
-# Letters that are also how people write a digit: the page says it could be either.
-DIGIT_TWINS = {"S": 5, "O": 0, "I": 1, "Z": 2}
+# Letters that are also how people write a digit: the page says it could be either, and does not accuse.
+DIGIT_TWINS = {"S": 5, "O": 0, "I": 1, "Z": 2, "B": 8, "G": 6}
+
+
+def is_twin(letter: str | None, digit: int | None) -> bool:
+    """Whether `letter` is also a way of writing `digit` (a B and an 8): then neither reading is wrong."""
+    return letter is not None and digit is not None and DIGIT_TWINS.get(letter) == digit
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,17 @@ class DigitCheck:
         ratio = self.class_error(image, digit) / max(errors[nearest], 1e-6)
         return self.letters[nearest] if ratio > self.letter_ratio else None
 
-    def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
-        """Near the digits (and, given the answered digit and fitted classes, near that digit's kind)."""
+    def is_typical(self, image: np.ndarray, digit: int | None = None, twins_pass: bool = False) -> bool:
+        """Near the digits (and, given the answered digit and fitted classes, near that digit's kind, and
+        nearer to it than to a letter; with `twins_pass`, a letter that is also that digit's form passes)."""
         if self.error(image) > self.threshold:
             return False
         if digit is None or self.class_bases is None:
             return True
         if self.class_error(image, digit) > float(self.class_thresholds[digit]):
             return False
-        return self.nearest_letter(image, digit) is None
+        letter = self.nearest_letter(image, digit)
+        return letter is None or (twins_pass and is_twin(letter, digit))
 
 
 def residual(image: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> float:

@@ -18,6 +18,12 @@ class DigitReading:
     typical: bool = True  # looks like an MNIST digit at all (True when there is no digit check)
     letter: str | None = None  # the capital letter it looks like instead, if the check found one
     checked: bool = False  # whether the digit check judged it (it is missing from an untrained models/)
+    twin: bool = False  # the letter is also a form of the answered digit (a B read as 8): it could be either
+
+    @property
+    def looks_like_a_digit(self) -> bool:
+        """Typical of the digits, or a letter that is also the answered digit's form: nothing to hold back."""
+        return self.typical or self.twin
 
     def as_json(self) -> dict:
         """Every model's digit, confidence and probabilities; with the check, whether it looks like a digit."""

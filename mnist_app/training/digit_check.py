@@ -2,7 +2,7 @@
 
 1. `fit`: principal components of (a sample of) the training digits, all together and per digit;
    thresholds from the errors of held-out digits;
-2. `_with_letters`: components of printed capital letters (`letters`) and of the style set's drawn
+2. `with_letters`: components of printed capital letters (`letters`) and of the style set's drawn
    capitals (hand 0), and the ratio of a digit's error to the nearest letter's that held-out digits exceed;
 With the style set (`styles`, hand 0 only), each digit's components learn its forms too (flagged
 1s, crossed 7s, open 0s), and the thresholds are set on held-out MNIST digits plus another draw of
@@ -26,6 +26,7 @@ from mnist_app.training.data import add_style_drawings, prepare_data
 from mnist_app.training.handwriting import letter_inputs, style_inputs
 from mnist_app.training.letters import letter_images
 from mnist_app.training.recipes import TrainConfig
+from mnist_app.training.typefaces import DIGITS, installed_families, typeface_inputs
 
 COMPONENTS = 20  # enough to draw every digit roughly, too few to draw a smiley or a letter
 QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first check
@@ -53,12 +54,15 @@ def fit(
     letter_renders: int = LETTER_RENDERS,
     styles: tuple[np.ndarray, np.ndarray] | None = None,
     style_draws: int = 0,
+    typeface_draws: int = 0,
 ) -> DigitCheck:
     """Principal directions of (a sample of) the training digits; thresholds from held-out digits.
 
     With labels, also one check per digit (the second check). With `styles` (the style set's
     training drawings, uint8, and labels), each digit's components include its styles, and
-    another `style_draws` drawings of each style join the held-out digits."""
+    another `style_draws` drawings of each style join the held-out digits. With `typeface_draws`, that many
+    drawings of each capital of every installed typeface family join the letters, and of each digit the
+    held-out digits that set the letter ratio (`typeface_part`)."""
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(train_images), size=min(max_images, len(train_images)), replace=False)
     mean, basis = _components(train_images[picks].reshape(len(picks), -1).astype(np.float32) / 255, COMPONENTS)
@@ -83,7 +87,39 @@ def fit(
         bases.append(class_basis)
         thresholds.append(_quantile_of_each(np.array(errors), groups[held_out_labels == digit], CLASS_QUANTILE))
     check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
-    return _with_letters(check, held_out, held_out_labels, groups, seed, letter_renders, style_draws if styles else 0)
+    letters = letter_set(seed, letter_renders, style_draws if styles else 0)
+    if typeface_draws:
+        faces = typeface_inputs(tuple(installed_families()), DIGITS + "".join(letters), typeface_draws, seed)
+        letters, held_out, held_out_labels, groups = typeface_part(faces, letters, held_out, held_out_labels, groups)
+    return with_letters(check, held_out, held_out_labels, groups, letters)
+
+
+def typeface_part(
+    faces: dict[int | str, np.ndarray],
+    letters: dict[str, np.ndarray],
+    held_out: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Typefaces' capitals (`faces`, from `typefaces.typeface_inputs`) added to `letters`, and their digits to the
+    held-out digits as a group of their own
+    (a digit in a typeface is a digit: the ratio keeps 99.5 % of them too). Leave-one-family-out measurement
+    (tools/reports/family_check.py) chose this, and reports it."""
+    letters = {
+        letter: np.concatenate([images, faces[letter]]) if letter in faces else images
+        for letter, images in letters.items()
+    }
+    digits = [(faces[d], d) for d in range(10) if d in faces]
+    if not digits:
+        return letters, held_out, labels, groups
+    more = np.concatenate([x.reshape(len(x), -1) for x, _ in digits])
+    more_labels = np.concatenate([np.full(len(x), d) for x, d in digits])
+    return (
+        letters,
+        np.concatenate([held_out, more]),
+        np.concatenate([labels, more_labels]),
+        np.concatenate([groups, np.full(len(more), int(groups.max()) + 1)]),
+    )
 
 
 def _quantile_of_each(values: np.ndarray, groups: np.ndarray, quantile: float) -> float:
@@ -91,21 +127,21 @@ def _quantile_of_each(values: np.ndarray, groups: np.ndarray, quantile: float) -
     return max(float(np.quantile(values[groups == group], quantile)) for group in np.unique(groups))
 
 
-def _with_letters(
-    check: DigitCheck,
-    held_out: np.ndarray,
-    labels: np.ndarray,
-    groups: np.ndarray,
-    seed: int,
-    renders: int,
-    drawn: int,
-) -> DigitCheck:
-    """Add each letter's components (printed, and `drawn` drawings of each capital of the style set's
-    training hand), and the ratio that 0.5 % of held-out digits exceed."""
+def letter_set(seed: int, renders: int, drawn: int) -> dict[str, np.ndarray]:
+    """The capitals the letter part learns from: `renders` printed renderings of each, and `drawn` drawings of
+    each capital of the style set's training hand."""
     letters = letter_images(per_letter=renders, seed=seed)
     if drawn:
         for letter, images in letter_inputs("train", seed=seed, draws=drawn).items():
             letters[letter] = np.concatenate([letters[letter], images]) if letter in letters else images
+    return letters
+
+
+def with_letters(
+    check: DigitCheck, held_out: np.ndarray, labels: np.ndarray, groups: np.ndarray, letters: dict[str, np.ndarray]
+) -> DigitCheck:
+    """Add each letter's components (from `letters`, letter -> (n, 28, 28) inputs), and the ratio that 0.5 % of
+    each group of held-out digits (flat inputs, their labels and groups) exceed."""
     fitted = [_components(images.reshape(len(images), -1), LETTER_COMPONENTS) for images in letters.values()]
     means, bases = (np.stack(parts) for parts in zip(*fitted, strict=True))
     check = dataclasses.replace(check, letters="".join(letters), letter_means=means, letter_bases=bases)
@@ -154,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         styles=(data["style_images"], data["style_labels"]),
         style_draws=config.style_draws,
+        typeface_draws=config.typeface_draws,
     )
     print(f"digit check: threshold {check.threshold:.2f}, written to {save(check, args.models_dir)}")
     return 0

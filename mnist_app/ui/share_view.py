@@ -77,7 +77,7 @@ def _share(store: object, reading: DigitReading, original: np.ndarray, digest: s
         return
     answers = {name: Answer(p.digit, round(p.confidence, 4)) for name, p in reading.predictions.items()}
     correction = st.session_state.get("correction")
-    held_back = not reading.typical or reading.letter is not None  # the gallery waits for the presenter
+    held_back = not reading.looks_like_a_digit  # the gallery waits for the presenter
     drawing = new_drawing(
         reading.steps.final,
         original,

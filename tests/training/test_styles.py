@@ -71,9 +71,11 @@ def test_drawn_capitals_are_flagged(reader):
 
 
 def test_an_s_read_as_5_says_it_could_be_either():
-    """Where a letter is also a digit's form, the page says so instead of choosing."""
+    """Where a letter is also a digit's form (S and 5, B and 8), the page says so instead of choosing."""
     five = Prediction("cnn", np.eye(10, dtype=np.float32)[5])
     line = agreement_line([five, five], typical=False, letter="S")
     assert "the letter **S** or the digit **5**" in line
     eight = Prediction("cnn", np.eye(10, dtype=np.float32)[8])
-    assert "looks more like the letter **B**" in agreement_line([eight, eight], typical=False, letter="B")
+    assert "the letter **B** or the digit **8**" in agreement_line([eight, eight], typical=False, letter="B")
+    three = Prediction("cnn", np.eye(10, dtype=np.float32)[3])
+    assert "looks more like the letter **B**" in agreement_line([three, three], typical=False, letter="B")

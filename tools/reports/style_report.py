@@ -39,8 +39,8 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
             prediction = reading.predictions[name]
             counts[f"{name}_right_sure"] += int(prediction.digit == drawing.label and prediction.sure)
             counts[f"{name}_right"] += int(prediction.digit == drawing.label)
-        counts["called_letter"] += int(reading.letter is not None)
-        counts["not_like_a_digit"] += int(not reading.typical)
+        counts["called_letter"] += int(reading.letter is not None and not reading.twin)
+        counts["not_like_a_digit"] += int(not reading.looks_like_a_digit)
     letters: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for drawing in style_drawings("held_out", "letters"):
         reading = reader.read_digit(drawing.image)

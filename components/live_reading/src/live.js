@@ -1,5 +1,5 @@
-// Live reading in the drawing canvas: while the pen moves, at most once per animation frame and only
-// when the ink changed, the finished strokes and the stroke in progress are read by both networks,
+// Live reading in the drawing canvas: while the pen moves, at most once per animation frame and every
+// READ_INTERVAL_MS, and only when the ink changed, the finished strokes and the stroke in progress are read by both networks,
 // here in the browser. The canvas bundle imports this module only when the `live` argument is set; if
 // the weights cannot load (or WebAssembly is missing) the strip never appears and nothing else changes.
 import { loadNetworks } from "./networks.js";
@@ -15,6 +15,9 @@ const controllers = new WeakMap(); // canvas state -> its live reader
 // 20 readings a second this is a minute of drawing: more than any digit takes.
 const STORY_FRAMES = 1200;
 const round4 = (value) => Math.round(value * 1e4) / 1e4;
+// At most 20 readings a second while the pen moves, which a person's stroke gives anyway: a fast pen
+// (or a slow phone) would otherwise read on every frame, and the reads would crowd out the pen's own events.
+const READ_INTERVAL_MS = 50;
 
 export const networksFor = (manifestUrl) => {
   if (!loading.has(manifestUrl)) loading.set(manifestUrl, loadNetworks(manifestUrl, WASM_FOLDER));
@@ -87,7 +90,7 @@ class LiveReader {
     this.markDirty();
   }
 
-  // While the pen moves: the next animation frame. Once it has lifted: when the page is idle, so that
+  // While the pen moves: the next animation frame, READ_INTERVAL_MS after the last read. Once it has lifted: when the page is idle, so that
   // the drawing leaves for the server first (a read takes the main thread for ~10-20 ms).
   markDirty() {
     this.dirty = true;
@@ -97,7 +100,9 @@ class LiveReader {
       this.scheduled = false;
       if (this.dirty) this.read();
     };
-    if (this.penDown) requestAnimationFrame(run);
+    const wait = (this.readAt ?? -Infinity) + READ_INTERVAL_MS - performance.now();
+    if (this.penDown && wait > 0) setTimeout(() => requestAnimationFrame(run), wait);
+    else if (this.penDown) requestAnimationFrame(run);
     else if (window.requestIdleCallback) requestIdleCallback(run, { timeout: 150 });
     else setTimeout(run, 30);
   }
@@ -124,6 +129,7 @@ class LiveReader {
 
   readNow() {
     const started = performance.now();
+    this.readAt = started;
     const input = preprocess(this.composite());
     const strip = this.strip.strip;
     if (input === null) {
