@@ -33,7 +33,7 @@ QUANTILE = 0.99  # 1 % of real MNIST digits are flagged as unusual by the first 
 CLASS_COMPONENTS = 30  # per digit: how 4s vary, not how digits vary
 CLASS_QUANTILE = 0.995  # with the first check, a small share of MNIST digits and no drawn digit (docs/results.md)
 CLASS_IMAGES = 4000  # training images per digit for its components
-LETTER_COMPONENTS = 12  # per letter, from ~300 varied renderings
+LETTER_COMPONENTS = 20  # per letter: printed, drawn and 18 typefaces' forms (docs/families.md chose 20 over 12)
 LETTER_RENDERS = 300  # varied renderings of each letter its components are fitted on
 LETTER_QUANTILE = 0.995  # 0.5 % of held-out MNIST digits are nearer a letter than this
 

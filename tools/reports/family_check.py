@@ -3,7 +3,8 @@
 `python -m tools.reports.family_check [--record]`. For each family of `mnist_app.training.typefaces`, the
 shipped check's letter part is refitted as train.py fits it (`digit_check.letter_set`, `typeface_part` and
 `with_letters`: printed capitals, the style set's training hand, and the typefaces' capitals, with their
-digits joining the held-out digits that set its ratio), but from every family except that one. It is then measured on the family left out: its digits
+digits joining the held-out digits that set its ratio), but from every family except that one. The "given
+check" columns are the check in --models-dir as it is (docs/families.md gives the previous release's). It is then measured on the family left out: its digits
 on canvas (called a letter, or "not a digit") and its capitals A B E H K M R X (flagged). The same figures for
 the shipped check stand beside them. Writes benchmarks/family_check.json; with --record, docs/families.md.
 """
@@ -99,8 +100,8 @@ def _pooled(rows: dict, which: str, key: str, of: str) -> float:
 def table(report: dict) -> str:
     rows = report["families"]
     lines = [
-        "| family left out | digits flagged, shipped check | digits flagged, refitted without it "
-        "| capitals flagged, shipped | capitals flagged, refitted without it |",
+        "| family left out | digits flagged, given check | digits flagged, refitted without it "
+        "| capitals flagged, given check | capitals flagged, refitted without it |",
         "|---|---|---|---|---|",
     ]
     for family, row in rows.items():
