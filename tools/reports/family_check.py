@@ -11,8 +11,6 @@ the shipped check stand beside them. Writes benchmarks/family_check.json; with -
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from mnist_app.training.handwriting import FLAGGED_LETTERS, style_inputs
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.typefaces import DIGITS, installed_families, typeface_inputs
 from tools.reports.family_report import DIGIT_DRAWINGS, LETTER_DRAWINGS, SEED
-from tools.reports.report import write_section
+from tools.reports.report import measured_report_main
 
 OUT = ROOT / "benchmarks" / "family_check.json"
 FITTED_PER_CHARACTER = 20  # drawings of each capital (and digit) of each fitted family
@@ -120,16 +118,7 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.reports.family_check", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write the table in docs/families.md")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
-    args = parser.parse_args(argv)
-    report = measure(args.models_dir)
-    OUT.write_text(json.dumps(report, indent=1) + "\n")
-    print(table(report))
-    if args.record:
-        write_section("family-check", table(report))
-    return 0
+    return measured_report_main(argv, __name__, "family-check", OUT, measure, table)
 
 
 if __name__ == "__main__":

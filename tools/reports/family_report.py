@@ -10,9 +10,7 @@ Writes benchmarks/families.json; with --record, its table in docs/families.md to
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +22,7 @@ from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.serving.reader import Reader, load_reader
 from mnist_app.training.handwriting import FLAGGED_LETTERS
 from mnist_app.training.typefaces import DEBIAN_PACKAGES, DIGITS, glyph_drawings, installed_families
-from tools.reports.report import write_section
+from tools.reports.report import measured_report_main
 
 OUT = ROOT / "benchmarks" / "families.json"
 MODELS = ("cnn", "ann")
@@ -167,17 +165,15 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.reports.family_report", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write the families table in docs/families.md")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
-    args = parser.parse_args(argv)
-    report = measure(args.models_dir, progress=lambda family: print(family, file=sys.stderr))
-    report["totals"] = totals(report)
-    OUT.write_text(json.dumps(report, indent=1) + "\n")
-    print(table(report))
-    if args.record:
-        write_section("families", table(report))
-    return 0
+    return measured_report_main(
+        argv,
+        __name__,
+        "families",
+        OUT,
+        lambda models_dir: measure(models_dir, progress=lambda family: print(family, file=sys.stderr)),
+        table,
+        totals,
+    )
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ other tools write theirs (between `<!-- name:start -->` and `<!-- name:end -->` 
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES, MODELS_DIR, ROOT, STRING_READER
@@ -50,6 +52,33 @@ def write_section(name: str, content: str) -> list[Path]:
             page.write_text(replace_section(text, name, content))
             written.append(page)
     return written
+
+
+def measured_report_main(
+    argv: list[str] | None,
+    module: str,
+    section: str,
+    out: Path,
+    measure: Callable[[Path], dict],
+    table: Callable[[dict], str],
+    totals: Callable[[dict], dict] | None = None,
+) -> int:
+    """The command line of a report tool: `python -m MODULE [--record] [--models-dir DIR]` measures the models in
+    DIR, writes `out` (with its totals), prints the table, and with --record writes it into `section`'s page."""
+    source = sys.modules[module]
+    name = source.__spec__.name if source.__spec__ else module  # run as `python -m`, the module is __main__
+    parser = argparse.ArgumentParser(prog=f"python -m {name}", description=(source.__doc__ or "").splitlines()[0])
+    parser.add_argument("--record", action="store_true", help=f"write the {section} table into its docs/ page")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    args = parser.parse_args(argv)
+    report = measure(args.models_dir)
+    if totals is not None:
+        report["totals"] = totals(report)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(table(report))
+    if args.record:
+        write_section(section, table(report))
+    return 0
 
 
 def results_table(models_dir: Path = MODELS_DIR) -> str:

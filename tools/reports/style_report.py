@@ -10,8 +10,6 @@ benchmarks/styles.json; with --record, its table in docs/styles.md too.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.serving.reader import load_reader
 from mnist_app.training.handwriting import FLAGGED_LETTERS, style_drawings
-from tools.reports.report import write_section
+from tools.reports.report import measured_report_main
 
 OUT = ROOT / "benchmarks" / "styles.json"
 MODELS = ("cnn", "ann")
@@ -97,17 +95,7 @@ def table(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.reports.style_report", description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="write the styles table in docs/styles.md")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
-    args = parser.parse_args(argv)
-    report = measure(args.models_dir)
-    report["totals"] = totals(report)
-    OUT.write_text(json.dumps(report, indent=1) + "\n")
-    print(table(report))
-    if args.record:
-        write_section("styles", table(report))
-    return 0
+    return measured_report_main(argv, __name__, "styles", OUT, measure, table, totals)
 
 
 if __name__ == "__main__":
