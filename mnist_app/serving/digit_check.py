@@ -64,17 +64,35 @@ class DigitCheck:
         ratio = self.class_error(image, digit) / max(errors[nearest], 1e-6)
         return self.letters[nearest] if ratio > self.letter_ratio else None
 
-    def is_typical(self, image: np.ndarray, digit: int | None = None, twins_pass: bool = False) -> bool:
+    def verdict(self, image: np.ndarray, digit: int | None = None) -> Verdict:
         """Near the digits (and, given the answered digit and fitted classes, near that digit's kind, and
-        nearer to it than to a letter; with `twins_pass`, a letter that is also that digit's form passes)."""
+        nearer to it than to a letter); the letter it is nearer to, and whether that letter is the digit's twin."""
         if self.error(image) > self.threshold:
-            return False
+            return Verdict(False)
         if digit is None or self.class_bases is None:
-            return True
+            return Verdict(True)
         if self.class_error(image, digit) > float(self.class_thresholds[digit]):
-            return False
+            return Verdict(False)
         letter = self.nearest_letter(image, digit)
-        return letter is None or (twins_pass and is_twin(letter, digit))
+        return Verdict(letter is None, letter, is_twin(letter, digit))
+
+    def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
+        """`verdict`'s answer alone: a twin letter counts as not typical (the page still names the letter)."""
+        return self.verdict(image, digit).typical
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the check says of one input, judged against the answered digit."""
+
+    typical: bool
+    letter: str | None = None  # the capital letter it is nearer to than to the digit, if any
+    twin: bool = False  # that letter is also a way of writing the digit (a B and an 8): it could be either
+
+    @property
+    def looks_like_a_digit(self) -> bool:
+        """Typical, or only a twin letter against it: nothing to hold back."""
+        return self.typical or self.twin
 
 
 def residual(image: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.preprocess import Polarity, preprocess_steps
 from mnist_app.reading.segment import segment
 from mnist_app.reading.variations import FAMILIES, Family, naive_input
-from mnist_app.serving.digit_check import DigitCheck, is_twin
+from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.invariance import Curve, confidence_curves
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.readings import DigitReading, NumberReading
@@ -94,11 +94,8 @@ class Reader:
         answer = self._judges_answer(steps.final, predictions)
         if self.check is None or answer is None:
             return DigitReading(steps, predictions)
-        check = self.check
-        letter = check.nearest_letter(steps.final, answer)
-        typical = check.is_typical(steps.final, answer)
-        twin = not typical and is_twin(letter, answer) and check.is_typical(steps.final, answer, twins_pass=True)
-        return DigitReading(steps, predictions, typical, letter, True, twin=twin)
+        verdict = self.check.verdict(steps.final, answer)
+        return DigitReading(steps, predictions, verdict.typical, verdict.letter, True, twin=verdict.twin)
 
     def read_number(
         self, image: np.ndarray | None, names: Iterable[str] | None = None, polarity: Polarity = "auto"
@@ -139,7 +136,7 @@ class Reader:
             unusual = [
                 i
                 for i, (digit, answer) in enumerate(zip(digits, answers, strict=True))
-                if digit.read_whole is None and not self.check.is_typical(digit.image, int(answer), twins_pass=True)
+                if digit.read_whole is None and not self.check.verdict(digit.image, int(answer)).looks_like_a_digit
             ]
         return NumberReading(digits, predictions, unusual, segmentation.ignored, self.check is not None, JUDGE)
 

@@ -70,12 +70,9 @@ def fit(
     threshold = float(np.quantile([residual(x, mean, basis) for x in held_out], QUANTILE))
     if train_labels is None or held_out_labels is None:
         return DigitCheck(mean, basis, threshold)
-    groups = np.zeros(len(held_out), int)  # MNIST's digits 0, the style set's 1: each sets its own quantile
-    if styles is not None:  # a fresh draw of the same hand, so that no threshold is set on fitted drawings
-        more, more_labels, _ = style_inputs("train", seed=seed + 1, draws=style_draws)
-        held_out = np.concatenate([held_out, more.reshape(len(more), -1).astype(np.float32) / 255])
-        held_out_labels = np.concatenate([held_out_labels, more_labels])
-        groups = np.concatenate([groups, np.ones(len(more), int)])
+    held_out, held_out_labels, groups = held_out_digits(
+        held_out, held_out_labels, seed, style_draws if styles else None
+    )
     means, bases, thresholds = [], [], []
     for digit in range(10):
         own = train_images[np.flatnonzero(train_labels == digit)[:CLASS_IMAGES]]
@@ -94,6 +91,23 @@ def fit(
     return with_letters(check, held_out, held_out_labels, groups, letters)
 
 
+def held_out_digits(
+    mnist: np.ndarray, labels: np.ndarray, seed: int, style_draws: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The digits the thresholds are set on (flat, in [0, 1]), their labels and groups: MNIST's held-out digits
+    (group 0) and, with `style_draws`, a fresh draw of the style set's training hand (group 1), so that no
+    threshold is set on fitted drawings. Each group sets its own quantile."""
+    groups = np.zeros(len(mnist), int)
+    if style_draws is None:
+        return mnist, labels, groups
+    more, more_labels, _ = style_inputs("train", seed=seed + 1, draws=style_draws)
+    return (
+        np.concatenate([mnist, more.reshape(len(more), -1).astype(np.float32) / 255]),
+        np.concatenate([labels, more_labels]),
+        np.concatenate([groups, np.ones(len(more), int)]),
+    )
+
+
 def typeface_part(
     faces: dict[int | str, np.ndarray],
     letters: dict[str, np.ndarray],
@@ -102,9 +116,8 @@ def typeface_part(
     groups: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Typefaces' capitals (`faces`, from `typefaces.typeface_inputs`) added to `letters`, and their digits to the
-    held-out digits as a group of their own
-    (a digit in a typeface is a digit: the ratio keeps 99.5 % of them too). Leave-one-family-out measurement
-    (tools/reports/family_check.py) chose this, and reports it."""
+    held-out digits as a group of their own: a digit in a typeface is a digit, and the ratio keeps 99.5 % of them
+    below it too. Leave-one-family-out measurement (tools/reports/family_check.py) chose this, and reports it."""
     letters = {
         letter: np.concatenate([images, faces[letter]]) if letter in faces else images
         for letter, images in letters.items()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from mnist_app.reading.preprocess import preprocess
 from mnist_app.training.strokes import CANVAS
 
 FONT_ROOT = Path("/usr/share/fonts")
@@ -129,8 +130,6 @@ def typeface_inputs(
     families: tuple[str, ...] | list[str], characters: str, per_character: int, seed: int = 0
 ) -> dict[int | str, np.ndarray]:
     """Each character's (n, 28, 28) float32 model inputs over `families`, preprocessed as the app does a canvas."""
-    from mnist_app.reading.preprocess import preprocess  # the app's own preprocessing, as for the style set
-
     inputs: dict[int | str, list[np.ndarray]] = {}
     for family in families:
         for drawing in glyph_drawings(family, characters, per_character, seed):

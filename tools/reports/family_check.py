@@ -18,11 +18,10 @@ import numpy as np
 
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.serving import digit_check as shipped_check
-from mnist_app.serving.digit_check import is_twin
 from mnist_app.serving.reader import load_reader
 from mnist_app.training.data import prepare_data
-from mnist_app.training.digit_check import LETTER_RENDERS, letter_set, typeface_part, with_letters
-from mnist_app.training.handwriting import FLAGGED_LETTERS, style_inputs
+from mnist_app.training.digit_check import LETTER_RENDERS, held_out_digits, letter_set, typeface_part, with_letters
+from mnist_app.training.handwriting import FLAGGED_LETTERS
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.typefaces import DIGITS, installed_families, typeface_inputs
 from tools.reports.family_report import DIGIT_DRAWINGS, LETTER_DRAWINGS, SEED
@@ -38,14 +37,14 @@ def _measured(check: shipped_check.DigitCheck, images: dict, answers: dict) -> d
     counts = {"digits": 0, "called_letter": 0, "not_like_a_digit": 0, "capitals": 0, "capitals_flagged": 0}
     for label, batch in images.items():
         for image, answer in zip(batch, answers[label], strict=True):
+            verdict = check.verdict(image, int(answer))
             if isinstance(label, str):
                 counts["capitals"] += 1
-                counts["capitals_flagged"] += int(not check.is_typical(image, int(answer)))
+                counts["capitals_flagged"] += int(not verdict.typical)
             else:
                 counts["digits"] += 1
-                letter = check.nearest_letter(image, int(answer))
-                counts["called_letter"] += int(letter is not None and not is_twin(letter, int(answer)))
-                counts["not_like_a_digit"] += int(not check.is_typical(image, int(answer), twins_pass=True))
+                counts["called_letter"] += int(verdict.letter is not None and not verdict.twin)
+                counts["not_like_a_digit"] += int(not verdict.looks_like_a_digit)
     return counts
 
 
@@ -57,11 +56,8 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
     cnn = reader.predictors["cnn"]
     config = TrainConfig(seed=FIT_SEED)
     data = prepare_data(config)
-    styles, style_labels, _ = style_inputs("train", seed=FIT_SEED + 1, draws=config.style_draws)
     mnist = data["x_val"].reshape(len(data["x_val"]), -1).astype(np.float32) / 255
-    base_held_out = np.concatenate([mnist, styles.reshape(len(styles), -1).astype(np.float32) / 255])
-    base_labels = np.concatenate([data["y_val"], style_labels])
-    base_groups = np.concatenate([np.zeros(len(mnist), int), np.ones(len(styles), int)])
+    base_held_out, base_labels, base_groups = held_out_digits(mnist, data["y_val"], FIT_SEED, config.style_draws)
     base_letters = letter_set(FIT_SEED, LETTER_RENDERS, config.style_draws)
     families = list(installed_families())
     fitted = {
