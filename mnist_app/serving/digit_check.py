@@ -67,14 +67,12 @@ class DigitCheck:
     def verdict(self, image: np.ndarray, digit: int | None = None) -> Verdict:
         """Near the digits (and, given the answered digit and fitted classes, near that digit's kind, and
         nearer to it than to a letter); the letter it is nearer to, and whether that letter is the digit's twin."""
-        if self.error(image) > self.threshold:
-            return Verdict(False)
+        near_digits = self.error(image) <= self.threshold
         if digit is None or self.class_bases is None:
-            return Verdict(True)
-        if self.class_error(image, digit) > float(self.class_thresholds[digit]):
-            return Verdict(False)
-        letter = self.nearest_letter(image, digit)
-        return Verdict(letter is None, letter, is_twin(letter, digit))
+            return Verdict(near_digits)
+        letter = self.nearest_letter(image, digit)  # named even when the other checks fail too
+        near_its_kind = near_digits and self.class_error(image, digit) <= float(self.class_thresholds[digit])
+        return Verdict(near_its_kind and letter is None, letter, near_its_kind and is_twin(letter, digit))
 
     def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
         """`verdict`'s answer alone: a twin letter counts as not typical (the page still names the letter)."""
@@ -87,7 +85,7 @@ class Verdict:
 
     typical: bool
     letter: str | None = None  # the capital letter it is nearer to than to the digit, if any
-    twin: bool = False  # that letter is also a way of writing the digit (a B and an 8): it could be either
+    twin: bool = False  # only that letter is against it, and it is a way of writing the digit (a B and an 8)
 
     @property
     def looks_like_a_digit(self) -> bool:
