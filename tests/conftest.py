@@ -25,7 +25,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 from mnist_app.reading.model_input import model_batch
-from tests.support import run_in_process
+from tests.support import computed_once, run_in_process
 
 
 @pytest.fixture(scope="session")
@@ -94,10 +94,17 @@ def predict_cli(loaded_once, capsys) -> Callable[[list[str]], subprocess.Complet
 
 
 @pytest.fixture(scope="session")
-def test_predictions(shipped, test_set) -> dict[str, np.ndarray]:
-    """Every shipped model's calibrated probabilities for the 10,000 MNIST test images, computed once."""
-    images = model_batch(test_set[0])
-    return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
+def test_predictions(shipped, test_set, tmp_path_factory, worker_id) -> dict[str, np.ndarray]:
+    """Every shipped model's calibrated probabilities for the 10,000 MNIST test images, computed once per
+    run: the first test process to need them writes them for the others (four files use them)."""
+
+    def predict_all() -> dict[str, np.ndarray]:
+        images = model_batch(test_set[0])
+        return {name: predictor.predict_batch(images) for name, predictor in shipped.items()}
+
+    if worker_id == "master":  # not under xdist: nobody to share with
+        return predict_all()
+    return computed_once(tmp_path_factory.getbasetemp().parent / "test_predictions.npz", predict_all)
 
 
 # `make test` spreads whole files over its processes (--dist loadfile), each taking the next file in this

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +19,21 @@ if TYPE_CHECKING:  # collecting the tests imports this file: no models or Tensor
     from mnist_app.serving.readings import NumberReading
 
 TRAIN = [sys.executable, str(ROOT / "train.py")]  # train.py as a process of its own
+
+
+def computed_once(path: Path, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """`compute()`'s arrays, shared through `path` by the test processes of one run: the first to ask
+    computes and writes them while the others wait on a lock, then read them."""
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.is_file():
+            with np.load(path) as saved:
+                return {name: saved[name] for name in saved.files}
+        arrays = compute()
+        written = path.with_name(f".{path.stem}.partial.npz")
+        np.savez(written, **arrays)
+        written.replace(path)
+        return arrays
 
 
 def run_in_process(

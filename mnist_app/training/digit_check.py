@@ -55,6 +55,7 @@ def fit(
     styles: tuple[np.ndarray, np.ndarray] | None = None,
     style_draws: int = 0,
     typeface_draws: int = 0,
+    typeface_families: int | None = None,
 ) -> DigitCheck:
     """Principal directions of (a sample of) the training digits; thresholds from held-out digits.
 
@@ -62,7 +63,7 @@ def fit(
     training drawings, uint8, and labels), each digit's components include its styles, and
     another `style_draws` drawings of each style join the held-out digits. With `typeface_draws`, that many
     drawings of each capital of every installed typeface family join the letters, and of each digit the
-    held-out digits that set the letter ratio (`typeface_part`)."""
+    held-out digits that set the letter ratio (`typeface_part`); `typeface_families` takes only the first that many."""
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(train_images), size=min(max_images, len(train_images)), replace=False)
     mean, basis = _components(train_images[picks].reshape(len(picks), -1).astype(np.float32) / 255, COMPONENTS)
@@ -86,7 +87,8 @@ def fit(
     check = DigitCheck(mean, basis, threshold, np.stack(means), np.stack(bases), np.array(thresholds, np.float32))
     letters = letter_set(seed, letter_renders, style_draws if styles else 0)
     if typeface_draws:
-        faces = typeface_inputs(tuple(installed_families()), DIGITS + "".join(letters), typeface_draws, seed)
+        families = tuple(installed_families())[:typeface_families]
+        faces = typeface_inputs(families, DIGITS + "".join(letters), typeface_draws, seed)
         letters, held_out, held_out_labels, groups = typeface_part(faces, letters, held_out, held_out_labels, groups)
     return with_letters(check, held_out, held_out_labels, groups, letters)
 

@@ -116,6 +116,7 @@ class TrainConfig:
     # Drawings of each digit and capital of every installed typeface family for the digit check's letter part.
     typeface_draws: int = 20
     quick_typeface_draws: int = 1  # with quick=True
+    quick_typeface_families: int = 2  # with quick=True: the first families only (a smoke test of the step)
     fine_tune_epochs: int = 2  # epochs of fine-tuning (--epochs overrides)
     fine_tune_rate: float = 0.1  # fine-tuning learning rate, as a fraction of the model's own
     tune: str | None = None  # search this model's hyper-parameters (TuneConfig) instead of training

@@ -118,6 +118,7 @@ def run(config: TrainConfig) -> list[dict]:
             styles=(data["style_images"], data["style_labels"]) if "style_images" in data else None,
             style_draws=config.quick_style_draws if config.quick else config.style_draws,
             typeface_draws=config.quick_typeface_draws if config.quick else config.typeface_draws,
+            typeface_families=config.quick_typeface_families if config.quick else None,
         )
         print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
     export_for_browser(out_dir, data, config.models)
