@@ -17,6 +17,7 @@ from deploy.services import have_postgres, throwaway_postgres
 from mnist_app.config import ROOT, SHOWN_MODELS
 from mnist_app.drawings import Answer, DrawingsError, Store, new_drawing, png_array, room_summary
 from mnist_app.drawings import schema as schema_module
+from tests.drawings.samples import drawing
 
 NEEDS_POSTGRES = "needs Debian's postgresql (the Makefile installs it for make test)"
 
@@ -41,14 +42,6 @@ def store(request, tmp_path):
     store.forget()
     yield store
     store.forget()
-
-
-def drawing(digit: int, cnn: int, ann: int, correction: int | None = None, session: str = "s1"):
-    image = np.zeros((28, 28), np.uint8)
-    image[4:24, 10 + digit : 14 + digit] = 255
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    answers = {"ann": Answer(ann, 0.9), "cnn": Answer(cnn, 0.99)}
-    return new_drawing(image, canvas, answers, session, correction, {"cnn": "t1", "ann": "t2"})
 
 
 def test_share_list_relabel_delete(store):
@@ -131,13 +124,6 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path):
         Store(f"sqlite:///{tmp_path / 'file' / 'drawings.db'}").count()
 
 
-def _share_five(url: str, session: int) -> int:
-    store = Store(url)
-    for k in range(5):
-        store.share(drawing(k, k, k, session=f"session{session}"))
-    return store.count()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, request):
@@ -147,7 +133,7 @@ def test_twenty_processes_share_at_once_and_nothing_is_lost(backend, tmp_path, r
     # __main__ is a Streamlit script, which spawned workers would try to re-run).
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", f"from tests.drawings.test_drawings import _share_five; _share_five({url!r}, {s})"],
+            [sys.executable, "-c", f"from tests.drawings.samples import share_five; share_five({url!r}, {s})"],
             cwd=ROOT,
             stderr=subprocess.PIPE,
             text=True,
