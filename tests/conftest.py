@@ -171,3 +171,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     order, seed = os.environ.get("TEST_FILE_ORDER", "longest-first"), int(os.environ.get("TEST_FILE_ORDER_SEED", "0"))
     rank = file_rank(names, order, seed)
     items.sort(key=lambda item: rank[item.path.name])  # stable: within a file the order stays as collected
+
+
+# TEST_TIMELINE=FILE appends each test's process, start and end (wall clock) to FILE: where a run's
+# processes wait, to read beside the machine's CPU use.
+if os.environ.get("TEST_TIMELINE"):
+    import json
+    import time
+
+    _started: dict[str, float] = {}
+
+    def pytest_runtest_logstart(nodeid: str, location: object) -> None:
+        _started[nodeid] = time.time()
+
+    def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
+        line = {"worker": os.environ.get("PYTEST_XDIST_WORKER", "master"), "test": nodeid}
+        with open(os.environ["TEST_TIMELINE"], "a") as timeline:
+            timeline.write(json.dumps(line | {"start": _started.pop(nodeid, time.time()), "end": time.time()}) + "\n")
