@@ -99,7 +99,7 @@ def test_write_section_writes_the_page_that_holds_the_section(tmp_path, monkeypa
 
 def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
     """`python -m tools.reports.report` on the committed README and docs/ changes nothing: every table it writes
-    (models, calibration, scale-out, provenance) matches the cards and benchmarks as committed."""
+    (models, calibration, scale-out, provenance, numbers) matches the cards and benchmarks as committed."""
     shutil.copy(report.README, tmp_path / "README.md")
     shutil.copytree(report.DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("*.png"))
     monkeypatch.setattr(report, "README", tmp_path / "README.md")
@@ -108,3 +108,22 @@ def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
     for page in report.pages():
         committed = (report.ROOT / page.relative_to(tmp_path)).read_text()
         assert page.read_text() == committed, f"{page.name}: run python -m tools.reports.report"
+
+
+def test_the_numbers_table_shows_each_figure_once_in_its_row():
+    from tools.reports.number_report import numbers_table
+
+    results = {key: {"numbers_apart": 352, "exact": 0.9744} for key in ("canvas", "paper_photo")}
+    for key in ("canvas_touching_2_4", "canvas_touching_5_8", "paper_photo_touching_2_4", "paper_photo_touching_5_8"):
+        results[key] = {
+            "numbers": 100,
+            "exact": 0.92,
+            "digits": 307,
+            "digit_accuracy": 0.9837,
+            "dropped": 2,
+            "added": 3,
+        }
+    rows = numbers_table(results, {"canvas": {"before_cutting": 0.98}}).splitlines()
+    assert len(rows) == 2 + 6
+    assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  | 98.0 % |  | 352 |"
+    assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"

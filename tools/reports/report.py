@@ -1,6 +1,7 @@
 """The generated tables of the README and docs/: the model and calibration tables from the model cards, the
-scale-out table from benchmarks/scale.json (`python -m tools.reports.report`), and `write_section`, with which the
-other tools write theirs (between `<!-- name:start -->` and `<!-- name:end -->` in whichever page holds them)."""
+scale-out table from benchmarks/scale.json, the numbers table from benchmarks/numbers*.json
+(`python -m tools.reports.report`), and `write_section`, with which the other tools write theirs (between
+`<!-- name:start -->` and `<!-- name:end -->` in whichever page holds them)."""
 
 from __future__ import annotations
 
@@ -173,11 +174,14 @@ def provenance_table(models_dir: Path = MODELS_DIR) -> str:
 
 
 def main() -> int:
+    from tools.reports.number_report import numbers_table  # it imports this module
+
     tables = {
         "models": results_table(),
         "calibration": calibration_table(),
         "scale": scale_table(),
         "provenance": provenance_table(),
+        "numbers": numbers_table(),
     }
     for section, table in tables.items():
         write_section(section, table)
