@@ -99,7 +99,7 @@ def test_write_section_writes_the_page_that_holds_the_section(tmp_path, monkeypa
 
 def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
     """`python -m tools.reports.report` on the committed README and docs/ changes nothing: every table it writes
-    (models, calibration, scale-out, provenance, numbers) matches the cards and benchmarks as committed."""
+    (models, calibration, scale-out, provenance, numbers, experiments) matches the cards and benchmarks as committed."""
     shutil.copy(report.README, tmp_path / "README.md")
     shutil.copytree(report.DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("*.png"))
     monkeypatch.setattr(report, "README", tmp_path / "README.md")

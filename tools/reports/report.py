@@ -1,7 +1,7 @@
-"""The generated tables of the README and docs/: the model and calibration tables from the model cards, the
-scale-out table from benchmarks/scale.json, the numbers table from benchmarks/numbers*.json
-(`python -m tools.reports.report`), and `write_section`, with which the other tools write theirs (between
-`<!-- name:start -->` and `<!-- name:end -->` in whichever page holds them)."""
+"""The generated tables of the README and docs/ (`python -m tools.reports.report`): the model and calibration
+tables from the model cards, the scale-out table from benchmarks/scale.json, the numbers table from
+benchmarks/numbers*.json and a recorded series of experiments; and `write_section`, with which the other tools
+write theirs (between `<!-- name:start -->` and `<!-- name:end -->` in whichever page holds them)."""
 
 from __future__ import annotations
 
@@ -173,6 +173,19 @@ def provenance_table(models_dir: Path = MODELS_DIR) -> str:
     return "\n".join(rows) + "\n"
 
 
+def experiments_table(path: Path = ROOT / "benchmarks" / "degraded_share_experiments.json") -> str:
+    """A recorded series of training experiments (docs/results.md): one row a recipe, the best of each column in bold."""
+    record = json.loads(path.read_text())
+    columns = record["columns"]
+    best = {key: max(row[key] for row in record["rows"]) for key in columns}
+    lines = ["| degraded share per batch | " + " | ".join(columns.values()) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row in record["rows"]:
+        cells = [f"{100 * row[key]:.{2 if key == 'mnist_test' else 1}f} %" for key in columns]
+        cells = [f"**{cell}**" if row[key] == best[key] else cell for cell, key in zip(cells, columns, strict=True)]
+        lines.append(f"| {row['recipe']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     from tools.reports.number_report import numbers_table  # it imports this module
 
@@ -182,6 +195,7 @@ def main() -> int:
         "scale": scale_table(),
         "provenance": provenance_table(),
         "numbers": numbers_table(),
+        "experiments": experiments_table(),
     }
     for section, table in tables.items():
         write_section(section, table)
