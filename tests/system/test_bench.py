@@ -111,7 +111,7 @@ def test_the_committed_tables_are_what_the_cards_give(tmp_path, monkeypatch):
 
 
 def test_the_numbers_table_shows_each_figure_once_in_its_row():
-    from tools.reports.number_report import numbers_table
+    from tools.reports.report import numbers_table
 
     results = {key: {"numbers_apart": 352, "exact": 0.9744} for key in ("canvas", "paper_photo")}
     for key in ("canvas_touching_2_4", "canvas_touching_5_8", "paper_photo_touching_2_4", "paper_photo_touching_5_8"):

@@ -11,51 +11,12 @@ from __future__ import annotations
 import json
 import sys
 
-from mnist_app.config import ROOT
 from tools.inputs.number_images import exact_rate, touching_rates
-from tools.reports.report import write_section
+from tools.reports.report import NUMBERS as OUT
+from tools.reports.report import numbers_table, write_section
 
 NUMBERS = 400  # per kind; numbers whose digits happen to touch are left out of the rate
 TOUCHING = 100  # per kind and length band
-OUT = ROOT / "benchmarks" / "numbers.json"
-PREVIOUS = ROOT / "benchmarks" / "numbers_previous_releases.json"  # the same numbers, read by earlier releases
-ROWS = {
-    "canvas": "on a canvas, digits apart",
-    "paper_photo": "photographed on paper (uneven light, JPEG 75), digits apart",
-    "canvas_touching_2_4": "on a canvas, touching, 2-4 digits",
-    "canvas_touching_5_8": "on a canvas, touching, 5-8 digits",
-    "paper_photo_touching_2_4": "on paper, touching, 2-4 digits",
-    "paper_photo_touching_5_8": "on paper, touching, 5-8 digits",
-}
-EARLIER = ("first_string_reader", "over_segmentation", "before_cutting")
-
-
-def numbers_table(results: dict | None = None, previous: dict | None = None) -> str:
-    """docs/numbers.md's table: this release's figures (benchmarks/numbers.json) beside earlier releases'."""
-    results = json.loads(OUT.read_text()) if results is None else results
-    previous = json.loads(PREVIOUS.read_text()) if previous is None else previous
-    lines = [
-        "| input | whole number read exactly | previous release (first string reader) | over-segmentation "
-        "| before cutting | per digit, this release (dropped / added) | numbers |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for key, title in ROWS.items():
-        row = results[key]
-        count = row.get("numbers", row.get("numbers_apart"))
-        decimals = 0 if count == 100 else 1  # a hundred numbers: whole points
-        earlier = [_percent(previous.get(key, {}).get(column), decimals) for column in EARLIER]
-        per_digit = (
-            f"{_percent(row['digit_accuracy'], 1)} ({row['dropped']} / {row['added']} of {row['digits']})"
-            if "digits" in row
-            else ""
-        )
-        exact = _percent(row["exact"], decimals)
-        lines.append(f"| {title} | **{exact}** | {' | '.join(earlier)} | {per_digit} | {count} |")
-    return "\n".join(lines) + "\n"
-
-
-def _percent(share: float | None, decimals: int) -> str:
-    return "" if share is None else f"{100 * share:.{decimals}f} %"
 
 
 def main() -> int:

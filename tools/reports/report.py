@@ -173,6 +173,47 @@ def provenance_table(models_dir: Path = MODELS_DIR) -> str:
     return "\n".join(rows) + "\n"
 
 
+NUMBERS = ROOT / "benchmarks" / "numbers.json"  # tools.reports.number_report writes it
+NUMBERS_PREVIOUS = ROOT / "benchmarks" / "numbers_previous_releases.json"  # the same numbers, read by earlier releases
+NUMBER_ROWS = {
+    "canvas": "on a canvas, digits apart",
+    "paper_photo": "photographed on paper (uneven light, JPEG 75), digits apart",
+    "canvas_touching_2_4": "on a canvas, touching, 2-4 digits",
+    "canvas_touching_5_8": "on a canvas, touching, 5-8 digits",
+    "paper_photo_touching_2_4": "on paper, touching, 2-4 digits",
+    "paper_photo_touching_5_8": "on paper, touching, 5-8 digits",
+}
+EARLIER_READERS = ("first_string_reader", "over_segmentation", "before_cutting")
+
+
+def numbers_table(results: dict | None = None, previous: dict | None = None) -> str:
+    """docs/numbers.md's table: this release's figures (benchmarks/numbers.json) beside earlier releases'."""
+    results = json.loads(NUMBERS.read_text()) if results is None else results
+    previous = json.loads(NUMBERS_PREVIOUS.read_text()) if previous is None else previous
+    lines = [
+        "| input | whole number read exactly | previous release (first string reader) | over-segmentation "
+        "| before cutting | per digit, this release (dropped / added) | numbers |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, title in NUMBER_ROWS.items():
+        row = results[key]
+        count = row.get("numbers", row.get("numbers_apart"))
+        decimals = 0 if count == 100 else 1  # a hundred numbers: whole points
+        earlier = [_percent(previous.get(key, {}).get(column), decimals) for column in EARLIER_READERS]
+        per_digit = (
+            f"{_percent(row['digit_accuracy'], 1)} ({row['dropped']} / {row['added']} of {row['digits']})"
+            if "digits" in row
+            else ""
+        )
+        exact = _percent(row["exact"], decimals)
+        lines.append(f"| {title} | **{exact}** | {' | '.join(earlier)} | {per_digit} | {count} |")
+    return "\n".join(lines) + "\n"
+
+
+def _percent(share: float | None, decimals: int) -> str:
+    return "" if share is None else f"{100 * share:.{decimals}f} %"
+
+
 def experiments_table(path: Path = ROOT / "benchmarks" / "degraded_share_experiments.json") -> str:
     """A recorded series of training experiments (docs/results.md): one row a recipe, the best of each column in bold."""
     record = json.loads(path.read_text())
@@ -187,8 +228,6 @@ def experiments_table(path: Path = ROOT / "benchmarks" / "degraded_share_experim
 
 
 def main() -> int:
-    from tools.reports.number_report import numbers_table  # it imports this module
-
     tables = {
         "models": results_table(),
         "calibration": calibration_table(),
