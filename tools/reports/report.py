@@ -221,7 +221,7 @@ def experiments_table(path: Path = ROOT / "benchmarks" / "degraded_share_experim
     best = {key: max(row[key] for row in record["rows"]) for key in columns}
     lines = ["| degraded share per batch | " + " | ".join(columns.values()) + " |", "|---" * (len(columns) + 1) + "|"]
     for row in record["rows"]:
-        cells = [f"{100 * row[key]:.{2 if key == 'mnist_test' else 1}f} %" for key in columns]
+        cells = [_percent(row[key], 2 if key == "mnist_test" else 1) for key in columns]
         cells = [f"**{cell}**" if row[key] == best[key] else cell for cell, key in zip(cells, columns, strict=True)]
         lines.append(f"| {row['recipe']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
