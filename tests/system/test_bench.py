@@ -127,3 +127,34 @@ def test_the_numbers_table_shows_each_figure_once_in_its_row():
     assert len(rows) == 2 + 6
     assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  | 98.0 % |  | 352 |"
     assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"
+
+
+def test_the_families_before_after_table_names_the_worst_family_and_judges_each_target(tmp_path):
+    from tools.reports.release_tables import families_before_after
+
+    def counts(flagged: int, letters: int, capitals: int) -> dict[str, int]:
+        return {
+            "digits": 100,
+            "not_like_a_digit": flagged,
+            "called_letter": letters,
+            "capitals": 50,
+            "capitals_flagged": capitals,
+        }
+
+    record = tmp_path / "family_check.json"
+    families = {
+        "Plain": {"shipped": counts(1, 0, 50), "left_out": counts(0, 0, 49)},
+        "Script": {"shipped": counts(3, 2, 40), "left_out": counts(2, 1, 45)},
+    }
+    record.write_text(json.dumps({"families": families}))
+    rows = families_before_after(record).splitlines()[2:]
+    assert rows[0] == '| digits called a letter or "not a digit", all 2 | 2.0 % | **1.0 %** | ≤ 1 %: met |'
+    assert rows[1] == (
+        '| digits called a letter or "not a digit", worst family | Script, 3 of 100 | **Script, 2 of 100** '
+        "| ≤ 1 %: **missed** |"
+    )
+    assert rows[4] == "| capitals A B E H K M R X flagged, all 2 | 90.0 % | **94.0 %** | ≥ 95 %: **missed** |"
+    assert (
+        rows[5]
+        == "| capitals A B E H K M R X flagged, worst family | Script, 40 of 50 | **Script, 45 of 50** | ≥ 95 %: **missed** |"
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mnist_app.config import CONFIDENCE_THRESHOLD, MODEL_TITLES, MODELS_DIR, ROOT, STRING_READER
 from mnist_app.serving.model_files import read_cards
+from tools.reports.release_tables import families_before_after, styles_before_after
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
@@ -64,18 +65,20 @@ def measured_report_main(
     table: Callable[[dict], str],
     totals: Callable[[dict], dict] | None = None,
 ) -> int:
-    """The command line of a report tool: `python -m MODULE [--record] [--models-dir DIR]` measures the models in
-    DIR, writes `out` (with its totals), prints the table, and with --record writes it into `section`'s page."""
+    """The command line of a report tool: `python -m MODULE [--record] [--models-dir DIR] [--out FILE]` measures the
+    models in DIR, writes `out` (with its totals), prints the table, and with --record writes it into `section`'s
+    page. --out keeps another release's figures apart (docs/ compares them with this release's)."""
     source = sys.modules[module]
     name = source.__spec__.name if source.__spec__ else module  # run as `python -m`, the module is __main__
     parser = argparse.ArgumentParser(prog=f"python -m {name}", description=(source.__doc__ or "").splitlines()[0])
     parser.add_argument("--record", action="store_true", help=f"write the {section} table into its docs/ page")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--out", type=Path, default=out, help=f"where the figures go (default {out.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     report = measure(args.models_dir)
     if totals is not None:
         report["totals"] = totals(report)
-    out.write_text(json.dumps(report, indent=1) + "\n")
+    args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))
     if args.record:
         write_section(section, table(report))
@@ -214,14 +217,22 @@ def _percent(share: float | None, decimals: int) -> str:
     return "" if share is None else f"{100 * share:.{decimals}f} %"
 
 
-def experiments_table(path: Path = ROOT / "benchmarks" / "degraded_share_experiments.json") -> str:
-    """A recorded series of training experiments (docs/results.md): one row a recipe, the best of each column in bold."""
+EXPERIMENTS = {  # section: a recorded series of experiments, one row a recipe
+    "experiments": ROOT / "benchmarks" / "degraded_share_experiments.json",
+    "letter-part": ROOT / "benchmarks" / "letter_part_experiments.json",
+}
+
+
+def experiments_table(path: Path) -> str:
+    """A recorded series of experiments: one row a recipe, the best of each column (by its "better") in bold."""
     record = json.loads(path.read_text())
     columns = record["columns"]
-    best = {key: max(row[key] for row in record["rows"]) for key in columns}
-    lines = ["| degraded share per batch | " + " | ".join(columns.values()) + " |", "|---" * (len(columns) + 1) + "|"]
+    pick = {"higher": max, "lower": min}
+    best = {key: pick[spec["better"]](row[key] for row in record["rows"]) for key, spec in columns.items()}
+    titles = [spec["title"] for spec in columns.values()]
+    lines = [f"| {record['first_column']} | " + " | ".join(titles) + " |", "|---" * (len(columns) + 1) + "|"]
     for row in record["rows"]:
-        cells = [_percent(row[key], 2 if key == "mnist_test" else 1) for key in columns]
+        cells = [_percent(row[key], spec["decimals"]) for key, spec in columns.items()]
         cells = [f"**{cell}**" if row[key] == best[key] else cell for cell, key in zip(cells, columns, strict=True)]
         lines.append(f"| {row['recipe']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -234,7 +245,9 @@ def main() -> int:
         "scale": scale_table(),
         "provenance": provenance_table(),
         "numbers": numbers_table(),
-        "experiments": experiments_table(),
+        **{section: experiments_table(path) for section, path in EXPERIMENTS.items()},
+        "styles-before-after": styles_before_after(),
+        "families-before-after": families_before_after(),
     }
     for section, table in tables.items():
         write_section(section, table)

@@ -4,8 +4,9 @@ Every held-out drawing (mnist_app/training/handwriting.py: hand 1 of each style,
 three slants, two wobbles) is read as the Draw tab reads a canvas (`Reader.read_digit`, with
 the digit check). Per style: how often the CNN and the ANN answer right and sure, how often the
 page calls the digit a letter, and how often it says the drawing does not look like a digit.
-Then the held-out hand's capital letters: how often the page flags each one. Writes
-benchmarks/styles.json; with --record, its table in docs/styles.md too.
+Then the held-out hand's capital letters: how often the page flags each one; and the price of the flags,
+MNIST's 10,000 test digits flagged by the check against the CNN's answers. Writes benchmarks/styles.json;
+with --record, its table in docs/styles.md too.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from mnist_app.config import MODELS_DIR, ROOT
-from mnist_app.serving.reader import load_reader
+from mnist_app.dataset.mnist import load_mnist
+from mnist_app.serving.reader import Reader, load_reader
 from mnist_app.training.handwriting import FLAGGED_LETTERS, style_drawings
 from tools.reports.report import measured_report_main
 
@@ -46,7 +50,26 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
         counts["drawings"] += 1
         counts["flagged"] += int(not reading.typical)
         counts["named"] += int(reading.letter == drawing.label)
-    return {"styles": {k: dict(v) for k, v in styles.items()}, "letters": {k: dict(v) for k, v in letters.items()}}
+    return {
+        "styles": {k: dict(v) for k, v in styles.items()},
+        "letters": {k: dict(v) for k, v in letters.items()},
+        "mnist_test": mnist_flagged(reader),
+    }
+
+
+def mnist_flagged(reader: Reader) -> dict[str, int]:
+    """MNIST's test digits that the digit check flags (a letter, a twin letter, or unusual), judged against the CNN's
+    answers."""
+    _, (x_test, _) = load_mnist()
+    images = x_test.astype(np.float32) / 255
+    answers = reader.predictors["cnn"].predict_batch(images).argmax(1)
+    verdicts = [reader.check.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
+    return {
+        "digits": len(verdicts),
+        "flagged": sum(not verdict.typical for verdict in verdicts),
+        "not_like_a_digit": sum(not verdict.looks_like_a_digit for verdict in verdicts),
+        "called_letter": sum(verdict.letter is not None and not verdict.twin for verdict in verdicts),
+    }
 
 
 def totals(report: dict) -> dict[str, float]:
@@ -60,7 +83,14 @@ def totals(report: dict) -> dict[str, float]:
         "called_letter": sum(row["called_letter"] for row in rows) / drawings,
         "not_like_a_digit": sum(row["not_like_a_digit"] for row in rows) / drawings,
         "capitals_flagged": sum(row["flagged"] for row in capitals) / sum(row["drawings"] for row in capitals),
+        **_mnist_shares(report.get("mnist_test")),
     }
+
+
+def _mnist_shares(counts: dict[str, int] | None) -> dict[str, float]:
+    if counts is None:  # a record from before the MNIST figures were measured
+        return {}
+    return {f"mnist_{key}": counts[key] / counts["digits"] for key in ("flagged", "called_letter", "not_like_a_digit")}
 
 
 def table(report: dict) -> str:
