@@ -18,6 +18,7 @@ import numpy as np
 
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.serving import digit_check as shipped_check
+from mnist_app.serving.predictor import Predictor
 from mnist_app.serving.reader import load_reader
 from mnist_app.training.data import prepare_data
 from mnist_app.training.digit_check import LETTER_RENDERS, held_out_digits, letter_set, typeface_part, with_letters
@@ -48,12 +49,17 @@ def _measured(check: shipped_check.DigitCheck, images: dict, answers: dict) -> d
     return counts
 
 
-def measure(models_dir: Path = MODELS_DIR) -> dict:
+def cnn_and_check(models_dir: Path) -> tuple[Predictor, shipped_check.DigitCheck]:
+    """The CNN and the digit check in `models_dir`; exits with the reason when either is missing."""
     reader = load_reader(models_dir, ("cnn",), numbers=False)
     check = shipped_check.load(models_dir)
     if reader.problems or check is None:
         raise SystemExit("\n".join(reader.problems) or "no digit check in models/")
-    cnn = reader.predictors["cnn"]
+    return reader.predictors["cnn"], check
+
+
+def measure(models_dir: Path = MODELS_DIR) -> dict:
+    cnn, check = cnn_and_check(models_dir)
     config = TrainConfig(seed=FIT_SEED)
     data = prepare_data(config)
     mnist = data["x_val"].reshape(len(data["x_val"]), -1).astype(np.float32) / 255
