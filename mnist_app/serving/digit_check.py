@@ -57,9 +57,7 @@ class DigitCheck:
         """The letter this input looks like far more than like the answered digit, if any."""
         if self.letter_bases is None or self.class_bases is None:
             return None
-        errors = [
-            residual(image, mean, basis) for mean, basis in zip(self.letter_means, self.letter_bases, strict=True)
-        ]
+        errors = residuals(image, self.letter_means, self.letter_bases)
         nearest = int(np.argmin(errors))
         ratio = self.class_error(image, digit) / max(errors[nearest], 1e-6)
         return self.letters[nearest] if ratio > self.letter_ratio else None
@@ -98,6 +96,14 @@ def residual(image: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> float:
     centred = np.asarray(image, dtype=np.float32).reshape(-1) - mean
     residual = centred - (centred @ basis.T) @ basis
     return float(np.sqrt(residual @ residual))
+
+
+def residuals(image: np.ndarray, means: np.ndarray, bases: np.ndarray) -> np.ndarray:
+    """`residual` from each of several checks at once: `means` (n, 784), `bases` (n, components, 784)."""
+    centred = np.asarray(image, dtype=np.float32).reshape(1, -1) - means
+    coefficients = np.matmul(bases, centred[:, :, None])  # (n, components, 1)
+    rest = centred - np.matmul(coefficients.transpose(0, 2, 1), bases)[:, 0]
+    return np.sqrt(np.sum(rest * rest, axis=1))
 
 
 def load(folder: Path) -> DigitCheck | None:

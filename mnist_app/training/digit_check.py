@@ -21,7 +21,7 @@ import numpy as np
 
 from mnist_app.atomic_files import write_npz
 from mnist_app.config import MODELS_DIR
-from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual
+from mnist_app.serving.digit_check import FILE_NAME, DigitCheck, residual, residuals
 from mnist_app.training.data import add_style_drawings, prepare_data
 from mnist_app.training.handwriting import letter_inputs, style_inputs
 from mnist_app.training.letters import letter_images
@@ -162,7 +162,7 @@ def with_letters(
     check = dataclasses.replace(check, letters="".join(letters), letter_means=means, letter_bases=bases)
     ratios = []
     for image, digit in zip(held_out, labels, strict=True):
-        nearest = min(residual(image, m, b) for m, b in zip(means, bases, strict=True))
+        nearest = float(residuals(image, means, bases).min())
         ratios.append(check.class_error(image, int(digit)) / max(nearest, 1e-6))
     return dataclasses.replace(check, letter_ratio=_quantile_of_each(np.array(ratios), groups, LETTER_QUANTILE))
 

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from mnist_app.reading.preprocess import preprocess
+from mnist_app.training.rendered_once import rendered_once
 from mnist_app.training.strokes import CANVAS, Stroke, ellipse, paint, place
 
 Part = Literal["train", "held_out"]
@@ -495,6 +496,7 @@ def style_drawings(
             yield StyleDrawing(style, label, pen, size, slant, _draw(strokes, rng, pen, size, slant, shape))
 
 
+@rendered_once
 def style_inputs(
     part: Part = "train", seed: int = 0, draws: int = TRAIN_DRAWS
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -510,6 +512,7 @@ def style_inputs(
     return np.stack(images), np.array(labels, np.uint8), styles
 
 
+@rendered_once
 def letter_inputs(part: Part = "train", seed: int = 0, draws: int = TRAIN_DRAWS) -> dict[str, np.ndarray]:
     """Each drawn capital's (n, 28, 28) float32 inputs, preprocessed as the app does."""
     inputs: dict[str, list[np.ndarray]] = {}

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from mnist_app.reading.preprocess import preprocess
+from mnist_app.training.rendered_once import rendered_once
 
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXY"
 SIDE = 200  # pixels of the square each letter is rendered in
@@ -22,6 +23,7 @@ MAX_ROTATION = 12.0  # degrees
 STRETCH = (0.75, 1.25)  # horizontal scale: narrow to wide hands
 
 
+@rendered_once
 def letter_images(per_letter: int = 300, seed: int = 0) -> dict[str, np.ndarray]:
     """For each letter, (n, 28, 28) float32 model inputs of randomly varied renderings."""
     rng = np.random.default_rng(seed)

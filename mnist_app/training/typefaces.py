@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from mnist_app.reading.preprocess import preprocess
+from mnist_app.training.rendered_once import rendered_once
 from mnist_app.training.strokes import CANVAS
 
 FONT_ROOT = Path("/usr/share/fonts")
@@ -126,6 +127,7 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
+@rendered_once
 def typeface_inputs(
     families: tuple[str, ...] | list[str], characters: str, per_character: int, seed: int = 0
 ) -> dict[int | str, np.ndarray]:
