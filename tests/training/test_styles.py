@@ -79,3 +79,16 @@ def test_an_s_read_as_5_says_it_could_be_either():
     assert "the letter **B** or the digit **8**" in agreement_line([eight, eight], typical=False, letter="B")
     three = Prediction("cnn", np.eye(10, dtype=np.float32)[3])
     assert "looks more like the letter **B**" in agreement_line([three, three], typical=False, letter="B")
+
+
+def test_a_second_render_is_the_first_and_cannot_be_changed_in_place():
+    """`training.rendered_once`: the same arguments give the same arrays without drawing again; each caller gets
+    its own containers, and the shared arrays are read-only."""
+    first, labels, styles = style_inputs("train", seed=5, draws=1)
+    again, _, styles_again = style_inputs("train", seed=5, draws=1)
+    assert again is first and np.array_equal(labels, style_inputs("train", seed=5, draws=1)[1])
+    styles_again.append("a caller's own change")
+    assert style_inputs("train", seed=5, draws=1)[2] == styles
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0, 0] = 255
+    assert not np.array_equal(style_inputs("train", seed=6, draws=1)[0], first)
