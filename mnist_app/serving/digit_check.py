@@ -53,13 +53,15 @@ class DigitCheck:
         """The same distance, from how this one digit varies."""
         return residual(image, self.class_means[digit], self.class_bases[digit])
 
-    def nearest_letter(self, image: np.ndarray, digit: int) -> str | None:
-        """The letter this input looks like far more than like the answered digit, if any."""
+    def nearest_letter(self, image: np.ndarray, digit: int, digit_error: float | None = None) -> str | None:
+        """The letter this input looks like far more than like the answered digit, if any (`digit_error`: its
+        `class_error`, when already known)."""
         if self.letter_bases is None or self.class_bases is None:
             return None
         errors = residuals(image, self.letter_means, self.letter_bases)
         nearest = int(np.argmin(errors))
-        ratio = self.class_error(image, digit) / max(errors[nearest], 1e-6)
+        digit_error = self.class_error(image, digit) if digit_error is None else digit_error
+        ratio = digit_error / max(errors[nearest], 1e-6)
         return self.letters[nearest] if ratio > self.letter_ratio else None
 
     def verdict(self, image: np.ndarray, digit: int | None = None) -> Verdict:
@@ -68,8 +70,9 @@ class DigitCheck:
         near_digits = self.error(image) <= self.threshold
         if digit is None or self.class_bases is None:
             return Verdict(near_digits)
-        letter = self.nearest_letter(image, digit)  # named even when the other checks fail too
-        near_its_kind = near_digits and self.class_error(image, digit) <= float(self.class_thresholds[digit])
+        digit_error = self.class_error(image, digit)
+        letter = self.nearest_letter(image, digit, digit_error)  # named even when the other checks fail too
+        near_its_kind = near_digits and digit_error <= float(self.class_thresholds[digit])
         return Verdict(near_its_kind and letter is None, letter, near_its_kind and is_twin(letter, digit))
 
     def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
