@@ -29,7 +29,6 @@ def rendered_once(function: Render) -> Render:
         kwargs = {name: _hashable(value) for name, value in kwargs.items()}
         return _fresh(cached(*args, **kwargs))
 
-    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
