@@ -8,7 +8,7 @@ STAMPS := .stamps
 CACHES := $(STAMPS)/index $(STAMPS)/forest
 PORT ?= 8501
 
-.PHONY: families fonts run check test train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
+.PHONY: families fonts run check test test-cpu train tune data lint bench loadtest predict clean cluster cluster-stop scaletest canvas image web
 
 run: $(STAMPS)/app $(STAMPS)/data $(CACHES)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
@@ -27,6 +27,11 @@ check: $(STAMPS)/dev $(STAMPS)/data $(CACHES)
 
 test: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm $(STAMPS)/fonts
 	TEST_FILE_ORDER=$(TEST_FILE_ORDER) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
+
+# Each test's CPU-seconds (the machine's, from /proc/stat) in one test process: benchmarks/test_cpu.json;
+# `python -m tools.bench.test_cpu --record` writes its table into docs/testing.md. Run it on an idle machine.
+test-cpu: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services $(STAMPS)/checkov $(STAMPS)/axe $(STAMPS)/live-npm $(STAMPS)/fonts
+	$(PY) -m pytest -q -n 1 --dist loadfile --no-loadscope-reorder -p tools.bench.test_cpu
 
 train: $(STAMPS)/app $(STAMPS)/data $(STAMPS)/fonts
 	$(PY) train.py
