@@ -45,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         help="fine-tuning: keep the soft-ink experts of the models in --out as they are (the CNN's)",
     )
     parser.add_argument(
+        "--feature-check-only",
+        action="store_true",
+        help="keep the CNN in --out as it is, fit only its feature check (feature_check.npz)",
+    )
+    parser.add_argument(
         "--no-styles", action="store_true", help="leave the style set's training hand out of the training data"
     )
     parser.add_argument("--style-draws", type=int, help="drawings of each style in the training data (default 200)")
@@ -78,6 +83,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         keep_members=args.keep_members,
         experts_only=args.experts_only,
         keep_experts=args.keep_experts,
+        feature_check_only=args.feature_check_only,
         styles=not args.no_styles,
         **({"style_draws": args.style_draws} if args.style_draws else {}),
     )

@@ -53,13 +53,15 @@ def shipped():
 
 @pytest.fixture(scope="session")
 def reader(shipped):
-    """The app's reader (`serving.reader.Reader`) over the session's models, with the shipped digit check
-    and string reader."""
+    """The app's reader (`serving.reader.Reader`) over the session's models, with the shipped digit checks
+    (pixels, and the CNN's features) and string reader."""
+    from mnist_app.serving import feature_check
     from mnist_app.serving.digit_check import load
     from mnist_app.serving.reader import Reader
     from mnist_app.serving.string_reader import load_whole_reader
 
-    return Reader(shipped, [], load(MODELS_DIR), load_strings=partial(load_whole_reader, MODELS_DIR))
+    judge = feature_check.judge_for(feature_check.load(MODELS_DIR), shipped["cnn"])
+    return Reader(shipped, [], load(MODELS_DIR), judge, load_strings=partial(load_whole_reader, MODELS_DIR))
 
 
 @pytest.fixture
@@ -76,6 +78,7 @@ def loaded_once(reader, monkeypatch) -> None:
             reader.chosen(names),
             [],
             reader.check,
+            reader.feature_judge if "cnn" in names else None,
             load_strings=strings,
             later=tuple(name for name in later if name not in names),
             load_models=lambda wanted: (reader.chosen(wanted), []),

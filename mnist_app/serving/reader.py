@@ -38,6 +38,7 @@ from mnist_app.serving.readings import DigitReading, NumberReading
 
 if TYPE_CHECKING:  # the reader itself needs no TensorFlow: the CLI checks its arguments first
     from mnist_app.serving.explain import AnnProbe, CnnProbe
+    from mnist_app.serving.feature_check import FeatureJudge
     from mnist_app.serving.predictor import Predictor
 
 # The CNN: the digit check judges its answer, it chooses where touching digits are cut, and the string
@@ -58,6 +59,9 @@ class Reader:
     predictors: dict[str, Predictor]  # every model that loaded, by name
     problems: list[str] = field(default_factory=list)  # one message per model that did not
     check: DigitCheck | None = None  # None when models/ has none: every input then passes
+    # Judges a single digit on the CNN's features instead (`serving.feature_check`), when models/ has one
+    # fitted on this CNN; numbers' parts are still judged by `check`, which chose where to cut them.
+    feature_judge: FeatureJudge | None = None
     string_reader: WholeReader | None = None  # None: touching digits are cut instead of read whole
     # Loads the string reader on the first number read (then `string_reader` holds it): reading one
     # digit (the CLI, the tools) never loads it; a server loads it as it starts (mnist_app.ui.startup).
@@ -92,9 +96,10 @@ class Reader:
         chosen = self.chosen(names)
         predictions = {name: p.predict(steps.final, saliency=name in saliency) for name, p in chosen.items()}
         answer = self._judges_answer(steps.final, predictions)
-        if self.check is None or answer is None:
+        judge = self.feature_judge or self.check
+        if judge is None or answer is None:
             return DigitReading(steps, predictions)
-        verdict = self.check.verdict(steps.final, answer)
+        verdict = judge.verdict(steps.final, answer)
         return DigitReading(steps, predictions, verdict.typical, verdict.letter, True, twin=verdict.twin)
 
     def read_number(
@@ -206,6 +211,7 @@ def load_reader(
     """The models named (each traced and warmed up) and the digit check from `models_dir`; for reading
     numbers, its string reader too, loaded on the first number; the models in `later`, on the first
     `all_models()`. A model that does not load is left out with a message."""
+    from mnist_app.serving import feature_check
     from mnist_app.serving.digit_check import load as load_digit_check
     from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
     from mnist_app.serving.string_reader import load_whole_reader
@@ -217,6 +223,7 @@ def load_reader(
         predictors,
         problems,
         load_digit_check(Path(models_dir)),
+        feature_check.judge_for(feature_check.load(Path(models_dir)), predictors.get(JUDGE)),
         load_strings=strings,
         later=tuple(name for name in later if name not in names),
         load_models=partial(load_predictors, Path(models_dir)),

@@ -128,6 +128,7 @@ class TrainConfig:
     # Fine-tuning: keep the soft-ink experts of the model in out_dir as they are (they answer only
     # blurred or low-resolution ink, which the fine-tuning data does not change).
     keep_experts: bool = False
+    feature_check_only: bool = False  # keep the CNN in out_dir; fit only its feature check
     # Each expert is fine-tuned this long, at fine_tune_rate: at 3 epochs validation accuracy on soft
     # copies was still rising (the CNN card's soft_experts history has the curve).
     soft_expert_epochs: int = 6

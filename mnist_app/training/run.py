@@ -17,7 +17,7 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
 from mnist_app.serving.reader import JUDGE
-from mnist_app.training import browser_weights, calibration, digit_check
+from mnist_app.training import browser_weights, calibration, digit_check, feature_check
 from mnist_app.training.data import (
     TrainingError,
     add_extra_drawings,
@@ -70,6 +70,8 @@ def run(config: TrainConfig) -> list[dict]:
     if without:
         raise TrainingError(f"--experts-only: the recipe of {', '.join(without)} has no soft-ink experts")
     out_dir = _writable_dir(Path(config.out_dir))
+    if config.feature_check_only:
+        return _feature_check_only(config, out_dir)
     if config.strategy == "mirrored":
         use_two_logical_cpus()
     keras.utils.set_random_seed(config.seed)
@@ -121,9 +123,22 @@ def run(config: TrainConfig) -> list[dict]:
             typeface_families=config.quick_typeface_families if config.quick else None,
         )
         print(f"digit check: threshold {check.threshold:.2f}, written to {digit_check.save(check, out_dir)}")
+        feature_check.fit_in(config, out_dir)
     export_for_browser(out_dir, data, config.models)
     print(comparison_table(cards))
     return cards
+
+
+def _feature_check_only(config: TrainConfig, out_dir: Path) -> list[dict]:
+    """--feature-check-only: the CNN in `out_dir` stays as it is; its feature check is fitted anew."""
+    if config.models != (JUDGE,) or config.fine_tuning or config.keep_members or config.experts_only:
+        raise TrainingError(
+            f"--feature-check-only fits the check of the trained CNN: use it alone, with --models {JUDGE}"
+        )
+    if not (out_dir / f"{JUDGE}.keras").is_file():
+        raise TrainingError(f"--feature-check-only: no {JUDGE}.keras in {out_dir} to fit its check on")
+    feature_check.fit_in(config, out_dir)
+    return []
 
 
 def export_for_browser(out_dir: Path, data: dict[str, np.ndarray], trained: tuple[str, ...]) -> Path | None:

@@ -32,6 +32,7 @@ def test_quick_run_writes_loadable_models_and_valid_cards(quick_run, test_set):
         "cnn.json",
         "cnn.keras",
         "digit_check.npz",
+        "feature_check.npz",
         "logreg.json",
         "logreg.keras",
     ]
@@ -179,7 +180,8 @@ def test_experts_only_keeps_the_members_and_their_card(quick_run, tmp_path, caps
     assert card["soft_experts"]["trained_at"] >= before["soft_experts"]["trained_at"]
     old_seconds, new_seconds = before["soft_experts"]["train_seconds"], card["soft_experts"]["train_seconds"]
     assert card["train_seconds"] == pytest.approx(before["train_seconds"] - old_seconds + new_seconds)
-    assert not (tmp_path / "digit_check.npz").exists()  # the digit check is the members', kept as it was
+    # the digit checks are the members', kept as they were
+    assert not (tmp_path / "digit_check.npz").exists() and not (tmp_path / "feature_check.npz").exists()
 
 
 def test_training_exports_the_browser_weights_when_both_networks_are_there(quick_run, tmp_path, test_set, capsys):
@@ -198,3 +200,17 @@ def test_training_exports_the_browser_weights_when_both_networks_are_there(quick
     manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["models"]) == {"ann", "cnn"}
     assert all((folder / entry["file"]).is_file() for entry in manifest["models"].values())
+
+
+def test_feature_check_only_fits_the_check_of_the_cnn_as_it_is(quick_run, tmp_path, capsys):
+    from mnist_app.serving import feature_check
+
+    out, _ = quick_run
+    (tmp_path / "cnn.keras").write_bytes((out / "cnn.keras").read_bytes())
+    result = train_cli(["--quick", "--models", "cnn", "--feature-check-only", "--out", str(tmp_path)], capsys)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.keras", "feature_check.npz"]
+    assert (tmp_path / "cnn.keras").read_bytes() == (out / "cnn.keras").read_bytes()
+    check = feature_check.load(tmp_path)
+    assert feature_check.judge_for(check, load_predictor("cnn", out)) is not None, "fitted on this CNN's members"
+    assert json.loads(check.provenance)["what"] == "feature check fitted on the CNN's members"

@@ -57,6 +57,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--strategy", "tpu"], "invalid choice"),
         (["--quick", "--models", "cnn", "--keep-experts"], "use it with --fine-tune"),
         (["--quick", "--models", "strings", "--fine-tune"], "the string reader is retrained from scratch"),
+        (["--quick", "--models", "cnn,ann", "--feature-check-only"], "use it alone, with --models cnn"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(args, message, capsys):

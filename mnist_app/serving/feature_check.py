@@ -1,0 +1,180 @@
+"""Does an input look like a digit, judged on the CNN's own features (Lee et al., NeurIPS 2018)?
+
+A class-conditional Mahalanobis distance on the penultimate features (after the last hidden ReLU) of the
+CNN's members, side by side: one mean per digit and per capital letter, one shared covariance. It keeps
+the pixel check's (`digit_check`) two rules on features:
+1. unusual: the distance to the answered digit's mean is above what 99.5 % of each group of held-out
+   digits reach;
+2. a letter: the input is nearer a capital's mean than the answered digit's, by a ratio that 99.5 % of each
+   group of held-out digits stay under. A letter that is also a way of writing the digit (a B and an 8)
+   is named, not held against it.
+Chosen over the pixel check with whole families of writing left out (docs/families.md). Fitted by
+`mnist_app.training.feature_check` (train.py) and stored in models/feature_check.npz.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mnist_app.reading.model_input import model_batch
+from mnist_app.serving.digit_check import Verdict, is_twin
+
+if TYPE_CHECKING:
+    import keras
+
+    from mnist_app.serving.predictor import Predictor
+
+FILE_NAME = "feature_check.npz"
+
+
+@dataclass
+class FeatureCheck:
+    """Class-conditional Gaussians with one shared covariance, over the digits and the capitals."""
+
+    digit_means: np.ndarray  # (10, d)
+    letter_means: np.ndarray  # (letters, d)
+    letters: str
+    precision: np.ndarray  # (d, d): the inverse of the shared covariance
+    threshold: float = np.inf
+    letter_ratio: float = np.inf
+    cnn_members: str = ""  # `members_checksum` of the CNN whose features it was fitted on
+    provenance: str = ""  # JSON: the commit and command that fitted it (mnist_app.training.provenance)
+
+    def distances(self, features: np.ndarray, means: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distance of each row of `features` to each mean: (n, means)."""
+        centred = features[:, None, :] - means[None]
+        return np.einsum("nkd,de,nke->nk", centred, self.precision, centred)
+
+    def scores(self, features: np.ndarray, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distance to the answered digit, its ratio to the nearest capital's, and that capital's index."""
+        rows = np.arange(len(features))
+        to_digit = self.distances(features, self.digit_means)[rows, answers]
+        to_letters = self.distances(features, self.letter_means)
+        nearest = to_letters.argmin(1)
+        return to_digit, to_digit / np.maximum(to_letters[rows, nearest], 1e-9), nearest
+
+    def verdicts(self, features: np.ndarray, answers: np.ndarray) -> list[Verdict]:
+        """One verdict per row of `features`, each judged against its answered digit."""
+        to_digit, ratio, nearest = self.scores(features, np.asarray(answers, int))
+        verdicts = []
+        for distance, r, index, answer in zip(to_digit, ratio, nearest, answers, strict=True):
+            letter = self.letters[index] if r > self.letter_ratio else None
+            near = bool(distance <= self.threshold)
+            verdicts.append(Verdict(near and letter is None, letter, near and is_twin(letter, int(answer))))
+        return verdicts
+
+
+def feature_model(model: keras.Model) -> keras.Model:
+    """The penultimate features of every member of the CNN (`model`), side by side."""
+    import keras
+
+    from mnist_app.serving.networks import ensemble_members
+
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    parts = []
+    for member in ensemble_members(model):
+        hidden = [layer for layer in member.layers if isinstance(layer, keras.layers.ReLU)][-1]
+        parts.append(keras.Model(member.inputs, hidden.output)(inputs))
+    return keras.Model(inputs, keras.layers.Concatenate()(parts) if len(parts) > 1 else parts[0])
+
+
+def members_checksum(model: keras.Model) -> str:
+    """A short hash of the weights of the CNN's members: the features the check was fitted on."""
+    import hashlib
+
+    from mnist_app.serving.networks import ensemble_members
+
+    digest = hashlib.sha256()
+    for member in ensemble_members(model):
+        for weights in member.get_weights():
+            digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def judge_for(check: FeatureCheck | None, cnn: Predictor | None) -> FeatureJudge | None:
+    """The judge when there is a check and it was fitted on this CNN's members; None otherwise."""
+    if check is None or cnn is None or check.cnn_members != members_checksum(cnn.model):
+        return None
+    return FeatureJudge(check, cnn)
+
+
+def features(extractor: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Features of (n, 28, 28) images (uint8, or float in [0, 1]) as float64 rows."""
+    x = model_batch(images)
+    return np.asarray(
+        extractor(x, training=False) if len(x) <= 256 else extractor.predict(x, 1000, verbose=0), np.float64
+    )
+
+
+@dataclass
+class FeatureJudge:
+    """The feature check with the CNN whose features it judges: `verdict(image, digit)`, as the pixel check's."""
+
+    check: FeatureCheck
+    cnn: Predictor
+    _traced: object = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _extract(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:  # traced once, by whichever session reads first
+            if self._traced is None:
+                import tensorflow as tf
+
+                extractor = feature_model(self.cnn.model)
+                spec = tf.TensorSpec((None, *extractor.inputs[0].shape[1:]), tf.float32)
+                self._traced = tf.function(lambda batch: extractor(batch, training=False), input_signature=[spec])
+        return np.asarray(self._traced(x), np.float64)
+
+    def verdicts(self, images: np.ndarray, answers: np.ndarray) -> list[Verdict]:
+        return self.check.verdicts(self._extract(model_batch(images)), np.asarray(answers, int))
+
+    def verdict(self, image: np.ndarray, digit: int) -> Verdict:
+        return self.verdicts(np.asarray(image)[None], np.array([digit]))[0]
+
+
+def save(check: FeatureCheck, folder: Path) -> Path:
+    path = Path(folder) / FILE_NAME
+    np.savez_compressed(
+        path,
+        digit_means=check.digit_means,
+        letter_means=check.letter_means,
+        letters=np.array(check.letters),
+        precision=check.precision,
+        threshold=np.array(check.threshold),
+        letter_ratio=np.array(check.letter_ratio),
+        cnn_members=np.array(check.cnn_members),
+        provenance=np.array(check.provenance),
+    )
+    return path
+
+
+def load(folder: Path) -> FeatureCheck | None:
+    """The saved feature check, or None when it is missing, unreadable or inconsistent (the pixel check then judges)."""
+    try:
+        with np.load(Path(folder) / FILE_NAME, allow_pickle=False) as saved:
+            check = FeatureCheck(
+                saved["digit_means"],
+                saved["letter_means"],
+                str(saved["letters"]),
+                saved["precision"],
+                float(saved["threshold"]),
+                float(saved["letter_ratio"]),
+                str(saved["cnn_members"]),
+                str(saved["provenance"]) if "provenance" in saved else "",
+            )
+    except (OSError, ValueError, KeyError):
+        return None
+    size = check.precision.shape[0]
+    if (
+        check.precision.shape != (size, size)
+        or check.digit_means.shape != (10, size)
+        or check.letter_means.shape != (len(check.letters), size)
+        or not np.isfinite(check.threshold)
+    ):
+        return None
+    return check
