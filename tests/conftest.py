@@ -60,8 +60,9 @@ def reader(shipped):
     from mnist_app.serving.reader import Reader
     from mnist_app.serving.string_reader import load_whole_reader
 
-    judge = feature_check.judge_for(feature_check.load(MODELS_DIR), shipped["cnn"])
-    return Reader(shipped, [], load(MODELS_DIR), judge, load_strings=partial(load_whole_reader, MODELS_DIR))
+    pixels = load(MODELS_DIR)
+    judge = feature_check.judge_for(feature_check.load(MODELS_DIR), shipped["cnn"], pixels)
+    return Reader(shipped, [], pixels, judge, load_strings=partial(load_whole_reader, MODELS_DIR))
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ the pixel check's (`digit_check`) two rules on features:
 2. a letter: the input is nearer a capital's mean than the answered digit's, by a ratio that 99.5 % of each
    group of held-out digits stay under. A letter that is also a way of writing the digit (a B and an 8)
    is named, not held against it.
+3. far from every digit: features cannot tell what the CNN never learnt to see (a smiley lands near a 0),
+   so an input whose pixels lie further from MNIST's digits than 99.9 % of held-out digits do (the pixel
+   check's first distance) is unusual too.
 Chosen over the pixel check with whole families of writing left out (docs/families.md). Fitted by
 `mnist_app.training.feature_check` (train.py) and stored in models/feature_check.npz.
 """
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_app.reading.model_input import model_batch
-from mnist_app.serving.digit_check import Verdict, is_twin
+from mnist_app.serving.digit_check import DigitCheck, Verdict, is_twin
 
 if TYPE_CHECKING:
     import keras
@@ -43,6 +46,8 @@ class FeatureCheck:
     threshold: float = np.inf
     letter_ratio: float = np.inf
     cnn_members: str = ""  # `members_checksum` of the CNN whose features it was fitted on
+    far_from_digits: float = np.inf  # the pixel check's distance (`DigitCheck.error`) above which it is unusual
+    pixel_threshold: float = np.nan  # that pixel check's own threshold: the one it was measured with
     provenance: str = ""  # JSON: the commit and command that fitted it (mnist_app.training.provenance)
 
     def distances(self, features: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -96,11 +101,14 @@ def members_checksum(model: keras.Model) -> str:
     return digest.hexdigest()[:16]
 
 
-def judge_for(check: FeatureCheck | None, cnn: Predictor | None) -> FeatureJudge | None:
-    """The judge when there is a check and it was fitted on this CNN's members; None otherwise."""
-    if check is None or cnn is None or check.cnn_members != members_checksum(cnn.model):
+def judge_for(check: FeatureCheck | None, cnn: Predictor | None, pixels: DigitCheck | None) -> FeatureJudge | None:
+    """The judge when there is a check fitted on this CNN's members and measured with this pixel check;
+    None otherwise (the pixel check then judges alone)."""
+    if check is None or cnn is None or pixels is None or check.cnn_members != members_checksum(cnn.model):
         return None
-    return FeatureJudge(check, cnn)
+    if not np.isclose(pixels.threshold, check.pixel_threshold):
+        return None
+    return FeatureJudge(check, cnn, pixels)
 
 
 def features(extractor: keras.Model, images: np.ndarray) -> np.ndarray:
@@ -117,6 +125,7 @@ class FeatureJudge:
 
     check: FeatureCheck
     cnn: Predictor
+    pixels: DigitCheck  # for the distance from every digit
     _traced: object = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -131,7 +140,12 @@ class FeatureJudge:
         return np.asarray(self._traced(x), np.float64)
 
     def verdicts(self, images: np.ndarray, answers: np.ndarray) -> list[Verdict]:
-        return self.check.verdicts(self._extract(model_batch(images)), np.asarray(answers, int))
+        x = model_batch(images)
+        verdicts = self.check.verdicts(self._extract(x), np.asarray(answers, int))
+        return [
+            Verdict(False, v.letter) if self.pixels.error(image) > self.check.far_from_digits else v
+            for image, v in zip(x, verdicts, strict=True)
+        ]
 
     def verdict(self, image: np.ndarray, digit: int) -> Verdict:
         return self.verdicts(np.asarray(image)[None], np.array([digit]))[0]
@@ -149,6 +163,8 @@ def save(check: FeatureCheck, folder: Path) -> Path:
         letter_ratio=np.array(check.letter_ratio),
         cnn_members=np.array(check.cnn_members),
         provenance=np.array(check.provenance),
+        far_from_digits=np.array(check.far_from_digits),
+        pixel_threshold=np.array(check.pixel_threshold),
     )
     return path
 
@@ -165,7 +181,9 @@ def load(folder: Path) -> FeatureCheck | None:
                 float(saved["threshold"]),
                 float(saved["letter_ratio"]),
                 str(saved["cnn_members"]),
-                str(saved["provenance"]) if "provenance" in saved else "",
+                str(saved["provenance"]),
+                float(saved["far_from_digits"]),
+                float(saved["pixel_threshold"]),
             )
     except (OSError, ValueError, KeyError):
         return None

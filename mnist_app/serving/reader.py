@@ -219,11 +219,12 @@ def load_reader(
     names = tuple(names)
     predictors, problems = load_predictors(Path(models_dir), names)
     strings = partial(load_whole_reader, Path(models_dir)) if numbers and JUDGE in predictors else None
+    pixels = load_digit_check(Path(models_dir))
     return Reader(
         predictors,
         problems,
-        load_digit_check(Path(models_dir)),
-        feature_check.judge_for(feature_check.load(Path(models_dir)), predictors.get(JUDGE)),
+        pixels,
+        feature_check.judge_for(feature_check.load(Path(models_dir)), predictors.get(JUDGE), pixels),
         load_strings=strings,
         later=tuple(name for name in later if name not in names),
         load_models=partial(load_predictors, Path(models_dir)),

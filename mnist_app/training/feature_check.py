@@ -6,7 +6,8 @@ It learns from what the pixel check learns from: 20,000 MNIST training digits, t
 hand (hand 0), printed capitals with that hand's capitals, and 20 drawings of each digit and capital of
 every installed typeface family. Its two thresholds are each the largest of the 99.5th percentiles of three
 groups of held-out digits: MNIST's validation split (which the CNN never trained on), another draw of hand
-0, and the typefaces' digits. tools.reports.feature_check chose it by fitting the same way with each family
+0, and the typefaces' digits; its distance from every digit, from the pixel check in the same folder.
+tools.reports.feature_check chose it by fitting the same way with each family
 left out in turn (docs/families.md).
 """
 
@@ -20,8 +21,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mnist_app.serving import digit_check as pixel_check
 from mnist_app.serving import feature_check
+from mnist_app.serving.digit_check import DigitCheck
 from mnist_app.serving.feature_check import FeatureCheck, feature_model, features, members_checksum
+from mnist_app.training.data import TrainingError, prepare_data
 from mnist_app.training.digit_check import LETTER_RENDERS, letter_set
 from mnist_app.training.handwriting import style_inputs
 from mnist_app.training.provenance import provenance
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 MNIST_FITTED = 20000  # training digits the means and covariance are fitted on
 FITTED_PER_CHARACTER = 20  # drawings of each digit and capital of each family fitted
 QUANTILE = 0.995  # of each group of held-out digits: under the unusual threshold, and under the letter ratio
+FAR_QUANTILE = 0.999  # of MNIST's validation digits: nearer every digit, in pixels, than this
 SHRINK = 0.01  # of the mean variance added to the covariance's diagonal: the features of rare forms vary more
 
 Group = tuple[np.ndarray, np.ndarray]  # features, and the digit each is judged against
@@ -121,16 +126,30 @@ def _floats(images: np.ndarray) -> np.ndarray:
     return x / 255 if images.dtype == np.uint8 else x
 
 
+def far_from_digits(pixels: DigitCheck, x_val: np.ndarray) -> float:
+    """The pixel check's distance that FAR_QUANTILE of MNIST's validation digits stay under."""
+    return float(np.quantile([pixels.error(image) for image in _floats(x_val)], FAR_QUANTILE))
+
+
 def fit_and_save(cnn: Predictor, config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> Path:
-    """Fit the check on every family, for `cnn` (a Predictor), and write it to `out_dir`."""
+    """Fit the check on every family, for `cnn` (a Predictor) and the pixel check in `out_dir`, and write it there."""
     started = time.perf_counter()
+    pixels = pixel_check.load(out_dir)
+    if pixels is None:
+        raise TrainingError(f"no digit check in {out_dir}: the feature check is measured beside it (train the CNN)")
     check = sources(cnn, config, data).fit_without(None)
     fitted_by = json.dumps(provenance(what="feature check fitted on the CNN's members")[-1])
-    check = dataclasses.replace(check, cnn_members=members_checksum(cnn.model), provenance=fitted_by)
+    check = dataclasses.replace(
+        check,
+        cnn_members=members_checksum(cnn.model),
+        provenance=fitted_by,
+        far_from_digits=far_from_digits(pixels, data["x_val"]),
+        pixel_threshold=pixels.threshold,
+    )
     path = feature_check.save(check, out_dir)
     print(
-        f"feature check: threshold {check.threshold:.0f}, letter ratio {check.letter_ratio:.2f}, "
-        f"fitted in {time.perf_counter() - started:.0f} s, written to {path}"
+        f"feature check: threshold {check.threshold:.0f}, letter ratio {check.letter_ratio:.2f}, far from digits "
+        f"above {check.far_from_digits:.2f}, fitted in {time.perf_counter() - started:.0f} s, written to {path}"
     )
     return path
 
@@ -139,7 +158,6 @@ def fit_in(config: TrainConfig, out_dir: Path) -> Path:
     """Fit the check of the CNN saved in `out_dir` (as the app loads it) and write it there."""
     from mnist_app.serving.model_files import load_model
     from mnist_app.serving.predictor import Predictor
-    from mnist_app.training.data import prepare_data
 
     cnn = Predictor("cnn", load_model(Path(out_dir) / "cnn.keras"), warm=False)
     return fit_and_save(cnn, config, prepare_data(config), Path(out_dir))  # MNIST alone: its own share of each source

@@ -20,16 +20,16 @@ from tools.inputs.synthetic_drawings import LETTERS, NOT_DIGITS, render, render_
 
 
 @pytest.fixture(scope="module")
-def judge(shipped):
+def judge(reader):
     check = feature_check.load(MODELS_DIR)
-    assert check is not None, "models/feature_check.npz is missing: run `python -m mnist_app.training.feature_check`"
-    fitted = feature_check.judge_for(check, shipped["cnn"])
-    assert fitted is not None, "models/feature_check.npz was fitted on another CNN"
-    return fitted
+    assert check is not None, (
+        "models/feature_check.npz is missing: run `python train.py --models cnn --feature-check-only`"
+    )
+    assert reader.feature_judge is not None, "models/feature_check.npz was fitted on another CNN or pixel check"
+    return reader.feature_judge
 
 
 def test_the_reader_judges_a_drawing_on_the_cnns_features(reader, judge):
-    assert reader.feature_judge is not None
     image = render_strokes(LETTERS["E"], pen=16, size=200, left=40, top=40)
     reading = reader.read_digit(image, ("ann", "cnn"))
     verdict = judge.verdict(reading.steps.final, reading.predictions["cnn"].digit)
@@ -80,7 +80,7 @@ def test_pen_drawn_capitals_and_scribbles_are_flagged_and_digits_are_not(judge, 
     ]
     print(f"capitals flagged (of 6 each): {letters}; scribbles flagged: {scribbles}; digits flagged: {digits}")
     assert sum(letters.values()) >= 0.9 * 6 * len(letters), letters
-    assert len(scribbles) >= 4, scribbles
+    assert len(scribbles) == len(NOT_DIGITS), scribbles  # a smiley too: far from every digit in pixels
     assert len(digits) <= 1, digits
 
 
@@ -102,9 +102,15 @@ def test_saved_and_loaded_it_is_the_same_and_a_check_of_another_cnn_is_not_used(
         judge.check.letter_ratio,
         judge.check.cnn_members,
     )
+    pixels = judge.pixels
+    assert feature_check.judge_for(loaded, shipped["cnn"], pixels) is not None
     other = dataclasses.replace(loaded, cnn_members="fitted-elsewhere")
-    assert feature_check.judge_for(other, shipped["cnn"]) is None
-    assert feature_check.judge_for(loaded, None) is None
+    assert feature_check.judge_for(other, shipped["cnn"], pixels) is None
+    assert feature_check.judge_for(loaded, shipped["cnn"], dataclasses.replace(pixels, threshold=1.0)) is None
+    assert (
+        feature_check.judge_for(loaded, None, pixels) is None
+        and feature_check.judge_for(loaded, shipped["cnn"], None) is None
+    )
 
 
 def test_a_missing_or_broken_file_leaves_the_pixel_check_in_charge(tmp_path):

@@ -206,11 +206,14 @@ def test_feature_check_only_fits_the_check_of_the_cnn_as_it_is(quick_run, tmp_pa
     from mnist_app.serving import feature_check
 
     out, _ = quick_run
-    (tmp_path / "cnn.keras").write_bytes((out / "cnn.keras").read_bytes())
+    from mnist_app.serving import digit_check
+
+    for name in ("cnn.keras", "digit_check.npz"):
+        (tmp_path / name).write_bytes((out / name).read_bytes())
     result = train_cli(["--quick", "--models", "cnn", "--feature-check-only", "--out", str(tmp_path)], capsys)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.keras", "feature_check.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cnn.keras", "digit_check.npz", "feature_check.npz"]
     assert (tmp_path / "cnn.keras").read_bytes() == (out / "cnn.keras").read_bytes()
-    check = feature_check.load(tmp_path)
-    assert feature_check.judge_for(check, load_predictor("cnn", out)) is not None, "fitted on this CNN's members"
+    check, pixels = feature_check.load(tmp_path), digit_check.load(tmp_path)
+    assert feature_check.judge_for(check, load_predictor("cnn", out), pixels) is not None, "fitted on these"
     assert json.loads(check.provenance)["what"] == "feature check fitted on the CNN's members"

@@ -4,7 +4,8 @@
 the penultimate features of the CNN's members (Lee et al., NeurIPS 2018): one mean per digit and per capital,
 one shared covariance. An input is unusual when its distance to the answered digit's mean is above what 99.5 %
 of held-out digits reach; it is a letter when it is nearer a capital's mean than the answered digit's, by a
-ratio that 99.5 % of held-out digits stay under (the shipped pixel check's two rules, on features).
+ratio that 99.5 % of held-out digits stay under (the shipped pixel check's two rules, on features); and it is
+unusual when its pixels lie further from every digit than 99.9 % of MNIST's validation digits do.
 
 It is fitted as train.py fits it (mnist_app.training.feature_check): MNIST's training digits, the style set's hand 0, printed
 capitals, and 20 drawings of each digit and capital of the typeface families fitted. Each of the 18 families is
@@ -27,7 +28,7 @@ from mnist_app.dataset.mnist import load_mnist
 from mnist_app.serving import digit_check as pixel_check
 from mnist_app.serving.feature_check import FeatureCheck, feature_model, features
 from mnist_app.training.data import prepare_data
-from mnist_app.training.feature_check import MNIST_FITTED, QUANTILE, sources
+from mnist_app.training.feature_check import MNIST_FITTED, QUANTILE, far_from_digits, sources
 from mnist_app.training.handwriting import FLAGGED_LETTERS, letter_inputs, style_inputs
 from mnist_app.training.recipes import TrainConfig
 from mnist_app.training.typefaces import DIGITS, typeface_inputs
@@ -65,7 +66,9 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
         return x, features(extractor, x), cnn.predict_batch(x).argmax(1)
 
     config = TrainConfig(seed=FIT_SEED)
-    fitted = sources(cnn, config, prepare_data(config))  # train.py's split: the CNN never trained on x_val
+    data = prepare_data(config)  # train.py's split: the CNN never trained on x_val
+    fitted = sources(cnn, config, data)
+    far = far_from_digits(shipped, data["x_val"])  # as train.py measures it, beside the shipped pixel check
     print("features of every source ready", file=sys.stderr)
     families = list(fitted.families)
     tested = {}
@@ -78,7 +81,10 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
         total: dict[str, int] = {}
         for label, (x, f, answers) in images.items():
             if isinstance(check, FeatureCheck):
-                verdicts = check.verdicts(f, answers)
+                verdicts = [
+                    pixel_check.Verdict(False, v.letter) if shipped.error(image) > far else v
+                    for image, v in zip(x, check.verdicts(f, answers), strict=True)
+                ]
             else:
                 verdicts = pixel_verdicts(check, x, answers)
             for key, value in counts(verdicts, isinstance(label, str)).items():
