@@ -174,16 +174,16 @@ def load(folder: Path) -> FeatureCheck | None:
     try:
         with np.load(Path(folder) / FILE_NAME, allow_pickle=False) as saved:
             check = FeatureCheck(
-                saved["digit_means"],
-                saved["letter_means"],
-                str(saved["letters"]),
-                saved["precision"],
-                float(saved["threshold"]),
-                float(saved["letter_ratio"]),
-                str(saved["cnn_members"]),
-                str(saved["provenance"]),
-                float(saved["far_from_digits"]),
-                float(saved["pixel_threshold"]),
+                digit_means=saved["digit_means"],
+                letter_means=saved["letter_means"],
+                letters=str(saved["letters"]),
+                precision=saved["precision"],
+                threshold=float(saved["threshold"]),
+                letter_ratio=float(saved["letter_ratio"]),
+                cnn_members=str(saved["cnn_members"]),
+                far_from_digits=float(saved["far_from_digits"]),
+                pixel_threshold=float(saved["pixel_threshold"]),
+                provenance=str(saved["provenance"]),
             )
     except (OSError, ValueError, KeyError):
         return None
