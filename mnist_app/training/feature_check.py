@@ -24,7 +24,7 @@ import numpy as np
 from mnist_app.serving import digit_check as pixel_check
 from mnist_app.serving import feature_check
 from mnist_app.serving.digit_check import DigitCheck
-from mnist_app.serving.feature_check import FeatureCheck, feature_model, features, members_checksum
+from mnist_app.serving.feature_check import FeatureCheck, feature_model, features_of_each, members_checksum
 from mnist_app.training.data import TrainingError, prepare_data
 from mnist_app.training.digit_check import LETTER_RENDERS, letter_set
 from mnist_app.training.handwriting import style_inputs
@@ -91,7 +91,6 @@ def sources(
     cnn: Predictor, config: TrainConfig, data: dict[str, np.ndarray], families: list[str] | None = None
 ) -> Sources:
     """Every source's features on `cnn` (a Predictor): `data` is train.py's split of MNIST alone (prepare_data)."""
-    extractor = feature_model(cnn.model)
     quick = config.quick
     x_train, y_train = data["x_train"], data["y_train"]
     fitted = min(MNIST_FITTED, len(x_train))
@@ -100,24 +99,25 @@ def sources(
     hand, hand_labels, _ = style_inputs("train", seed=config.seed, draws=draws)
     more, more_labels, _ = style_inputs("train", seed=config.seed + 1, draws=draws)
     renders = config.quick_letter_renders if quick else LETTER_RENDERS
-    letters = {k: features(extractor, v) for k, v in letter_set(config.seed, renders, draws).items()}
+    letter_images = letter_set(config.seed, renders, draws)
     if families is None:
         families = list(installed_families())[: config.quick_typeface_families if quick else None]
     per_character = config.quick_typeface_draws if quick else FITTED_PER_CHARACTER
-    faces = {}
-    for family in families:
-        drawn = typeface_inputs([family], DIGITS + "".join(letters), per_character, seed=config.seed)
-        faces[family] = {label: features(extractor, images) for label, images in drawn.items()}
+    drawn = {
+        family: typeface_inputs([family], DIGITS + "".join(letter_images), per_character, seed=config.seed)
+        for family in families
+    }
     x_val = data["x_val"]
+    groups = [x_train[picks], hand, x_val, more, *letter_images.values()]
+    groups += [images for faces in drawn.values() for images in faces.values()]
+    found = iter(features_of_each(feature_model(cnn.model), groups))
+    mnist, hand_f, val_f, more_f = (next(found) for _ in range(4))
     return Sources(
-        mnist=(features(extractor, x_train[picks]), y_train[picks]),
-        hand=(features(extractor, hand), hand_labels),
-        letters=letters,
-        held_out=[
-            (features(extractor, x_val), cnn.predict_batch(_floats(x_val)).argmax(1)),
-            (features(extractor, more), more_labels),
-        ],
-        families=faces,
+        mnist=(mnist, y_train[picks]),
+        hand=(hand_f, hand_labels),
+        letters={letter: next(found) for letter in letter_images},
+        held_out=[(val_f, cnn.predict_batch(_floats(x_val)).argmax(1)), (more_f, more_labels)],
+        families={family: {label: next(found) for label in faces} for family, faces in drawn.items()},
     )
 
 
