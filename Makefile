@@ -69,8 +69,8 @@ bench: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/servi
 # Browsers first (20 and 40 Chromium sessions), then capacity without browsers: Locust users speaking
 # Streamlit's protocol against one server and `make cluster` (tools/load/capacity.py, about 15 minutes).
 loadtest: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
-	LOADTEST_RECORD=1 LOADTEST_SESSIONS=20 LOADTEST_DRAWINGS=10 $(PY) -m pytest -q -s tests/system/test_load.py
-	LOADTEST_RECORD=1 LOADTEST_SESSIONS=40 LOADTEST_DRAWINGS=5 $(PY) -m pytest -q -s tests/system/test_load.py
+	$(PY) -m tools.load.browser_load --sessions 20 --drawings 10 --record
+	$(PY) -m tools.load.browser_load --sessions 40 --drawings 5 --record
 	$(PY) -m tools.load.capacity --record
 
 $(VENV)/bin/python:

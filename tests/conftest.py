@@ -127,7 +127,6 @@ FILE_ORDER = (
     "test_live_reading.py",
     "test_forest.py",
     "test_segment.py",
-    "test_load.py",
     "test_app.py",
     "test_inference.py",
     "test_drawings.py",

@@ -64,6 +64,9 @@ def warm_up_drawing() -> np.ndarray:
 @contextlib.asynccontextmanager
 async def lifespan(app: object) -> AsyncIterator[None]:
     """The server's lifespan: start loading, then serve at once (the health endpoint answers meanwhile)."""
+    from mnist_app.ui.failover import run_whole_page_for_new_sessions
+
+    run_whole_page_for_new_sessions()
     threading.Thread(target=load_for_visitors, name="load-for-visitors", daemon=True).start()
     yield
 

@@ -1,7 +1,8 @@
 """The deployment: nginx in front of replicas with sticky sessions, PostgreSQL, failover; the Docker files.
 
-A bounded run of `make scaletest` (tools/load/scaletest.py): 4 sessions, one drawing before and one
-after a replica is killed. Real nginx, real PostgreSQL, real Chromium, loopback only.
+A bounded run of `make scaletest` (tools/load/scaletest.py), shared by the concurrency and failover tests:
+4 sessions, each drawing a digit and uploading a photo before a replica is killed, and drawing after it.
+Real nginx, real PostgreSQL, real Chromium, loopback only.
 """
 
 from __future__ import annotations
@@ -65,19 +66,46 @@ def test_dockerfile_runs_as_a_user_with_a_healthcheck_and_ships_what_exists():
     assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in compose and "STREAMLIT_SERVER_COOKIE_SECRET" in compose
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_sessions_spread_share_across_replicas_and_survive_a_killed_replica():
+@pytest.fixture(scope="module")
+def cluster_run():
+    """One bounded `make scaletest` run shared by the tests below: 4 browser sessions through nginx, each
+    drawing and sharing a digit, then uploading a photo, before a replica is killed. Yields its report, the
+    problems in the surviving replica's log, and whether anything it started was left running."""
     require_services()
+    from tools.drivers.browser import log_problems
     from tools.load.scaletest import run, summary
 
     run_dir = Path(tempfile.mkdtemp(prefix="mnist-cluster-test-"))  # under /tmp: PostgreSQL's user reaches it
     try:
-        report = run(sessions=4, rounds=1, run_dir=run_dir)
+        report = run(sessions=4, rounds=1, run_dir=run_dir, uploads=True)
+        survivor_log = log_problems(run_dir / "replica-1.log")
         left_running = list(run_dir.glob("*.pid"))
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     print("\n" + summary(report))
+    return report, survivor_log, left_running
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_concurrent_sessions_each_get_their_own_correct_answers(cluster_run):
+    """Many people at once, each in their own browser: every drawing and every photo is read right for the
+    session that made it, and every drawing shared is stored once, under its session's own anonymous id."""
+    report, survivor_log, _ = cluster_run
+    assert report.problems == [], "\n".join(report.problems)
+    assert report.uploads_read_right == report.sessions
+    assert report.stored == report.stored_ids == report.shared, "each shared drawing stored once"
+    assert report.stored_digits == report.shared_digits
+    assert report.sessions_before_kill == report.sessions, "one anonymous id per browser session"
+    # A session moved to the other replica is a new Streamlit session there, with an id of its own.
+    assert report.stored_sessions == report.sessions + report.moved
+    assert survivor_log == [], "\n".join(survivor_log)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sessions_spread_share_across_replicas_and_survive_a_killed_replica(cluster_run):
+    report, _, left_running = cluster_run
     assert report.problems == []
     assert len(report.per_replica) == 2, f"sessions all went to one replica: {report.per_replica}"
     assert report.room_seen_across_replicas, "a drawing shared on one replica shows in the room on the other"

@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tools.drivers.browser import SHOWN_METRICS
-from tools.inputs.synthetic_drawings import canvas_points
+from tools.inputs.synthetic_drawings import canvas_points, paper_jpeg
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -45,3 +45,13 @@ async def draw(page: Page, digit: int) -> None:
         for x, y in stroke[1:]:
             await page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
         await page.mouse.up()
+
+
+async def upload_photo(page: Page, digit: int) -> dict[str, str]:
+    """Upload a photo of `digit` on paper in the Upload tab; returns the answers shown once both are right,
+    or what is shown when ANSWER_TIMEOUT runs out."""
+    await page.get_by_role("tab", name="📷 Upload").click()
+    await page.locator('input[type="file"]').set_input_files(
+        files=[{"name": f"{digit}.jpg", "mimeType": "image/jpeg", "buffer": paper_jpeg(digit)}]
+    )
+    return await wait_for(page, {"ANN": str(digit), "CNN": str(digit)})

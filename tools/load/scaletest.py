@@ -3,12 +3,13 @@
 Starts the `make cluster` setup (PostgreSQL, 2 replicas, nginx) in a temporary run directory on
 free loopback ports, then with headless Chromium:
 1. every session opens the app through nginx; the `X-Replica` header says which replica it got;
-2. each draws `rounds` digits and shares each one (timed: answers per second with 2 replicas);
+2. each draws `rounds` digits and shares each one (timed: answers per second with 2 replicas), and
+   with `uploads`, then uploads a photo of a digit on paper and must read it right;
 3. a session on replica B sees, in its Room tab, the drawings shared by sessions on replica A;
 4. replica A is killed (SIGKILL). Sessions on B draw on, unaffected; sessions of A reconnect
    (Streamlit's client retries, nginx hashes them on to B) and must answer within 10 s of their
    first stroke after the kill; everyone draws another `rounds` digits (answers per second with 1);
-5. no shared drawing is lost: the database holds every one.
+5. no shared drawing is lost: the database holds every one, once, under its own session's anonymous id.
 Everything it started is stopped by PID at the end. `make test` runs a bounded form
 (tests/system/test_cluster.py); `make scaletest` the full one, recorded in benchmarks/scale.json.
 """
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from deploy import cluster as cluster_module
 from mnist_app.config import ROOT
 from mnist_app.drawings import Store
-from tools.drivers.async_driver import ANSWER_TIMEOUT, draw, shown_metrics, wait_for
+from tools.drivers.async_driver import ANSWER_TIMEOUT, draw, shown_metrics, upload_photo, wait_for
 from tools.drivers.browser import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class Session:
     page: object
     replica: str = ""
     shared: int = 0
+    shared_digits: list[int] = field(default_factory=list)
+    uploaded_right: bool = False
     answered_at: float = 0.0  # time.monotonic() when its last answer showed
     redrawn: bool = False  # its first drawing after the kill was lost in the reconnection
     problems: list[str] = field(default_factory=list)
@@ -65,6 +68,12 @@ class Report:
     shared: int
     stored: int
     problems: list[str]
+    shared_digits: list[int] = field(default_factory=list)  # every session's shared drawings, sorted
+    stored_digits: list[int] = field(default_factory=list)  # the labels the database holds, sorted
+    stored_ids: int = 0  # distinct drawing ids in the database
+    stored_sessions: int = 0  # distinct anonymous session ids in the database
+    sessions_before_kill: int = 0  # distinct anonymous session ids of the drawings shared before the kill
+    uploads_read_right: int = 0  # sessions whose uploaded photo both models read right (with `uploads`)
 
     @property
     def ok(self) -> bool:
@@ -102,7 +111,19 @@ async def draw_and_share(
     await page.get_by_role("button", name="Share with the room").click()
     await page.get_by_role("button", name="Shared with the room").wait_for(timeout=ANSWER_TIMEOUT * 1000)
     session.shared += 1
+    session.shared_digits.append(digit)
     return answered
+
+
+async def upload_and_return(session: Session) -> None:
+    """Upload a photo of a digit on paper, wait for both right answers, go back to the Draw tab."""
+    page, digit = session.page, (session.number + 5) % 10
+    shown = await upload_photo(page, digit)
+    session.uploaded_right = shown == {"ANN": str(digit), "CNN": str(digit)}
+    if not session.uploaded_right:
+        session.problems.append(f"session {session.number} on {session.replica}: uploaded {digit}, saw {shown}")
+    await page.get_by_role("tab", name="Draw").click()
+    await page.locator("canvas.upper-canvas").first.wait_for(timeout=ANSWER_TIMEOUT * 1000)
 
 
 async def clear_canvas(page: Page) -> None:
@@ -151,7 +172,7 @@ async def recover(session: Session, kill_time: float) -> float | None:
     return None if answered is None else session.answered_at - kill_time
 
 
-async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: int) -> Report:
+async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: int, uploads: bool = False) -> Report:
     from playwright.async_api import async_playwright
 
     problems: list[str] = []
@@ -179,6 +200,8 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
 
         two_replicas = sum([await one_round(sessions, r, clear=r > 0) for r in range(rounds)])
         answers_two = sum(s.shared for s in sessions)
+        if uploads:  # concurrent uploads, after the timed rounds
+            await asyncio.gather(*(upload_and_return(s) for s in sessions))
 
         killed = f"127.0.0.1:{cluster.replica_ports[0]}"
         on_killed = [s for s in sessions if s.replica == killed]
@@ -193,6 +216,7 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
             await watcher.page.get_by_role("tab", name="Draw").click()
             await watcher.page.locator("canvas.upper-canvas").first.wait_for(timeout=ANSWER_TIMEOUT * 1000)
 
+        sessions_before_kill = len({d.session for d in Store(cluster.database).latest(with_images=False)})
         kill_time = time.monotonic()
         cluster_module.kill_replica(cluster, 0)
         recovered = await asyncio.gather(*(recover(s, kill_time) for s in on_killed))
@@ -204,6 +228,7 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
         await browser.close()
 
     shared = sum(s.shared for s in sessions)
+    stored = Store(cluster.database).latest(with_images=False)
     return Report(
         sessions=len(sessions),
         rounds=rounds,
@@ -217,7 +242,13 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
         room_seen_across_replicas=room_seen,
         redrawn_after_kill=sum(s.redrawn for s in on_killed),
         shared=shared,
-        stored=Store(cluster.database).count(),
+        stored=len(stored),
+        shared_digits=sorted(d for s in sessions for d in s.shared_digits),
+        stored_digits=sorted(d.label for d in stored),
+        stored_ids=len({d.uid for d in stored}),
+        stored_sessions=len({d.session for d in stored}),
+        sessions_before_kill=sessions_before_kill,
+        uploads_read_right=sum(s.uploaded_right for s in sessions),
         problems=problems
         + [p for s in sessions for p in s.problems]
         + [
@@ -228,14 +259,14 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
     )
 
 
-def run(sessions: int, rounds: int, run_dir: Path | None = None) -> Report:
+def run(sessions: int, rounds: int, run_dir: Path | None = None, uploads: bool = False) -> Report:
     """Start a cluster on free ports, drive it, stop everything it started."""
     directory = run_dir or Path(tempfile.mkdtemp(prefix="mnist-scale-"))
     from deploy.services import free_port
 
     try:
         cluster = cluster_module.start(replicas=2, port=free_port(), run_dir=directory)
-        return asyncio.run(drive(cluster, sessions, rounds))
+        return asyncio.run(drive(cluster, sessions, rounds, uploads))
     finally:
         cluster_module.stop(directory)
 
