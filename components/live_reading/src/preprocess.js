@@ -72,18 +72,56 @@ function overContrastingBackground(grey, alpha) {
   for (let i = 0; i < grey.length; i++) grey[i] = Math.fround(grey[i] * alpha[i] + background * (1 - alpha[i]));
 }
 
+// Order statistics by selection, not by sorting: a canvas has 78,400 pixels or more, and sorting them
+// for the median took a quarter of the page's script time while the pen moved. Same values as a sort.
 function median(values) {
-  const sorted = Float32Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const copy = Float32Array.from(values);
+  const mid = copy.length >> 1;
+  const upper = select(copy, mid);
+  return copy.length % 2 ? upper : (largestBelow(copy, mid) + upper) / 2;
 }
 
 function percentile(values, q) {
-  const sorted = values.sort();
-  const at = ((sorted.length - 1) * q) / 100;
+  const at = ((values.length - 1) * q) / 100;
   const lo = Math.floor(at);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
+  const hi = Math.min(lo + 1, values.length - 1);
+  const high = select(values, hi);
+  const low = lo === hi ? high : largestBelow(values, hi);
+  return low + (high - low) * (at - lo);
+}
+
+// The k-th smallest value (from 0) of `a`, which is reordered so that every value before index k is no
+// larger (Hoare's selection; values equal to the pivot split evenly, so a mostly black canvas is fast).
+function select(a, k) {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const swap = a[i];
+        a[i] = a[j];
+        a[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+// After select(a, k): the (k - 1)-th smallest value, the largest before index k.
+function largestBelow(a, k) {
+  let largest = -Infinity;
+  for (let i = 0; i < k; i++) if (a[i] > largest) largest = a[i];
+  return largest;
 }
 
 // --- 2. crop ----------------------------------------------------------------------------------------
