@@ -51,9 +51,16 @@ class FeatureCheck:
     provenance: str = ""  # JSON: the commit and command that fitted it (mnist_app.training.provenance)
 
     def distances(self, features: np.ndarray, means: np.ndarray) -> np.ndarray:
-        """Squared Mahalanobis distance of each row of `features` to each mean: (n, means)."""
-        centred = features[:, None, :] - means[None]
-        return np.einsum("nkd,de,nke->nk", centred, self.precision, centred)
+        """Squared Mahalanobis distance of each row of `features` to each mean: (n, means).
+
+        Measured in whitened coordinates (precision = L Lᵀ, so the distance is |(f - m) L|²): a product of
+        three arrays summed in one einsum ran as a plain loop, a minute for MNIST's 10,000 test digits."""
+        whiten = np.linalg.cholesky(self.precision)
+        points, centres = features @ whiten, means @ whiten
+        rows = 2048  # of features at a time: (rows, means, d) floats in memory
+        return np.concatenate(
+            [((points[i : i + rows, None, :] - centres[None]) ** 2).sum(-1) for i in range(0, len(points), rows)]
+        ).reshape(len(points), len(means))
 
     def scores(self, features: np.ndarray, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The distance to the answered digit, its ratio to the nearest capital's, and that capital's index."""
