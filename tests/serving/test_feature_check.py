@@ -38,6 +38,7 @@ def test_the_reader_judges_a_drawing_on_the_cnns_features(reader, judge):
     assert four.typical and four.letter is None and four.predictions["cnn"].digit == 4
 
 
+@pytest.mark.slow  # every drawing of the held-out hand
 def test_held_out_hands_digits_pass_and_its_capitals_are_flagged(judge, shipped):
     """Hand 1 of the style set: never fitted, by the CNN or the check."""
     digits, labels, _ = style_inputs("held_out")

@@ -29,6 +29,7 @@ def forest(forest_cache):
     return load_forest(MODELS_DIR, cache_dir=forest_cache)
 
 
+@pytest.mark.slow  # walks YDF's trees (the module's forest): the Makefile's cached copy spares make check that
 def test_flat_copy_gives_exactly_what_ydf_gives(forest, test_set):
     import ydf
 
@@ -56,6 +57,7 @@ def test_shipped_forest_meets_its_targets(test_predictions, test_set):
     assert curve[-1]["trees"] == card["hyperparameters"]["trees"] and len(curve) >= 4
 
 
+@pytest.mark.slow  # walks YDF's trees
 def test_a_damaged_cache_is_rebuilt_and_the_rebuilt_copy_is_reused(forest, forest_cache, tmp_path):
     """The module's forest was flattened from YDF's files over a damaged cached copy: the copy is written
     anew, and a cache holding it is read as it is, not flattened again."""
