@@ -17,6 +17,7 @@ Chosen over the pixel check with whole families of writing left out (docs/famili
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,13 +51,17 @@ class FeatureCheck:
     pixel_threshold: float = np.nan  # that pixel check's own threshold: the one it was measured with
     provenance: str = ""  # JSON: the commit and command that fitted it (mnist_app.training.provenance)
 
+    @functools.cached_property
+    def whiten(self) -> np.ndarray:
+        """L with precision = L Lᵀ: factored once per check, not per drawing judged."""
+        return np.linalg.cholesky(self.precision)
+
     def distances(self, features: np.ndarray, means: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance of each row of `features` to each mean: (n, means).
 
         Measured in whitened coordinates (precision = L Lᵀ, so the distance is |(f - m) L|²): a product of
         three arrays summed in one einsum ran as a plain loop, a minute for MNIST's 10,000 test digits."""
-        whiten = np.linalg.cholesky(self.precision)
-        points, centres = features @ whiten, means @ whiten
+        points, centres = features @ self.whiten, means @ self.whiten
         rows = 2048  # of features at a time: (rows, means, d) floats in memory
         return np.concatenate(
             [((points[i : i + rows, None, :] - centres[None]) ** 2).sum(-1) for i in range(0, len(points), rows)]

@@ -47,12 +47,15 @@ class Session:
     number: int
     page: object
     replica: str = ""
-    shared: int = 0
-    shared_digits: list[int] = field(default_factory=list)
+    shared_digits: list[int] = field(default_factory=list)  # what it drew and shared, in order
     uploaded_right: bool = False
     answered_at: float = 0.0  # time.monotonic() when its last answer showed
     redrawn: bool = False  # its first drawing after the kill was lost in the reconnection
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def shared(self) -> int:
+        return len(self.shared_digits)
 
 
 @dataclass
@@ -110,7 +113,6 @@ async def draw_and_share(
     answered = session.answered_at - started
     await page.get_by_role("button", name="Share with the room").click()
     await page.get_by_role("button", name="Shared with the room").wait_for(timeout=ANSWER_TIMEOUT * 1000)
-    session.shared += 1
     session.shared_digits.append(digit)
     return answered
 
