@@ -1,5 +1,4 @@
-"""Drawings to store, for the tests and for the writer processes they start (this module imports only
-`mnist_app.drawings`, so that twenty writers start quickly)."""
+"""Drawings to store, for the tests and for the writer processes they start."""
 
 from __future__ import annotations
 
