@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import shutil
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -444,6 +446,23 @@ def write_y4m(path, grey: np.ndarray, frames: int = 10) -> None:
         video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
         for _ in range(frames):
             video.write(b"FRAME\n" + grey.tobytes() + chroma + chroma)
+
+
+def test_chromium_keeps_playwrights_disabled_features_beside_ours(browser):
+    """Chromium applies only the last --disable-features on its command line: ours must carry every
+    feature Playwright's own list disables (read back from the running browser), and the unshown UI."""
+    from tools.drivers.browser import UNSHOWN_BROWSER_UI
+
+    lists = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            args = cmdline.read_bytes().decode(errors="replace").split("\0")
+            if Path(args[0]).name == "chromium" and not any(arg.startswith("--type=") for arg in args):  # a browser process
+                lists.append([arg.split("=", 1)[1].split(",") for arg in args if arg.startswith("--disable-features=")])
+    assert lists and all(len(found) >= 2 for found in lists), lists  # Playwright's, then ours
+    for *earlier, applied in lists:
+        assert set(UNSHOWN_BROWSER_UI) <= set(applied)
+        assert all(set(names) <= set(applied) for names in earlier), set().union(*earlier) - set(applied)
 
 
 def test_server_log_is_clean(server, page):

@@ -21,6 +21,30 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserType, Locator, Page, Playwright, WebSocketRoute
 
 CHROMIUM = "/usr/bin/chromium"
+# Chromium keeps only the last --disable-features it is given, and Playwright passes its own list first:
+# ours repeats Playwright's (its chromiumSwitches.ts; tests/system/test_browser.py checks that none is
+# lost) and adds the features to leave out.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+# Every window of headless Chromium loads the address bar's WebUI pop-up in a renderer of its own: about
+# 1 CPU-s per page opened, 40 % of opening the app (CDP tracing), for a bar that headless never shows.
+UNSHOWN_BROWSER_UI = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,6 +53,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+    "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + UNSHOWN_BROWSER_UI),
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 # Lines a healthy server may print: Streamlit's banner and TensorFlow's start-up notices.
