@@ -457,7 +457,9 @@ def test_chromium_keeps_playwrights_disabled_features_beside_ours(browser):
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
             args = cmdline.read_bytes().decode(errors="replace").split("\0")
-            if Path(args[0]).name == "chromium" and not any(arg.startswith("--type=") for arg in args):  # a browser process
+            if Path(args[0]).name == "chromium" and not any(
+                arg.startswith("--type=") for arg in args
+            ):  # a browser process
                 lists.append([arg.split("=", 1)[1].split(",") for arg in args if arg.startswith("--disable-features=")])
     assert lists and all(len(found) >= 2 for found in lists), lists  # Playwright's, then ours
     for *earlier, applied in lists:
