@@ -453,18 +453,25 @@ def test_chromium_keeps_playwrights_disabled_features_beside_ours(browser):
     feature Playwright's own list disables (read back from the running browser), and the unshown UI."""
     from tools.drivers.browser import UNSHOWN_BROWSER_UI
 
-    lists = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            args = cmdline.read_bytes().decode(errors="replace").split("\0")
-            if Path(args[0]).name == "chromium" and not any(
-                arg.startswith("--type=") for arg in args
-            ):  # a browser process
-                lists.append([arg.split("=", 1)[1].split(",") for arg in args if arg.startswith("--disable-features=")])
+    lists = [
+        [arg.split("=", 1)[1].split(",") for arg in args if arg.startswith("--disable-features=")]
+        for args in chromium_browser_command_lines()
+    ]
     assert lists and all(len(found) >= 2 for found in lists), lists  # Playwright's, then ours
     for *earlier, applied in lists:
         assert set(UNSHOWN_BROWSER_UI) <= set(applied)
         assert all(set(names) <= set(applied) for names in earlier), set().union(*earlier) - set(applied)
+
+
+def chromium_browser_command_lines() -> list[list[str]]:
+    """The command line of every running Chromium browser process (its renderers and helpers left out)."""
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            args = cmdline.read_bytes().decode(errors="replace").split("\0")
+            if Path(args[0]).name == "chromium" and not any(arg.startswith("--type=") for arg in args):
+                lines.append(args)
+    return lines
 
 
 def test_server_log_is_clean(server, page):
@@ -474,12 +481,20 @@ def test_server_log_is_clean(server, page):
 
 # Violations that come from Streamlit's own markup, which the app cannot change (each with its reason).
 AXE_ALLOWED: tuple = ()
-TABS_AND_READY = (  # each tab, and something that shows its content has been drawn
-    ("✏️ Draw", ".probability-bars"),
-    ("📷 Upload", '[data-testid="stFileUploaderDropzone"]'),
-    ("📊 Explore the data", ".js-plotly-plot >> nth=5"),
-    ("🧠 Models", ".js-plotly-plot >> nth=3"),
-    ("👥 Room", '[data-testid="stExpander"]'),
+TABS_AND_READY = (  # each tab, and what shows that its content has been drawn (not its loading placeholders)
+    ("✏️ Draw", (".probability-bars",)),
+    ("📷 Upload", ('[data-testid="stFileUploaderDropzone"]',)),
+    ("📊 Explore the data", ("text=A map of the digits", ".js-plotly-plot >> nth=5")),
+    (
+        "🧠 Models",
+        (
+            "text=Which model is best",
+            ".js-plotly-plot >> nth=3",
+            '[data-testid="stDataFrame"] canvas',
+            '[data-testid="stSelectbox"]',
+        ),
+    ),
+    ("👥 Room", ('[data-testid="stExpander"]',)),
 )
 
 
@@ -500,15 +515,10 @@ def tour_every_tab(page, photographed: bool = False) -> Tour:
     draw_digit(page, 7)
     assert wait_for_metrics(page, {"ANN": "7", "CNN": "7"}) == {"ANN": "7", "CNN": "7"}
     tour = Tour({}, {} if AXE_FILE.is_file() else None)
-    for label, ready in TABS_AND_READY:
+    for label, shown in TABS_AND_READY:
         open_tab(page, label)
-        page.locator(ready).first.wait_for(timeout=60_000)
-        if label == "🧠 Models":
-            page.get_by_text("Which model is best").wait_for(timeout=60_000)
-            page.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(timeout=60_000)
-            page.get_by_test_id("stSelectbox").first.wait_for(timeout=60_000)
-        if label == "📊 Explore the data":
-            page.get_by_text("A map of the digits").wait_for(timeout=60_000)
+        for selector in shown:
+            page.locator(selector).first.wait_for(timeout=60_000)
         painted(page)
         tour.charts[label] = page.locator(".js-plotly-plot").count()
         if tour.violations is not None:
