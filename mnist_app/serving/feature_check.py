@@ -18,8 +18,7 @@ Chosen over the pixel check with whole families of writing left out (docs/famili
 from __future__ import annotations
 
 import functools
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +28,6 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.digit_check import DigitCheck, Verdict, is_twin
 
 if TYPE_CHECKING:
-    import keras
-
     from mnist_app.serving.predictor import Predictor
 
 FILE_NAME = "feature_check.npz"
@@ -86,55 +83,20 @@ class FeatureCheck:
         return verdicts
 
 
-def feature_model(model: keras.Model) -> keras.Model:
-    """The penultimate features of every member of the CNN (`model`), side by side."""
-    import keras
-
-    from mnist_app.serving.networks import ensemble_members
-
-    inputs = keras.Input(model.inputs[0].shape[1:])
-    parts = []
-    for member in ensemble_members(model):
-        hidden = [layer for layer in member.layers if isinstance(layer, keras.layers.ReLU)][-1]
-        parts.append(keras.Model(member.inputs, hidden.output)(inputs))
-    return keras.Model(inputs, keras.layers.Concatenate()(parts) if len(parts) > 1 else parts[0])
-
-
-def members_checksum(model: keras.Model) -> str:
-    """A short hash of the weights of the CNN's members: the features the check was fitted on."""
-    import hashlib
-
-    from mnist_app.serving.networks import ensemble_members
-
-    digest = hashlib.sha256()
-    for member in ensemble_members(model):
-        for weights in member.get_weights():
-            digest.update(np.ascontiguousarray(weights).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def judge_for(check: FeatureCheck | None, cnn: Predictor | None, pixels: DigitCheck | None) -> FeatureJudge | None:
     """The judge when there is a check fitted on this CNN's members and measured with this pixel check;
     None otherwise (the pixel check then judges alone)."""
-    if check is None or cnn is None or pixels is None or check.cnn_members != members_checksum(cnn.model):
+    if check is None or cnn is None or pixels is None or check.cnn_members != cnn.members_checksum():
         return None
     if not np.isclose(pixels.threshold, check.pixel_threshold):
         return None
     return FeatureJudge(check, cnn, pixels)
 
 
-def features(extractor: keras.Model, images: np.ndarray) -> np.ndarray:
-    """Features of (n, 28, 28) images (uint8, or float in [0, 1]) as float64 rows."""
-    x = model_batch(images)
-    return np.asarray(
-        extractor(x, training=False) if len(x) <= 256 else extractor.predict(x, 1000, verbose=0), np.float64
-    )
-
-
-def features_of_each(extractor: keras.Model, groups: list[np.ndarray]) -> list[np.ndarray]:
-    """`features` of each group of images, computed in one pass: each call of the network costs far more
-    than a few more images in it (a fit gathers about a hundred small groups)."""
-    together = features(extractor, np.concatenate([model_batch(images) for images in groups]))
+def features_of_each(cnn: Predictor, groups: list[np.ndarray]) -> list[np.ndarray]:
+    """The CNN's features of each group of images, computed in one pass: each call of the network costs far
+    more than a few more images in it (a fit gathers about a hundred small groups)."""
+    together = cnn.features(np.concatenate([model_batch(images) for images in groups]))
     return np.split(together, np.cumsum([len(images) for images in groups])[:-1])
 
 
@@ -145,22 +107,10 @@ class FeatureJudge:
     check: FeatureCheck
     cnn: Predictor
     pixels: DigitCheck  # for the distance from every digit
-    _traced: object = field(default=None, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    def _extract(self, x: np.ndarray) -> np.ndarray:
-        with self._lock:  # traced once, by whichever session reads first
-            if self._traced is None:
-                import tensorflow as tf
-
-                extractor = feature_model(self.cnn.model)
-                spec = tf.TensorSpec((None, *extractor.inputs[0].shape[1:]), tf.float32)
-                self._traced = tf.function(lambda batch: extractor(batch, training=False), input_signature=[spec])
-        return np.asarray(self._traced(x), np.float64)
 
     def verdicts(self, images: np.ndarray, answers: np.ndarray) -> list[Verdict]:
         x = model_batch(images)
-        verdicts = self.check.verdicts(self._extract(x), np.asarray(answers, int))
+        verdicts = self.check.verdicts(self.cnn.features(x), np.asarray(answers, int))
         return [
             Verdict(False, v.letter) if self.pixels.error(image) > self.check.far_from_digits else v
             for image, v in zip(x, verdicts, strict=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from mnist_app.config import IMAGE_SIDE, MODEL_NAMES, NUM_CLASSES
+
+if TYPE_CHECKING:
+    import keras
 
 REBUILD_HINT = "rebuild it with `make train`"
 
@@ -18,6 +20,8 @@ class ModelLoadError(RuntimeError):
 
 def load_keras_file(path: Path) -> keras.Model:
     """A Keras file, loaded without running any code stored in it; ModelLoadError when it is damaged."""
+    import keras  # TensorFlow: only where a Keras model is needed (training, the tools, the inside view)
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a damaged file

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import keras
@@ -17,8 +18,14 @@ import tensorflow as tf
 from mnist_app.config import IMAGE_SIDE, NUM_CLASSES
 from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft, soft_rows
+from mnist_app.serving.array_predictor import weights_checksum
 from mnist_app.serving.calibration import apply_temperature
-from mnist_app.serving.networks import answering_networks, averaged_forward, soft_experts  # registers SoftInkRouter too
+from mnist_app.serving.networks import (  # registers SoftInkRouter too
+    answering_networks,
+    averaged_forward,
+    ensemble_members,
+    soft_experts,
+)
 from mnist_app.serving.prediction import Prediction
 
 SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
@@ -80,8 +87,33 @@ class Predictor:
                 probabilities[chosen] = forward(tf.constant(x[chosen])).numpy()
         return self._calibrate(probabilities) if calibrated else probabilities
 
+    def features(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """The members' penultimate features (after the last hidden ReLU), side by side, as float64 rows."""
+        x = model_batch(images)
+        parts = [self._features(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, 0))
+
+    def members_checksum(self) -> str:
+        """A short hash of the members' weights: the features a feature check was fitted on."""
+        return weights_checksum(w for member in ensemble_members(self.model) for w in member.get_weights())
+
+    @cached_property
+    def _features(self) -> Callable:
+        extractor = feature_model(self.model)
+        return _traced_batch(lambda x: extractor(x, training=False))
+
     def _calibrate(self, probabilities: np.ndarray) -> np.ndarray:
         return probabilities if self.temperature == 1.0 else apply_temperature(probabilities, self.temperature)
+
+
+def feature_model(model: keras.Model) -> keras.Model:
+    """The penultimate features of every member of the CNN (`model`), side by side."""
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    parts = []
+    for member in ensemble_members(model):
+        hidden = [layer for layer in member.layers if isinstance(layer, keras.layers.ReLU)][-1]
+        parts.append(keras.Model(member.inputs, hidden.output)(inputs))
+    return keras.Model(inputs, keras.layers.Concatenate()(parts) if len(parts) > 1 else parts[0])
 
 
 def _traced_single(forward: Callable[[tf.Tensor], tf.Tensor], saliency: bool) -> Callable:

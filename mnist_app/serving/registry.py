@@ -4,28 +4,43 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
-from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, load_model, read_card
-from mnist_app.serving.predictor import Predictor
+from mnist_app.serving.array_predictor import ArrayPredictor, load_array_predictor
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, read_card
+
+if TYPE_CHECKING:
+    from mnist_app.serving.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
+# Served in NumPy (`serving.array_predictor`): no TensorFlow until a visitor opens the recurrent network.
+IN_NUMPY = ("ann", "cnn", "logreg")
 
-def load_predictor(name: str, models_dir: Path = MODELS_DIR) -> Predictor:
+
+def load_predictor(name: str, models_dir: Path = MODELS_DIR) -> ArrayPredictor | Predictor:
     """One model and its card, checked against each other."""
     path = Path(models_dir) / f"{name}.keras"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; train it with `make train`")
-    model = load_model(path)
     card_path = path.with_suffix(".json")
     card = read_card(card_path)
-    if card and card.get("parameters") != model.count_params():
+    if name in IN_NUMPY:
+        predictor = load_array_predictor(name, path, card)
+        parameters = predictor.count_params()
+    else:
+        from mnist_app.serving.model_files import load_model
+        from mnist_app.serving.predictor import Predictor  # TensorFlow: only for the models that need it
+
+        model = load_model(path)
+        predictor, parameters = Predictor(name, model, card, path), model.count_params()
+    if card and card.get("parameters") != parameters:
         raise ModelLoadError(
             f"{card_path} describes a model with {card.get('parameters')} parameters but {path} has "
-            f"{model.count_params()}; {REBUILD_HINT}"
+            f"{parameters}; {REBUILD_HINT}"
         )
-    return Predictor(name, model, card, path)
+    return predictor
 
 
 def load_predictors(

@@ -8,25 +8,31 @@ blanks separate digits. Each digit's probabilities are the ten digits' at its li
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
 from scipy.special import softmax
 
 from mnist_app.config import NUM_CLASSES
 from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.strips import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
-from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, load_keras_file
+from mnist_app.serving import array_networks
+from mnist_app.serving.array_networks import Layer
+from mnist_app.serving.keras_file import read_keras_file
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError
 
 log = logging.getLogger(__name__)
 
 BLANK = 0  # CTC's blank is class 0; digit d is class d + 1
 FRAME = 4  # strip pixels per output column
-WIDTH_STEP = 64  # strips are read this many pixels wider at a time (fewer shapes to trace)
+WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths are read together)
 MODEL_FILE = "strings.keras"
 CARD_FILE = "strings.json"
+
+
+Logits = Callable[[np.ndarray], np.ndarray]  # strips (n, 28, width, 1) -> logits (n, width / FRAME, 11)
 
 
 @dataclass(frozen=True)
@@ -36,35 +42,49 @@ class StringDigit:
 
 
 def load_whole_reader(models_dir: Path) -> WholeReader | None:
-    """The shipped string reader, warmed up at every strip width, as Number mode calls it; None when
-    there is none or it cannot be loaded (the reason is logged: touching digits are then cut instead)."""
+    """The shipped string reader, as Number mode calls it; None when there is none or it cannot be
+    loaded (the reason is logged: touching digits are then cut instead)."""
     try:
-        model = load_string_reader(models_dir)
+        network = load_string_reader(models_dir)
     except ModelLoadError as error:
         log.warning("%s", error)
         return None
-    if model is None:
-        return None
-    for width in range(WIDTH_STEP, STRING_WIDTH + 1, WIDTH_STEP):  # each width is traced once, here
-        model.predict_on_batch(np.zeros((1, STRING_HEIGHT, width, 1), np.float32))
-    return whole_reader(model)
+    return None if network is None else whole_reader(network.logits)
 
 
-def load_string_reader(models_dir: Path) -> keras.Model | None:
+@dataclass(frozen=True)
+class StringNetwork:
+    """The string reader's layers, run in NumPy (`serving.array_networks`): no TensorFlow in a server."""
+
+    steps: list[Layer]
+    parameters: int
+
+    def logits(self, strips: np.ndarray) -> np.ndarray:
+        return array_networks.run(self.steps, np.asarray(strips, np.float32))
+
+    def count_params(self) -> int:
+        return self.parameters
+
+
+def load_string_reader(models_dir: Path) -> StringNetwork | None:
     """The string reader in `models_dir`, or None when there is none (numbers are then cut, not read whole)."""
     path = Path(models_dir) / MODEL_FILE
     if not path.is_file():
         return None
-    model = load_keras_file(path)
-    if tuple(model.input_shape) != (None, STRING_HEIGHT, None, 1) or model.output_shape[-1] != NUM_CLASSES + 1:
-        raise ModelLoadError(
-            f"{path} takes {model.input_shape} and gives {model.output_shape}, expected (None, 28, None, 1) -> "
-            f"(None, None, 11); {REBUILD_HINT}"
-        )
-    return model
+    stored = read_keras_file(path)
+    network = StringNetwork(
+        array_networks.fold_file(path, stored.layers), sum(int(w.size) for w in stored.all_weights())
+    )
+    try:
+        shape = network.logits(np.zeros((1, STRING_HEIGHT, WIDTH_STEP, 1), np.float32)).shape
+    except (ValueError, IndexError) as error:
+        raise ModelLoadError(f"{path} does not read a 28-px strip ({error}); {REBUILD_HINT}") from error
+    if shape != (1, WIDTH_STEP // FRAME, NUM_CLASSES + 1):
+        raise ModelLoadError(f"{path} gives {shape[1:]} for a strip, expected (columns, 11); {REBUILD_HINT}")
+    return network
 
 
-def read_strips(model: keras.Model, strips: np.ndarray) -> list[list[StringDigit]]:
+def read_strips(logits: Logits, strips: np.ndarray) -> list[list[StringDigit]]:
     """The digits in each strip (n, 28, 256), uint8 or float in [0, 1], left to right; strips are read
     only as wide as their ink needs (a multiple of WIDTH_STEP), like widths together."""
     x = np.asarray(strips, np.float32) / (255.0 if strips.dtype == np.uint8 else 1.0)
@@ -72,8 +92,7 @@ def read_strips(model: keras.Model, strips: np.ndarray) -> list[list[StringDigit
     readings: list[list[StringDigit]] = [[] for _ in range(len(x))]
     for width in np.unique(widths):
         chosen = np.flatnonzero(widths == width)
-        logits = np.asarray(model.predict_on_batch(x[chosen, :, :width, None]))
-        for index, row in zip(chosen, logits, strict=True):
+        for index, row in zip(chosen, np.asarray(logits(x[chosen, :, :width, None])), strict=True):
             readings[index] = decode(row)
     return readings
 
@@ -105,14 +124,14 @@ def ink_column(string: StringInput, x: float) -> float:
     return string.left + (x - STRING_MARGIN) / string.scale
 
 
-def whole_reader(model: keras.Model) -> WholeReader:
+def whole_reader(logits: Logits) -> WholeReader:
     """The string reader as the segmentation calls it: a run's own ink in, its digits and their centres out."""
 
     def read(ink: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
         string = string_input(ink)
         if string is None:
             return None
-        (digits,) = read_strips(model, string.strip[None])
+        (digits,) = read_strips(logits, string.strip[None])
         return [(digit.probabilities, ink_column(string, digit.x)) for digit in digits]
 
     return read

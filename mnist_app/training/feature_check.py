@@ -24,7 +24,7 @@ import numpy as np
 from mnist_app.serving import digit_check as pixel_check
 from mnist_app.serving import feature_check
 from mnist_app.serving.digit_check import DigitCheck
-from mnist_app.serving.feature_check import FeatureCheck, feature_model, features_of_each, members_checksum
+from mnist_app.serving.feature_check import FeatureCheck, features_of_each
 from mnist_app.training.data import TrainingError, prepare_data
 from mnist_app.training.digit_check import LETTER_RENDERS, letter_set
 from mnist_app.training.handwriting import style_inputs
@@ -110,7 +110,7 @@ def sources(
     x_val = data["x_val"]
     groups = [x_train[picks], hand, x_val, more, *letter_images.values()]
     groups += [images for faces in drawn.values() for images in faces.values()]
-    found = iter(features_of_each(feature_model(cnn.model), groups))
+    found = iter(features_of_each(cnn, groups))
     mnist, hand_f, val_f, more_f = (next(found) for _ in range(4))
     return Sources(
         mnist=(mnist, y_train[picks]),
@@ -141,7 +141,7 @@ def fit_and_save(cnn: Predictor, config: TrainConfig, data: dict[str, np.ndarray
     fitted_by = json.dumps(provenance(what="feature check fitted on the CNN's members")[-1])
     check = dataclasses.replace(
         check,
-        cnn_members=members_checksum(cnn.model),
+        cnn_members=cnn.members_checksum(),
         provenance=fitted_by,
         far_from_digits=far_from_digits(pixels, data["x_val"]),
         pixel_threshold=pixels.threshold,

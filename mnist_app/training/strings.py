@@ -178,7 +178,7 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         "name": STRING_READER,
         "kind": "string reader (CNN + bidirectional GRU, CTC)",
         "parameters": model.count_params(),
-        "test_strips_exact": round(exact_share(read_strips(model, test_strips), test_targets), 4),
+        "test_strips_exact": round(exact_share(read_strips(model.predict_on_batch, test_strips), test_targets), 4),
         "train_seconds": round(seconds, 1),
         **history,
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -223,7 +223,7 @@ def train_string_reader(
             float(model.train_on_batch(strips[chosen, :, :width, None] / np.float32(255), targets[chosen]))
             for chosen, width in width_batches(strips, spec.batch_size, rng)
         ]
-        exact = exact_share(read_strips(model, val_strips), val_targets)
+        exact = exact_share(read_strips(model.predict_on_batch, val_strips), val_targets)
         seconds = time.perf_counter() - started
         epochs.append(
             {

@@ -39,9 +39,8 @@ _loaded = threading.Event()
 
 @st.cache_resource(show_spinner=False)
 def _reader(models_dir: str) -> Reader:
-    from mnist_app.serving.reader import load_reader  # TensorFlow: imported on first use only
+    from mnist_app.serving.reader import load_reader
 
-    _keep_keras_session()
     # What every visitor uses now; the other models when a visitor opens every model's reading.
     return load_reader(Path(models_dir), config.SHOWN_MODELS, later=config.MODEL_NAMES)
 
@@ -58,7 +57,9 @@ def all_predictors() -> dict:
     if not loaded.later:
         return loaded.all_models()
     with st.spinner("Loading the other models…"):
-        return loaded.all_models()
+        every = loaded.all_models()
+    _keep_keras_session()  # the recurrent network is served by Keras: TensorFlow is loaded now
+    return every
 
 
 def shown_predictors() -> dict:
@@ -67,15 +68,15 @@ def shown_predictors() -> dict:
 
 
 def _keep_keras_session() -> None:
-    """Stop Streamlit from clearing Keras's session after every rerun.
+    """Stop Streamlit from clearing Keras's session after every rerun, once Keras is loaded.
 
-    Streamlit calls `keras.backend.clear_session()` after each script run, a guard for apps that
-    build models on every run. Ours are built once and cached, so clearing only throws away
-    TensorFlow's caches, and every answer slows down many times over (docs/performance.md).
+    Streamlit calls `keras.backend.clear_session()` after each script run where Keras is imported, a
+    guard for apps that build models on every run. Ours are built once and cached, so clearing only
+    throws away TensorFlow's caches, and every answer slows down many times over (docs/performance.md).
     """
-    import keras
-
-    keras.backend.clear_session = lambda *args, **kwargs: None
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        keras.backend.clear_session = lambda *args, **kwargs: None
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -118,7 +119,9 @@ def probes() -> tuple:
     if loaded.probes_loaded:  # made already: no spinner
         return loaded.probes
     with st.spinner("Opening up the networks…"):
-        return loaded.probes
+        made = loaded.probes
+    _keep_keras_session()  # the probes are Keras models: TensorFlow is loaded now
+    return made
 
 
 def neighbour_index() -> object | None:

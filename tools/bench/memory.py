@@ -1,7 +1,8 @@
 """What each part of a server costs in resident memory: `python -m tools.bench.memory [--record]`.
 
-One fresh process loads the parts in the order a server meets them (TensorFlow and the app's code,
-the models a visitor of the Draw and Upload tabs uses, one reading, then each of the rest) and reads
+One fresh process loads the parts in the order a server meets them (the app's code, the models a
+visitor of the Draw and Upload tabs uses, served in NumPy, one reading, then each of the rest: the
+recurrent network and the inside view's probes bring TensorFlow) and reads
 its resident set size (VmRSS, /proc) after each; the difference is that part's cost. `--record` writes
 benchmarks/memory.json and its table in docs/performance.md. In its own process: what was loaded before it
 would hide a part's cost.
@@ -33,23 +34,21 @@ def _parts() -> list[tuple[str, float]]:
     import streamlit  # noqa: F401
 
     after("Streamlit")
-    import tensorflow  # noqa: F401
-
     from mnist_app.config import MODELS_DIR, SHOWN_MODELS
     from mnist_app.serving.reader import load_reader
 
-    after("TensorFlow and the app's code")
+    after("the app's code")
     reader = load_reader(MODELS_DIR, SHOWN_MODELS)  # the CNN judges: it is one of them
-    after("the ANN and the CNN (traced) and the digit check")
+    after("the ANN and the CNN (in NumPy) and the digit checks")
     reader.whole_reader()
     after("the string reader")
     from mnist_app.ui.startup import warm_up_drawing  # the drawing a server warms up on
 
     reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light", saliency=("cnn",))
     after("one drawing read (with the CNN's saliency)")
-    for name in ("rnn", "logreg", "forest"):
+    for name, what in (("logreg", "in NumPy"), ("rnn", "Keras: TensorFlow loaded"), ("forest", "YDF")):
         load_reader(MODELS_DIR, (name,), numbers=False)
-        after(f"the {name} model")
+        after(f"the {name} model ({what})")
     from mnist_app.dataset.mnist import load_mnist
 
     (x_train, y_train), _ = load_mnist()

@@ -26,7 +26,7 @@ import numpy as np
 from mnist_app.config import MODELS_DIR, ROOT
 from mnist_app.dataset.mnist import load_mnist
 from mnist_app.serving import digit_check as pixel_check
-from mnist_app.serving.feature_check import FeatureCheck, feature_model, features
+from mnist_app.serving.feature_check import FeatureCheck
 from mnist_app.training.data import prepare_data
 from mnist_app.training.feature_check import MNIST_FITTED, QUANTILE, far_from_digits, sources
 from mnist_app.training.handwriting import FLAGGED_LETTERS, letter_inputs, style_inputs
@@ -57,13 +57,12 @@ def pixel_verdicts(check: pixel_check.DigitCheck, images: np.ndarray, answers: n
 
 def measure(models_dir: Path = MODELS_DIR) -> dict:
     cnn, shipped = cnn_and_check(models_dir)
-    extractor = feature_model(cnn.model)
 
     def described(images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Float inputs, their features and the CNN's answers."""
         x = np.asarray(images, np.float32)
         x = x / 255 if x.max() > 1 else x
-        return x, features(extractor, x), cnn.predict_batch(x).argmax(1)
+        return x, cnn.features(x), cnn.predict_batch(x).argmax(1)
 
     config = TrainConfig(seed=FIT_SEED)
     data = prepare_data(config)  # train.py's split: the CNN never trained on x_val
