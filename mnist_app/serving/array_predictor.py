@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import keras
 
 MEMBER, SOFT_EXPERT = "_member_", "_soft_expert_"  # how `serving.networks.ensemble` names its networks
-CHUNK = 256  # images per pass: larger batches only cost memory
+CHUNK = 32  # images per pass: larger ones spill out of the caches (256 read 40 % fewer images a second)
 
 
 @dataclass
@@ -43,6 +43,7 @@ class ArrayPredictor:
     path: Path | None = None
 
     def __post_init__(self) -> None:
+        array_networks.use_one_blas_thread()
         self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
         members, experts = stored_members(self.stored)
         self._check_input_shape()

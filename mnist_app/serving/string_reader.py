@@ -72,6 +72,7 @@ def load_string_reader(models_dir: Path) -> StringNetwork | None:
     if not path.is_file():
         return None
     stored = read_keras_file(path)
+    array_networks.use_one_blas_thread()
     network = StringNetwork(
         array_networks.fold_file(path, stored.layers), sum(int(w.size) for w in stored.all_weights())
     )
