@@ -1,8 +1,9 @@
 """Inside the networks: what each layer computes for one input, and the training digits most like it.
 
-1. `CnnProbe`: one traced call gives the feature maps of each convolutional block (28x28, 14x14,
-   5x5), the dense layer before the output, and the 10 logits (before softmax);
-2. `AnnProbe`: one traced call gives each hidden layer's activations, and the first layer's
+1. `CnnProbe`: one pass (in NumPy, as the server answers) gives the feature maps of each
+   convolutional block (28x28, 14x14, 5x5), the dense layer before the output, and the 10 logits
+   (before softmax);
+2. `AnnProbe`: one pass gives each hidden layer's activations, and the first layer's
    weights summed as a 28x28 "template", each unit weighted by how strongly it fired;
 3. `NeighbourIndex`: the CNN's penultimate features of the 60,000 training digits, unit length,
    so the closest digits by cosine are one matrix product away. Built once, cached under data/
@@ -20,17 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from mnist_app.atomic_files import remove_leftovers, write_npz
 from mnist_app.config import DATA_DIR, IMAGE_SIDE
 from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft
-from mnist_app.serving.networks import ensemble_members, soft_experts
+from mnist_app.serving.array_networks import Layer, run
+from mnist_app.serving.array_predictor import ArrayPredictor, stored_members
 
-SINGLE = tf.TensorSpec((1, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)
+CHUNK = 32  # images per pass when indexing (as `serving.array_predictor`)
 
 
 @dataclass(frozen=True)
@@ -46,87 +46,55 @@ class AnnView:
     template: np.ndarray  # (28, 28) first-layer weights, each unit weighted by its activation
 
 
-def _relu_layers(model: keras.Model) -> list[keras.Layer]:
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.ReLU)]
-
-
-def block_layers(model: keras.Model) -> list[keras.Layer]:
-    """The CNN's block outputs: each ReLU right before a pooling layer, and the last convolutional ReLU."""
-    layers = model.layers
-    chosen = [
-        layer
-        for index, layer in enumerate(layers[:-1])
-        if isinstance(layer, keras.layers.ReLU) and isinstance(layers[index + 1], keras.layers.MaxPooling2D)
-    ]
-    spatial = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 4]
-    if spatial and spatial[-1] not in chosen:
-        chosen.append(spatial[-1])
+def block_steps(network: list[Layer]) -> list[int]:
+    """The CNN's block outputs: each convolution right before a pooling step, and the last convolution."""
+    chosen = [i for i, step in enumerate(network[:-1]) if step.op == "conv2d" and network[i + 1].op == "maxpool"]
+    convolutions = [i for i, step in enumerate(network) if step.op == "conv2d"]
+    if convolutions and convolutions[-1] not in chosen:
+        chosen.append(convolutions[-1])
     return chosen
 
 
 class CnnProbe:
-    """The CNN's intermediate activations for one image, in one traced call."""
+    """The CNN's intermediate activations for one image (its first member's: an ensemble's are alike)."""
 
-    def __init__(self, model: keras.Model) -> None:
-        members = ensemble_members(model)
-        self.member_count = len(members)
-        self.expert_count = len(soft_experts(model))
-        model = members[0]  # an ensemble's members are alike: show the first one's layers
-        flat = [layer for layer in _relu_layers(model) if len(layer.output.shape) == 2]
-        self.blocks = block_layers(model)
-        self.penultimate = flat[-1]
-        output = model.layers[-1]
-        self.kernel, self.bias = (np.asarray(w) for w in output.get_weights())
-        probe = keras.Model(model.inputs, [layer.output for layer in (*self.blocks, self.penultimate)])
-        first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
-        self.first_kernels = np.asarray(first_conv.get_weights()[0])[:, :, 0, :]  # (3, 3, filters)
-
-        @tf.function(input_signature=[SINGLE])
-        def single(x: tf.Tensor) -> list[tf.Tensor]:
-            return probe(x, training=False)
-
-        @tf.function(input_signature=[tf.TensorSpec((None, IMAGE_SIDE, IMAGE_SIDE, 1), tf.float32)])
-        def features(x: tf.Tensor) -> tf.Tensor:
-            return probe(x, training=False)[-1]
-
-        self._single, self._features = single, features
-        self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))  # trace now, not on first use
+    def __init__(self, cnn: ArrayPredictor) -> None:
+        self.member_count, self.expert_count = len(cnn.members), len(cnn.experts)
+        network = cnn.members[0]
+        self._hidden = network[:-1]  # up to the dense layer before the output
+        self.blocks = block_steps(network)
+        self.kernel, self.bias = network[-1].kernel, network[-1].bias
+        # The first convolution as trained, before batch normalisation is folded into it.
+        first_conv = next(layer for layer in stored_members(cnn.stored)[0][0] if layer.kind == "Conv2D")
+        self.first_kernels = np.asarray(first_conv.weights[0])[:, :, 0, :]  # (3, 3, filters)
 
     def answered_by_experts(self, image: np.ndarray) -> bool:
         """Soft ink (blurred, low-resolution) is answered by the soft-ink experts, not the members shown."""
         return self.expert_count > 0 and is_soft(image)
 
     def view(self, image: np.ndarray) -> CnnView:
-        outputs = [o.numpy()[0] for o in self._single(tf.constant(model_batch(image)))]
-        dense = outputs[-1]
-        return CnnView(outputs[:-1], dense, dense @ self.kernel + self.bias)
+        outputs = run(self._hidden, model_batch(image)[:1], keep=True)
+        dense = outputs[-1][0]
+        return CnnView([outputs[i][0] for i in self.blocks], dense, dense @ self.kernel + self.bias)
 
-    def features(self, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    def features(self, images: np.ndarray) -> np.ndarray:
         """Penultimate features (n, units) of (n, 28, 28) float images."""
         x = model_batch(images)
-        return np.concatenate(
-            [self._features(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
-        )
+        return np.concatenate([run(self._hidden, x[i : i + CHUNK]) for i in range(0, len(x), CHUNK)])
 
 
 class AnnProbe:
-    """The ANN's hidden activations for one image, and its first layer's template."""
+    """The ANN's hidden activations for one image, and its first layer's template (its first member's)."""
 
-    def __init__(self, model: keras.Model) -> None:
-        model = ensemble_members(model)[0]  # an ensemble's members are alike: show the first one's layers
-        hidden = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
-        self.first_kernel = np.asarray(hidden[0].get_weights()[0])  # (784, units)
-        probe = keras.Model(model.inputs, [layer.output for layer in hidden])
-
-        @tf.function(input_signature=[SINGLE])
-        def single(x: tf.Tensor) -> list[tf.Tensor]:
-            return probe(x, training=False)
-
-        self._single = single
-        self.view(np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32))
+    def __init__(self, ann: ArrayPredictor) -> None:
+        network = ann.members[0]
+        self._hidden = network[:-1]
+        self._dense = [i for i, step in enumerate(self._hidden) if step.op == "dense"]
+        self.first_kernel = self._hidden[self._dense[0]].kernel  # (784, units); no batch norm folded into it
 
     def view(self, image: np.ndarray) -> AnnView:
-        hidden = [o.numpy()[0] for o in self._single(tf.constant(model_batch(image)))]
+        outputs = run(self._hidden, model_batch(image)[:1], keep=True)
+        hidden = [outputs[i][0] for i in self._dense]
         template = (self.first_kernel @ hidden[0]).reshape(IMAGE_SIDE, IMAGE_SIDE)
         return AnnView(hidden, template)
 
@@ -229,7 +197,7 @@ def main() -> None:
 
     predictor = load_predictor("cnn", MODELS_DIR)
     (x_train, y_train), _ = load_mnist()
-    index = cached_index(CnnProbe(predictor.model), MODELS_DIR / "cnn.keras", x_train, y_train)
+    index = cached_index(CnnProbe(predictor), MODELS_DIR / "cnn.keras", x_train, y_train)
     print(f"Neighbour index ready: {len(index.labels):,} training digits, {index.features.shape[1]} features each.")
 
 

@@ -187,10 +187,10 @@ class Reader:
     @cached_property
     def probes(self) -> tuple[CnnProbe | None, AnnProbe | None]:
         """The CNN's and the ANN's probes for the inside view (None for a model that is missing)."""
-        from mnist_app.serving.explain import AnnProbe, CnnProbe  # TensorFlow: imported on first use only
+        from mnist_app.serving.explain import AnnProbe, CnnProbe
 
         cnn, ann = self.predictors.get("cnn"), self.predictors.get("ann")
-        return (CnnProbe(cnn.model) if cnn else None), (AnnProbe(ann.model) if ann else None)
+        return (CnnProbe(cnn) if cnn else None), (AnnProbe(ann) if ann else None)
 
     @property
     def probes_loaded(self) -> bool:

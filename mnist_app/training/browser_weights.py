@@ -112,6 +112,8 @@ def read_networks(folder: Path, name: str) -> tuple[list[list[Layer]], float]:
         layers = []
         for step in steps:
             layer = Layer(step["op"], activation=step.get("activation", "linear"), padding=step.get("padding", "valid"))
+            if layer.op == "maxpool":
+                layer.shape = (2, 2)  # the browser's only pooling (web_networks.network_layers)
             if "kernel" in step:
                 kernel = step["kernel"]
                 values = view(np.int8, kernel["int8"]).reshape(kernel["shape"])
@@ -164,7 +166,9 @@ def export(models_dir: Path, out_dir: Path, x_test: np.ndarray, y_test: np.ndarr
 def _dequantised(layer: Layer) -> Layer:
     if layer.kernel is None:
         return layer
-    return Layer(layer.op, dequantise(*quantise(layer.kernel)), layer.bias, layer.activation, layer.padding)
+    return Layer(
+        layer.op, dequantise(*quantise(layer.kernel)), layer.bias, layer.activation, layer.padding, layer.shape
+    )
 
 
 def _accuracies(model: keras.Model, exported: list[list[Layer]], x: np.ndarray, y: np.ndarray) -> dict:

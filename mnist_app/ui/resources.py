@@ -119,9 +119,7 @@ def probes() -> tuple:
     if loaded.probes_loaded:  # made already: no spinner
         return loaded.probes
     with st.spinner("Opening up the networks…"):
-        made = loaded.probes
-    _keep_keras_session()  # the probes are Keras models: TensorFlow is loaded now
-    return made
+        return loaded.probes
 
 
 def neighbour_index() -> object | None:

@@ -1,4 +1,4 @@
-"""Inside the networks: the probes give exactly Keras's activations, and the neighbour index finds like digits."""
+"""Inside the networks: the probes (in NumPy) give Keras's own activations, and the neighbour index finds like digits."""
 
 from __future__ import annotations
 
@@ -7,14 +7,28 @@ import numpy as np
 import pytest
 
 from mnist_app.reading.preprocess import preprocess
-from mnist_app.serving.explain import AnnProbe, CnnProbe, block_layers, cached_index, neighbour_caption
+from mnist_app.serving.array_predictor import load_array_predictor
+from mnist_app.serving.explain import AnnProbe, CnnProbe, cached_index, neighbour_caption
 from mnist_app.serving.networks import ensemble_members
 from tools.inputs import degrade
 
 
 @pytest.fixture(scope="module")
 def cnn_probe(shipped):
-    return CnnProbe(shipped["cnn"].model)
+    return CnnProbe(shipped["cnn"])
+
+
+def keras_block_outputs(model: keras.Model) -> list[keras.Layer]:
+    """The Keras layers whose outputs the inside view shows: each ReLU right before a pooling layer, and the
+    last convolutional ReLU."""
+    layers = model.layers
+    relus = [layer for layer in layers if isinstance(layer, keras.layers.ReLU) and len(layer.output.shape) == 4]
+    chosen = [
+        layer
+        for layer, after in zip(layers, layers[1:], strict=False)
+        if layer in relus and isinstance(after, keras.layers.MaxPooling2D)
+    ]
+    return chosen + ([relus[-1]] if relus[-1] not in chosen else [])
 
 
 def test_cnn_feature_maps_are_the_layers_own_activations(shipped, cnn_probe, test_set):
@@ -23,7 +37,7 @@ def test_cnn_feature_maps_are_the_layers_own_activations(shipped, cnn_probe, tes
     image = test_set[0][0].astype(np.float32) / 255
     view = cnn_probe.view(image)
     assert [m.shape for m in view.blocks] == [(28, 28, 32), (14, 14, 64), (5, 5, 128)]
-    for layer, maps in zip(block_layers(model), view.blocks, strict=True):
+    for layer, maps in zip(keras_block_outputs(model), view.blocks, strict=True):
         reference = keras.Model(model.inputs, layer.output).predict(image[None, :, :, None], verbose=0)[0]
         np.testing.assert_allclose(maps, reference, rtol=1e-4, atol=1e-5)
     # The logits reproduce that network's own probabilities through softmax.
@@ -43,7 +57,7 @@ def test_the_probe_knows_when_the_soft_ink_experts_answered(cnn_probe, test_set)
 def test_ann_activations_and_template(shipped, test_set):
     model = shipped["ann"].model
     image = test_set[0][1].astype(np.float32) / 255
-    view = AnnProbe(model).view(image)
+    view = AnnProbe(shipped["ann"]).view(image)
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)][:-1]
     for layer, units in zip(dense, view.hidden, strict=True):
         reference = keras.Model(model.inputs, layer.output).predict(image[None, :, :, None], verbose=0)[0]
@@ -51,7 +65,7 @@ def test_ann_activations_and_template(shipped, test_set):
     assert view.template.shape == (28, 28)
 
 
-def test_an_ann_of_two_averaged_networks_shows_its_first_and_exports_both(shipped, test_set):
+def test_an_ann_of_two_averaged_networks_shows_its_first_and_exports_both(shipped, test_set, tmp_path):
     """`ModelSpec.members` works for the ANN too: the inside view shows the first network's layers, and the
     browser's export holds both networks, whose averaged forward pass is the ensemble's."""
     from mnist_app.serving.networks import build_ann, ensemble
@@ -63,7 +77,12 @@ def test_an_ann_of_two_averaged_networks_shows_its_first_and_exports_both(shippe
     second.set_weights([weights * 0.9 for weights in trained])  # another network of the same shape
     pair = ensemble([first, second], "ann")
     image = test_set[0][1].astype(np.float32) / 255
-    np.testing.assert_allclose(AnnProbe(pair).view(image).template, AnnProbe(first).view(image).template, atol=1e-5)
+    pair.save(tmp_path / "pair.keras")
+    first.save(tmp_path / "first.keras")
+    served_pair, served_first = (load_array_predictor("ann", tmp_path / f"{n}.keras", {}) for n in ("pair", "first"))
+    np.testing.assert_allclose(
+        AnnProbe(served_pair).view(image).template, AnnProbe(served_first).view(image).template, atol=1e-5
+    )
     networks = model_networks(pair)
     assert len(networks) == 2
     batch = test_set[0][:50].astype(np.float32)[..., None] / 255
