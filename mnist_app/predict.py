@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.number and len(names) != 1:
         parser.error("--number reads with one model: name it with --models (default: cnn)")
 
-    from mnist_app.serving.reader import load_reader  # TensorFlow: only after the arguments are fine
+    from mnist_app.serving.reader import load_reader  # the models: only after the arguments are fine
 
     # Numbers are cut where the CNN reads the pieces best, whichever model is named: as in the app.
     loaded = tuple(dict.fromkeys((*names, JUDGE))) if args.number else names

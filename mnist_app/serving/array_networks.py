@@ -24,7 +24,7 @@ ACTIVATIONS = ("relu", "softmax", "linear", "tanh", "sigmoid")
 
 @dataclass
 class Layer:
-    """One step of a network: conv2d, dense, maxpool, flatten, reshape or bigru."""
+    """One step of a network: conv2d, dense, maxpool, flatten, reshape, lstm or bigru."""
 
     op: str
     kernel: np.ndarray | None = None
@@ -32,16 +32,16 @@ class Layer:
     activation: str = "linear"
     padding: str = "valid"
     shape: tuple[int, ...] = ()  # maxpool: the pool (rows, columns); reshape: the target shape
-    cells: tuple[GruCell, ...] = field(default=())  # bigru: forward, backward
+    cells: tuple[Cell, ...] = field(default=())  # lstm: its cell; bigru: forward, backward
 
 
 @dataclass(frozen=True)
-class GruCell:
-    """A Keras GRU cell (reset_after): gates z, r, h side by side in the kernels."""
+class Cell:
+    """A Keras recurrent cell: its gates side by side in the kernels (GRU: z, r, h; LSTM: i, f, c, o)."""
 
-    kernel: np.ndarray  # (inputs, 3 units)
-    recurrent: np.ndarray  # (units, 3 units)
-    bias: np.ndarray  # (2, 3 units): the input's and the recurrent product's
+    kernel: np.ndarray  # (inputs, gates x units)
+    recurrent: np.ndarray  # (units, gates x units)
+    bias: np.ndarray  # GRU (reset_after): (2, 3 units), the input's and the recurrent product's; LSTM: (4 units,)
 
 
 def fold(layers: list[StoredLayer]) -> list[Layer]:
@@ -76,6 +76,8 @@ def fold(layers: list[StoredLayer]) -> list[Layer]:
             steps.append(Layer("reshape", shape=tuple(config["target_shape"])))
         elif kind == "Bidirectional":
             steps.append(_bidirectional_gru(layer))
+        elif kind == "LSTM":
+            steps.append(_lstm(layer))
         else:
             raise _unsupported(layer, f"no {kind} layers")
     return steps
@@ -123,8 +125,7 @@ def _bidirectional_gru(layer: StoredLayer) -> Layer:
     if layer.config["layer"]["class_name"] != "GRU" or not plain or layer.config.get("merge_mode") != "concat":
         raise _unsupported(layer, "only bidirectional GRUs (tanh, reset after) whose outputs are side by side")
     cells = tuple(
-        GruCell(*(np.asarray(w, np.float32) for w in layer.groups[side]))
-        for side in ("forward_layer", "backward_layer")
+        Cell(*(np.asarray(w, np.float32) for w in layer.groups[side])) for side in ("forward_layer", "backward_layer")
     )
     return Layer("bigru", cells=cells)
 
@@ -134,6 +135,14 @@ def use_one_blas_thread() -> None:
     thread only spins on them (a batch took as long and twice the CPU; one image took 40 % longer).
     A server runs a session per thread anyway."""
     threadpool_limits(limits=1, user_api="blas")
+
+
+def _lstm(layer: StoredLayer) -> Layer:
+    config = layer.config
+    plain = config["activation"] == "tanh" and config["recurrent_activation"] == "sigmoid" and config["use_bias"]
+    if not plain or config["return_sequences"] or config["go_backwards"]:
+        raise _unsupported(layer, "only LSTMs (tanh, sigmoid gates) that give their last state")
+    return Layer("lstm", cells=(Cell(*(np.asarray(w, np.float32) for w in layer.weights)),))
 
 
 # --- running them -----------------------------------------------------------------------------------
@@ -162,6 +171,8 @@ def _step(layer: Layer, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x), -1)
     if layer.op == "reshape":
         return x.reshape(len(x), *layer.shape)
+    if layer.op == "lstm":
+        return _lstm_last_state(layer.cells[0], x)
     forward, backward = layer.cells
     return np.concatenate([_gru(forward, x), _gru(backward, x[:, ::-1])[:, ::-1]], axis=-1)
 
@@ -188,7 +199,7 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, padding: str) -> np.ndarray:
     return out
 
 
-def _gru(cell: GruCell, x: np.ndarray) -> np.ndarray:
+def _gru(cell: Cell, x: np.ndarray) -> np.ndarray:
     """Every step's state of a GRU over the sequences (n, steps, inputs), as Keras's GRU (reset_after)."""
     units = cell.recurrent.shape[0]
     inputs = x @ cell.kernel + cell.bias[0]  # all steps at once
@@ -202,6 +213,19 @@ def _gru(cell: GruCell, x: np.ndarray) -> np.ndarray:
         state = z * state + (1.0 - z) * candidate
         states[:, t] = state
     return states
+
+
+def _lstm_last_state(cell: Cell, x: np.ndarray) -> np.ndarray:
+    """The last state of an LSTM over the sequences (n, steps, inputs), as Keras's LSTM."""
+    units = cell.recurrent.shape[0]
+    inputs = x @ cell.kernel + cell.bias
+    state = carry = np.zeros((len(x), units), np.float32)
+    for t in range(x.shape[1]):
+        gates = inputs[:, t] + state @ cell.recurrent
+        keep, forget = expit(gates[:, :units]), expit(gates[:, units : 2 * units])
+        carry = forget * carry + keep * np.tanh(gates[:, 2 * units : 3 * units])
+        state = expit(gates[:, 3 * units :]) * np.tanh(carry)
+    return state.astype(np.float32)
 
 
 def _activate(x: np.ndarray, activation: str) -> np.ndarray:

@@ -1,9 +1,9 @@
-"""The ANN and the CNN as a server runs them: read from their Keras files, answered in NumPy.
+"""The digit models as a server runs them: read from their Keras files, answered in NumPy.
 
 Same interface as the Keras-backed `Predictor` (which training and the tools use), same answers within
 float32 rounding (tests/serving/test_array_networks.py), without importing TensorFlow: a replica holds
-about 600 MB less (docs/performance.md). The Keras model itself is loaded only when something asks for
-it (`model`: the inside view's probes).
+about 600 MB less (docs/performance.md). The Keras model itself is loaded only when a tool or a test asks
+for it (`model`).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class ArrayPredictor:
 
     @cached_property
     def model(self) -> keras.Model:
-        """The Keras model (imports TensorFlow): only for what needs Keras itself, the inside view's probes."""
+        """The Keras model (imports TensorFlow): for the tools and tests that compare with Keras, never the app."""
         from mnist_app.serving.model_files import load_model
 
         return load_model(self.path)

@@ -28,7 +28,7 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.digit_check import DigitCheck, Verdict, is_twin
 
 if TYPE_CHECKING:
-    from mnist_app.serving.predictor import Predictor
+    from mnist_app.serving.prediction import Predicts
 
 FILE_NAME = "feature_check.npz"
 
@@ -83,7 +83,7 @@ class FeatureCheck:
         return verdicts
 
 
-def judge_for(check: FeatureCheck | None, cnn: Predictor | None, pixels: DigitCheck | None) -> FeatureJudge | None:
+def judge_for(check: FeatureCheck | None, cnn: Predicts | None, pixels: DigitCheck | None) -> FeatureJudge | None:
     """The judge when there is a check fitted on this CNN's members and measured with this pixel check;
     None otherwise (the pixel check then judges alone)."""
     if check is None or cnn is None or pixels is None or check.cnn_members != cnn.members_checksum():
@@ -93,7 +93,7 @@ def judge_for(check: FeatureCheck | None, cnn: Predictor | None, pixels: DigitCh
     return FeatureJudge(check, cnn, pixels)
 
 
-def features_of_each(cnn: Predictor, groups: list[np.ndarray]) -> list[np.ndarray]:
+def features_of_each(cnn: Predicts, groups: list[np.ndarray]) -> list[np.ndarray]:
     """The CNN's features of each group of images, computed in one pass: each call of the network costs far
     more than a few more images in it (a fit gathers about a hundred small groups)."""
     together = cnn.features(np.concatenate([model_batch(images) for images in groups]))
@@ -105,7 +105,7 @@ class FeatureJudge:
     """The feature check with the CNN whose features it judges: `verdict(image, digit)`, as the pixel check's."""
 
     check: FeatureCheck
-    cnn: Predictor
+    cnn: Predicts
     pixels: DigitCheck  # for the distance from every digit
 
     def verdicts(self, images: np.ndarray, answers: np.ndarray) -> list[Verdict]:

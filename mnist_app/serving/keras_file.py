@@ -65,7 +65,7 @@ def _stored(entry: dict, weights: object, path: str) -> StoredLayer:
         return layer
     group = weights.get(path.rstrip("/")) if path else None
     if group is not None:
-        layer.weights = _variables(group)
+        layer.weights = _variables(group.get("cell", group))  # a recurrent layer's are its cell's
         for name in ("forward_layer", "backward_layer"):  # Bidirectional: one recurrent cell per direction
             if name in group:
                 layer.groups[name] = _variables(group[name]["cell"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -34,3 +35,15 @@ class Prediction:
         """The k most likely digits with their probabilities, most likely first."""
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), float(self.probabilities[d])) for d in order]
+
+
+class Predicts(Protocol):
+    """What reads digits: the served models (`serving.array_predictor`, `serving.forest`) and the Keras ones
+    that training and the tools measure (`serving.predictor`)."""
+
+    name: str
+    card: dict
+
+    def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction: ...
+
+    def predict_batch(self, images: np.ndarray, batch_size: int = ..., calibrated: bool = True) -> np.ndarray: ...

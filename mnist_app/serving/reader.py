@@ -36,10 +36,10 @@ from mnist_app.serving.invariance import Curve, confidence_curves
 from mnist_app.serving.prediction import Prediction
 from mnist_app.serving.readings import DigitReading, NumberReading
 
-if TYPE_CHECKING:  # the reader itself needs no TensorFlow: the CLI checks its arguments first
+if TYPE_CHECKING:
     from mnist_app.serving.explain import AnnProbe, CnnProbe
     from mnist_app.serving.feature_check import FeatureJudge
-    from mnist_app.serving.predictor import Predictor
+    from mnist_app.serving.prediction import Predicts
 
 # The CNN: the digit check judges its answer, it chooses where touching digits are cut, and the string
 # reader's readings of touching runs are given as its answers.
@@ -56,7 +56,7 @@ class Reader:
     """Everything that reads an image, loaded once and shared: the models, the digit check, the string
     reader, and (on first use) the probes of the inside view."""
 
-    predictors: dict[str, Predictor]  # every model that loaded, by name
+    predictors: dict[str, Predicts]  # every model that loaded, by name
     problems: list[str] = field(default_factory=list)  # one message per model that did not
     check: DigitCheck | None = None  # None when models/ has none: every input then passes
     # Judges a single digit on the CNN's features instead (`serving.feature_check`), when models/ has one
@@ -69,12 +69,12 @@ class Reader:
     # Models loaded on first use (`all_models`): a server loads the shown ones as it starts, and the rest
     # only when a visitor opens every model's reading. `load_models` loads some by name.
     later: tuple[str, ...] = ()
-    load_models: Callable[[tuple[str, ...]], tuple[dict[str, Predictor], list[str]]] | None = field(
+    load_models: Callable[[tuple[str, ...]], tuple[dict[str, Predicts], list[str]]] | None = field(
         default=None, repr=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
-    def chosen(self, names: Iterable[str] | None = None) -> dict[str, Predictor]:
+    def chosen(self, names: Iterable[str] | None = None) -> dict[str, Predicts]:
         """The loaded models among `names` (all of them by default), in that order."""
         return (
             dict(self.predictors) if names is None else {n: self.predictors[n] for n in names if n in self.predictors}
@@ -166,7 +166,7 @@ class Reader:
         restroked, one curve per family (mnist_app.serving.invariance): one batch per model."""
         return confidence_curves(self.chosen(names), image, digit, families)
 
-    def all_models(self) -> dict[str, Predictor]:
+    def all_models(self) -> dict[str, Predicts]:
         """Every model that loads, by name: the ones for later are loaded now if they have not been yet
         (a model that does not load is left out, with a message in `problems`)."""
         with self._lock:
@@ -208,12 +208,12 @@ class Reader:
 def load_reader(
     models_dir: Path = MODELS_DIR, names: Iterable[str] = MODEL_NAMES, numbers: bool = True, later: Iterable[str] = ()
 ) -> Reader:
-    """The models named (each traced and warmed up) and the digit check from `models_dir`; for reading
+    """The models named (served in NumPy) and the digit check from `models_dir`; for reading
     numbers, its string reader too, loaded on the first number; the models in `later`, on the first
     `all_models()`. A model that does not load is left out with a message."""
     from mnist_app.serving import feature_check
     from mnist_app.serving.digit_check import load as load_digit_check
-    from mnist_app.serving.registry import load_predictors  # TensorFlow: imported on first use only
+    from mnist_app.serving.registry import load_predictors  # the models: loaded only when a reader is made
     from mnist_app.serving.string_reader import load_whole_reader
 
     names = tuple(names)
@@ -237,7 +237,7 @@ class PartJudge:
     digit check read candidate digits, to leave out stray marks and to choose where touching digits
     split; the string reader, where there is one, reads runs of touching digits whole."""
 
-    predictor: Predictor
+    predictor: Predicts
     check: DigitCheck | None = None
     string_reader: WholeReader | None = None
 

@@ -17,7 +17,7 @@ from mnist_app.serving.reader import Reader
 
 
 def reader() -> Reader:
-    """The models in models/ that load (traced and warmed up), the digit check and the string reader:
+    """The models in models/ that load (served in NumPy), the digit check and the string reader:
     one `Reader`, loaded once per server process (as it starts: mnist_app.ui.startup) and shared by
     every session. A visitor who comes while it loads waits for it, with a message."""
     if _loaded.is_set():
@@ -57,26 +57,12 @@ def all_predictors() -> dict:
     if not loaded.later:
         return loaded.all_models()
     with st.spinner("Loading the other models…"):
-        every = loaded.all_models()
-    _keep_keras_session()  # the recurrent network is served by Keras: TensorFlow is loaded now
-    return every
+        return loaded.all_models()
 
 
 def shown_predictors() -> dict:
     """The loaded models that the app shows side by side (ANN, CNN), in that order."""
     return reader().chosen(config.SHOWN_MODELS)
-
-
-def _keep_keras_session() -> None:
-    """Stop Streamlit from clearing Keras's session after every rerun, once Keras is loaded.
-
-    Streamlit calls `keras.backend.clear_session()` after each script run where Keras is imported, a
-    guard for apps that build models on every run. Ours are built once and cached, so clearing only
-    throws away TensorFlow's caches, and every answer slows down many times over (docs/performance.md).
-    """
-    keras = sys.modules.get("keras")
-    if keras is not None:
-        keras.backend.clear_session = lambda *args, **kwargs: None
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

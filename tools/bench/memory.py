@@ -1,8 +1,7 @@
 """What each part of a server costs in resident memory: `python -m tools.bench.memory [--record]`.
 
 One fresh process loads the parts in the order a server meets them (the app's code, the models a
-visitor of the Draw and Upload tabs uses, served in NumPy, one reading, then each of the rest: the
-recurrent network and the inside view's probes bring TensorFlow) and reads
+visitor of the Draw and Upload tabs uses, served in NumPy, one reading, then each of the rest) and reads
 its resident set size (VmRSS, /proc) after each; the difference is that part's cost. `--record` writes
 benchmarks/memory.json and its table in docs/performance.md. In its own process: what was loaded before it
 would hide a part's cost.
@@ -46,9 +45,9 @@ def _parts() -> list[tuple[str, float]]:
 
     reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light", saliency=("cnn",))
     after("one drawing read (with the CNN's saliency)")
-    for name, what in (("logreg", "in NumPy"), ("rnn", "Keras: TensorFlow loaded"), ("forest", "YDF")):
+    for name in ("rnn", "logreg", "forest"):
         load_reader(MODELS_DIR, (name,), numbers=False)
-        after(f"the {name} model ({what})")
+        after(f"the {name} model")
     from mnist_app.dataset.mnist import load_mnist
 
     (x_train, y_train), _ = load_mnist()
