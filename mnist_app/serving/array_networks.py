@@ -245,6 +245,15 @@ def average(networks: list[list[Layer]], x: np.ndarray) -> np.ndarray:
     return np.mean([run(network, x) for network in networks], axis=0)
 
 
+BACKWARD_OPS = ("conv2d", "dense", "maxpool", "flatten", "reshape")
+
+
+def runs_backward(network: list[Layer]) -> bool:
+    """Whether `saliency` can run the network back: no recurrent steps, ReLUs inside, a softmax at the end."""
+    inner_ok = all(step.activation in ("relu", "linear") for step in network[:-1])
+    return inner_ok and all(step.op in BACKWARD_OPS for step in network) and network[-1].activation == "softmax"
+
+
 # --- the saliency map -------------------------------------------------------------------------------
 
 

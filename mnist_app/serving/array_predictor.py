@@ -53,11 +53,17 @@ class ArrayPredictor:
             raise ModelLoadError(f"{self.path} does not end in a softmax layer; {REBUILD_HINT}")
         self._check_output_shape()
 
+    @property
+    def explains(self) -> bool:
+        """Whether it gives saliency maps: the backward pass runs through convolutions and dense layers only."""
+        return all(array_networks.runs_backward(n) for n in (*self.members, *self.experts))
+
     def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction:
-        """Class probabilities of one 28x28 float image in [0, 1] (white digit on black)."""
+        """Class probabilities of one 28x28 float image in [0, 1] (white digit on black), with its saliency
+        map when asked for and the model `explains` (the recurrent network does not: None)."""
         x = model_batch(image)[:1]
         networks = self._networks(is_soft(x[0, :, :, 0]))
-        if saliency:
+        if saliency and self.explains:
             probabilities, gradient = array_networks.saliency(networks, x)
             return Prediction(self.name, self._calibrate(probabilities)[0], gradient[0, :, :, 0])
         return Prediction(self.name, self._calibrate(array_networks.average(networks, x))[0])

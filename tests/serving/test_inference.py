@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import logging.handlers
 import shutil
 
 import keras
@@ -142,21 +140,16 @@ def test_a_predictor_made_only_to_measure_traces_what_it_is_asked_for():
 
 
 @pytest.mark.slow
-def test_loading_every_model_again_and_again_logs_no_retracing_warning():
-    """A server loads every model, per replica and after a cache clear: each traces its own functions,
-    and TensorFlow must not mistake that for retracing (it once filled the app's log)."""
-    handler = logging.handlers.BufferingHandler(capacity=1000)
-    logging.getLogger("tensorflow").addHandler(handler)
-    try:
-        for _ in range(2):  # five models twice: ten tracings, over TensorFlow's warning line of 5 in 10 calls
-            predictors, problems = load_predictors()
-            assert not problems
-            for predictor in predictors.values():
-                predictor.predict(np.full((28, 28), 0.5, np.float32), saliency=True)
-                predictor.predict_batch(np.zeros((3, 28, 28), np.float32))
-    finally:
-        logging.getLogger("tensorflow").removeHandler(handler)
-    assert not [r.getMessage() for r in handler.buffer if "retracing" in r.getMessage()]
+def test_every_served_model_loads_again_and_answers_with_saliency_where_it_can():
+    """A server loads every model, per replica and after a cache clear; the recurrent network has no
+    saliency map (its LSTM is not run backward), and says so with None rather than failing."""
+    for _ in range(2):
+        predictors, problems = load_predictors()
+        assert not problems
+        for name, predictor in predictors.items():
+            reading = predictor.predict(np.full((28, 28), 0.5, np.float32), saliency=True)
+            assert (reading.saliency is not None) == (name in ("ann", "cnn", "logreg"))
+            assert predictor.predict_batch(np.zeros((3, 28, 28), np.float32)).shape == (3, 10)
 
 
 @pytest.mark.slow
