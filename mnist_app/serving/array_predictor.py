@@ -21,7 +21,7 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft, soft_rows
 from mnist_app.serving import array_networks
 from mnist_app.serving.array_networks import Layer
-from mnist_app.serving.calibration import apply_temperature
+from mnist_app.serving.calibration import apply_temperature, card_temperature
 from mnist_app.serving.keras_file import StoredLayer, read_keras_file
 from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError
 from mnist_app.serving.prediction import Prediction
@@ -44,7 +44,7 @@ class ArrayPredictor:
 
     def __post_init__(self) -> None:
         array_networks.use_one_blas_thread()
-        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
+        self.temperature = card_temperature(self.card)
         members, experts = stored_members(self.stored)
         self._check_input_shape()
         self.members = [array_networks.fold_file(self.path, network) for network in members]

@@ -16,3 +16,8 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
     """Softmax of log-probabilities divided by `temperature` (1.0 changes nothing)."""
     logits = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-30, 1.0)) / temperature
     return softmax(logits, axis=-1).astype(np.float32)
+
+
+def card_temperature(card: dict) -> float:
+    """The temperature a model card records (`mnist_app.training.calibration`); 1.0, as trained, without one."""
+    return float(card.get("calibration", {}).get("temperature", 1.0))

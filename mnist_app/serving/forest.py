@@ -19,7 +19,7 @@ import numpy as np
 
 from mnist_app.atomic_files import write_npz
 from mnist_app.config import DATA_DIR, IMAGE_SIDE, NUM_CLASSES
-from mnist_app.serving.calibration import apply_temperature
+from mnist_app.serving.calibration import apply_temperature, card_temperature
 from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, read_card
 from mnist_app.serving.prediction import Prediction
 
@@ -120,7 +120,7 @@ class ForestPredictor:
     path: Path | None = None
 
     def __post_init__(self) -> None:
-        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
+        self.temperature = card_temperature(self.card)
 
     def predict(self, image: np.ndarray, saliency: bool = False) -> Prediction:
         return Prediction(self.name, self.predict_batch(np.asarray(image)[None])[0])

@@ -19,7 +19,7 @@ from mnist_app.config import IMAGE_SIDE, NUM_CLASSES
 from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft, soft_rows
 from mnist_app.serving.array_predictor import weights_checksum
-from mnist_app.serving.calibration import apply_temperature
+from mnist_app.serving.calibration import apply_temperature, card_temperature
 from mnist_app.serving.networks import (  # registers SoftInkRouter too
     answering_networks,
     averaged_forward,
@@ -47,7 +47,7 @@ class Predictor:
     def __post_init__(self) -> None:
         model = self.model
         # Fitted by `mnist_app.training.calibration` on the validation split; 1.0 = as trained.
-        self.temperature = float(self.card.get("calibration", {}).get("temperature", 1.0))
+        self.temperature = card_temperature(self.card)
         # A model with soft-ink experts gets traced functions per branch (members, experts), chosen on
         # the host by the rule of `is_soft`: the in-graph router runs every network on every image, and
         # an in-graph `cond` costs a single image more than the host's choice.
