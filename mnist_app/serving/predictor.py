@@ -1,4 +1,5 @@
-"""Load the trained models safely and predict digits fast, one image or many.
+"""A Keras model behind the readers' interface (`Predicts`): what training and the tools measure with.
+A server answers with the same models in NumPy instead (`serving.array_predictor`).
 
 Single images never go through `model.predict` (tens of milliseconds of overhead per call):
 each model (each of its two branches, with soft-ink experts) is traced once into a `tf.function`
