@@ -51,11 +51,10 @@ def run(config: TrainConfig) -> list[dict]:
         raise TrainingError(
             f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest, {STRING_READER}"
         )
-    for name, title in (("forest", "forest"), (STRING_READER, "string reader")):
-        if config.fine_tuning and name in config.models:
-            raise TrainingError(
-                f"fine-tuning applies to networks; the {title} is retrained from scratch with --models {name}"
-            )
+    if config.fine_tuning and "forest" in config.models:
+        raise TrainingError(
+            "fine-tuning applies to networks; the forest is retrained from scratch with --models forest"
+        )
     if config.fine_tuning and config.keep_members:
         raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
     if config.experts_only and (

@@ -2,9 +2,10 @@
 
 Hochuli et al. ("Segmentation-Free Approaches for Handwritten Numeral String Recognition", 2018) reach
 the state of the art on touching numeral strings by training on synthetic strings of touching digits.
-Ours are the training split's digits (MNIST's, and the style set's training hand) pasted side by side, overlapping
-by up to 4 px or apart by up to 2 px at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred
-like a photo; each strip is made with the app's own `reading.strips.string_input`.
+Ours are the training split's digits (MNIST's, the style set's training hand, and typeface digits of all
+but the held-out families) pasted side by side, overlapping by up to 6 px or apart by up to 2 px at MNIST's
+scale, sizes +-20 %, baselines +-2 px, some blurred like a photo; each strip is made with the app's own
+`reading.strips.string_input`. `--fine-tune` continues the reader in the output directory on such strips.
 
 The network: convolutions down to one column of features every 4 px of the strip, a bidirectional GRU
 along the strip, and 11 outputs per column (blank and the ten digits) trained with CTC loss.
@@ -26,9 +27,12 @@ from scipy import ndimage
 from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
 from mnist_app.reading.strips import STRING_HEIGHT, STRING_WIDTH, string_input
+from mnist_app.serving import model_files
 from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, StringDigit, read_strips, strip_widths
+from mnist_app.training.data import TrainingError
 from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
+from mnist_app.training.typefaces import DIGITS, installed_families, typeface_inputs
 
 MAX_DIGITS = 10  # the longest run a training strip holds
 LENGTHS = (
@@ -51,7 +55,10 @@ STRETCH = (0.9, 1.1)  # each digit's width, relative to its height as written
 WIDE_SINGLES = 0.1
 WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
-GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
+GAPS = (-6, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
+# Typeface families the reader never trains on, so that touching numbers in them measure writing it never saw.
+HELD_OUT_FAMILIES = ("DejaVu Sans", "Nimbus Roman", "URW Gothic", "Z003 (chancery script)")
+TYPEFACE_DRAWS = 40  # drawings of each digit per trained family (about a tenth of the training digits)
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 # The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
 FILTERS = (24, 48, 96)
@@ -164,13 +171,28 @@ def ctc_loss(targets: keras.KerasTensor, logits: keras.KerasTensor) -> keras.Ker
 
 def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
     """Train the string reader on strips of the training split's digits (with the style set's training
-    hand when it is in the data), write it and its card; its test figure is on strips of MNIST's test digits."""
+    hand when it is in the data, and the trained typeface families), or fine-tune the one in out_dir; write
+    it and its card. Its test figure is on strips of MNIST's test digits."""
     spec = STRING_SPEC.quick() if config.quick else STRING_SPEC
+    previous = {}
+    start = None
+    if config.fine_tuning:
+        start, previous = _trained_reader(out_dir), model_files.read_card(out_dir / CARD_FILE)
+        epochs = spec.epochs if config.quick else config.fine_tune_epochs
+        spec = replace(spec, epochs=epochs, learning_rate=spec.learning_rate * config.fine_tune_rate)
     if config.epochs:
         spec = replace(spec, epochs=config.epochs)
+    families = typeface_families(config)
+    x_faces, y_faces = typeface_digits(families, 1 if config.quick else TYPEFACE_DRAWS, config.seed)
     started = time.perf_counter()
     model, history = train_string_reader(
-        data["x_train"], data["y_train"], data["x_val"], data["y_val"], spec, config.seed
+        np.concatenate([data["x_train"], x_faces]),
+        np.concatenate([data["y_train"], y_faces]),
+        data["x_val"],
+        data["y_val"],
+        spec,
+        config.seed,
+        start,
     )
     seconds = time.perf_counter() - started
     test_strips, test_targets = synthetic_strips(data["x_test"], data["y_test"], spec.validation, config.seed + 2)
@@ -179,11 +201,15 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         "kind": "string reader (CNN + bidirectional GRU, CTC)",
         "parameters": model.count_params(),
         "test_strips_exact": round(exact_share(read_strips(model.predict_on_batch, test_strips), test_targets), 4),
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(seconds + previous.get("train_seconds", 0.0), 1),
         **history,
+        "typefaces": {"families": list(families), "held_out": list(HELD_OUT_FAMILIES), "digits": int(len(x_faces))},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "provenance": provenance(),
+        "provenance": [*previous.get("provenance", []), *provenance()] if previous else provenance(),
     }
+    if previous:
+        card["fine_tuned"] = {"from": {key: previous.get(key) for key in ("trained_at", "test_strips_exact", "gaps")}}
+        card["epochs"] = previous.get("epochs", []) + card["epochs"]
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         model.save(tmp)
     write_json(out_dir / CARD_FILE, card)
@@ -194,6 +220,30 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
     return card
 
 
+def _trained_reader(out_dir: Path) -> keras.Model:
+    """The string reader a fine-tuning continues, or a TrainingError saying why there is none."""
+    try:
+        return model_files.load_keras_file(out_dir / MODEL_FILE)
+    except model_files.ModelLoadError as error:
+        raise TrainingError(f"--fine-tune starts from a trained string reader: {error}") from error
+
+
+def typeface_families(config: TrainConfig) -> tuple[str, ...]:
+    """The installed typeface families the reader trains on: all but HELD_OUT_FAMILIES (the first two in a quick run)."""
+    families = tuple(family for family in installed_families() if family not in HELD_OUT_FAMILIES)
+    return families[:2] if config.quick else families
+
+
+def typeface_digits(families: tuple[str, ...], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`draws` canvas drawings of each digit per family, as uint8 28x28 model inputs, and their labels."""
+    if not families:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    inputs = typeface_inputs(families, DIGITS, draws, seed=seed)
+    images = np.concatenate([inputs[digit] for digit in range(10)])
+    labels = np.concatenate([np.full(len(inputs[digit]), digit, np.uint8) for digit in range(10)])
+    return np.round(np.clip(images, 0, 1) * 255).astype(np.uint8), labels
+
+
 def train_string_reader(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -201,8 +251,10 @@ def train_string_reader(
     y_val: np.ndarray,
     spec: StringSpec,
     seed: int,
+    start: keras.Model | None = None,
 ) -> tuple[keras.Model, dict]:
-    """The string reader trained on synthetic strips, at its best epoch on validation strips; and its history."""
+    """The string reader trained on synthetic strips (from scratch, or continuing `start`), at its best epoch on
+    validation strips; and its history."""
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed)
@@ -212,11 +264,16 @@ def train_string_reader(
         f"{time.perf_counter() - started:.0f} s"
     )
     model = build_string_reader()
+    if start is not None:
+        model.set_weights(start.get_weights())
     rng = np.random.default_rng(seed)
     steps = len(width_batches(strips, spec.batch_size, rng)) * spec.epochs
     schedule = keras.optimizers.schedules.CosineDecay(spec.learning_rate, steps, alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ctc_loss)
     best, best_weights, epochs = -1.0, model.get_weights(), []
+    if start is not None:  # a fine-tuning keeps the reader it started from unless an epoch beats it
+        best = exact_share(read_strips(model.predict_on_batch, val_strips), val_targets)
+        print(f"string reader before fine-tuning: validation strips exact {best:.2%}", flush=True)
     for epoch in range(spec.epochs):
         started = time.perf_counter()
         losses = [

@@ -56,7 +56,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
         (["--degraded-share", "1.5"], "--degraded-share must be between 0 and 1"),
         (["--strategy", "tpu"], "invalid choice"),
         (["--quick", "--models", "cnn", "--keep-experts"], "use it with --fine-tune"),
-        (["--quick", "--models", "strings", "--fine-tune"], "the string reader is retrained from scratch"),
+        (["--quick", "--models", "forest", "--fine-tune"], "the forest is retrained from scratch"),
         (["--quick", "--models", "cnn,ann", "--feature-check-only"], "use it alone, with --models cnn"),
     ],
 )
@@ -73,6 +73,14 @@ def test_quick_string_reader_run_writes_a_loadable_reader_and_its_card(tmp_path)
     model = load_string_reader(tmp_path)
     assert card["parameters"] == model.count_params() and len(card["epochs"]) == 1
     assert 0 <= card["test_strips_exact"] <= 1 and card["validation_strips"] > 0
+    assert card["typefaces"]["digits"] > 0 and not set(card["typefaces"]["families"]) & set(
+        card["typefaces"]["held_out"]
+    )
+
+    run(TrainConfig(models=("strings",), quick=True, out_dir=tmp_path, fine_tune=True))
+    tuned = json.loads((tmp_path / CARD_FILE).read_text())
+    assert tuned["fine_tuned"]["from"]["trained_at"] == card["trained_at"] and len(tuned["epochs"]) == 2
+    assert load_string_reader(tmp_path).count_params() == card["parameters"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [CARD_FILE, MODEL_FILE]  # no digit check, no browser export
 
 
