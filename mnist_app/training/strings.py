@@ -32,7 +32,7 @@ from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, String
 from mnist_app.training.data import TrainingError
 from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
-from mnist_app.training.typefaces import DIGITS, installed_families, typeface_inputs
+from mnist_app.training.typefaces import STRINGS_HELD_OUT, installed_families, typeface_digits
 
 MAX_DIGITS = 10  # the longest run a training strip holds
 LENGTHS = (
@@ -56,8 +56,6 @@ WIDE_SINGLES = 0.1
 WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
 GAPS = (-6, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
-# Typeface families the reader never trains on, so that touching numbers in them measure writing it never saw.
-HELD_OUT_FAMILIES = ("DejaVu Sans", "Nimbus Roman", "URW Gothic", "Z003 (chancery script)")
 TYPEFACE_DRAWS = 40  # drawings of each digit per trained family (about a tenth of the training digits)
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 # The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
@@ -203,7 +201,7 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         "test_strips_exact": round(exact_share(read_strips(model.predict_on_batch, test_strips), test_targets), 4),
         "train_seconds": round(seconds + previous.get("train_seconds", 0.0), 1),
         **history,
-        "typefaces": {"families": list(families), "held_out": list(HELD_OUT_FAMILIES), "digits": int(len(x_faces))},
+        "typefaces": {"families": list(families), "held_out": list(STRINGS_HELD_OUT), "digits": int(len(x_faces))},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "provenance": [*previous.get("provenance", []), *provenance()] if previous else provenance(),
     }
@@ -229,19 +227,9 @@ def _trained_reader(out_dir: Path) -> keras.Model:
 
 
 def typeface_families(config: TrainConfig) -> tuple[str, ...]:
-    """The installed typeface families the reader trains on: all but HELD_OUT_FAMILIES (the first two in a quick run)."""
-    families = tuple(family for family in installed_families() if family not in HELD_OUT_FAMILIES)
+    """The installed typeface families the reader trains on: all but STRINGS_HELD_OUT (the first two in a quick run)."""
+    families = tuple(family for family in installed_families() if family not in STRINGS_HELD_OUT)
     return families[:2] if config.quick else families
-
-
-def typeface_digits(families: tuple[str, ...], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`draws` canvas drawings of each digit per family, as uint8 28x28 model inputs, and their labels."""
-    if not families:
-        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
-    inputs = typeface_inputs(families, DIGITS, draws, seed=seed)
-    images = np.concatenate([inputs[digit] for digit in range(10)])
-    labels = np.concatenate([np.full(len(inputs[digit]), digit, np.uint8) for digit in range(10)])
-    return np.round(np.clip(images, 0, 1) * 255).astype(np.uint8), labels
 
 
 def train_string_reader(

@@ -64,6 +64,9 @@ PENS = (0, 3, 7, 12)  # outline added to the glyph, in canvas pixels: a fine pen
 HEIGHTS = (90, 230)  # glyph height on the 280-px canvas
 MAX_SLANT = 0.2
 MAX_TURN = 8.0  # degrees
+# Families the string reader never trains on (mnist_app.training.strings): touching numbers written in them
+# measure writing it never saw (tools/reports/number_report.py).
+STRINGS_HELD_OUT = ("DejaVu Sans", "Nimbus Roman", "URW Gothic", "Z003 (chancery script)")
 
 
 @dataclass(frozen=True)
@@ -139,3 +142,13 @@ def typeface_inputs(
             if x is not None:
                 inputs.setdefault(drawing.label, []).append(x)
     return {label: np.stack(images) for label, images in inputs.items()}
+
+
+def typeface_digits(families: tuple[str, ...], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`draws` canvas drawings of each digit per family, as uint8 28x28 model inputs (MNIST's form), and their labels."""
+    if not families:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    inputs = typeface_inputs(families, DIGITS, draws, seed=seed)
+    images = np.concatenate([inputs[digit] for digit in range(10)])
+    labels = np.concatenate([np.full(len(inputs[digit]), digit, np.uint8) for digit in range(10)])
+    return np.round(np.clip(images, 0, 1) * 255).astype(np.uint8), labels

@@ -10,6 +10,7 @@ healthcheck, `make cluster`).
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import threading
 import time
@@ -36,8 +37,8 @@ READINESS = Readiness()
 
 
 def load_for_visitors(readiness: Readiness = READINESS) -> None:
-    """Load the models, the digit check and the string reader, and read one drawing with the shown models
-    (their first answer costs more than the rest); `readiness` says how it went."""
+    """Load the models, the digit check and the string reader, and read one drawing with the shown models and
+    the CNN's saliency map (their first answer costs more than the rest); `readiness` says how it went."""
     # Imported here, once the server runs: its caches' decorators check for Streamlit's runtime.
     from mnist_app.ui import resources
 
@@ -45,7 +46,8 @@ def load_for_visitors(readiness: Readiness = READINESS) -> None:
     try:
         reader = resources.load_reader_now()
         reader.whole_reader()
-        reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light")
+        reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light", saliency=("cnn",))  # as the Draw tab reads
+        importlib.import_module("mnist_app.ui.page")  # the page's modules: not imported by its first visitor's run
     except Exception as error:  # whatever stops the loading, /ready says so and the server stays up
         LOGGER.exception("loading the models failed")
         readiness.state, readiness.detail = "failed", f"{type(error).__name__}: {error}"

@@ -114,7 +114,8 @@ def test_the_numbers_table_shows_each_figure_once_in_its_row():
     from tools.reports.report import numbers_table
 
     results = {key: {"numbers_apart": 352, "exact": 0.9744} for key in ("canvas", "paper_photo")}
-    for key in ("canvas_touching_2_4", "canvas_touching_5_8", "paper_photo_touching_2_4", "paper_photo_touching_5_8"):
+    touching = ("canvas_touching_2_4", "canvas_touching_5_8", "paper_photo_touching_2_4", "paper_photo_touching_5_8")
+    for key in (*touching, "typeface_canvas_touching_2_8", "typeface_paper_photo_touching_2_8"):
         results[key] = {
             "numbers": 100,
             "exact": 0.92,
@@ -124,9 +125,9 @@ def test_the_numbers_table_shows_each_figure_once_in_its_row():
             "added": 3,
         }
     rows = numbers_table(results, {"canvas": {"before_cutting": 0.98}}).splitlines()
-    assert len(rows) == 2 + 6
-    assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  | 98.0 % |  | 352 |"
-    assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"
+    assert len(rows) == 2 + 8
+    assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  |  | 98.0 % |  | 352 |"
+    assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"
 
 
 def test_the_families_before_after_table_names_the_worst_family_and_judges_each_target(tmp_path):

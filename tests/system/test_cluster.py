@@ -112,5 +112,10 @@ def test_sessions_spread_share_across_replicas_and_survive_a_killed_replica(clus
     # Every session of the killed replica answers again on the other. How fast (FAILOVER_BUDGET_S, 10 s) is
     # a timing: `make scaletest` records it; on a loaded machine a session that must redraw takes ~11 s.
     assert report.moved and len(report.failover_answer_s) == report.moved, report.failover_answer_s
+    # Where the seconds went is found for every moved session: its socket closed, a new one opened on the
+    # survivor, and nginx passed the first request that met the dead replica on to the survivor.
+    assert len(report.failover_parts) == report.moved
+    assert all(None not in (p["socket_closed"], p["reconnected"], p["answer"]) for p in report.failover_parts)
+    assert report.nginx["requests_passed_on"] >= 1, report.nginx
     assert report.stored == report.shared == report.sessions * 3, "one drawing before the kill, one at it, one after"
     assert left_running == [], "everything it started is stopped"

@@ -122,6 +122,34 @@ HOOK_SOCKET = """(() => {
 })();"""
 
 
+# Installed before the page loads, for failover timing: each WebSocket's life (created, opened, first message,
+# closed) and each time a drawing surface is mounted, in epoch milliseconds (Date.now(): comparable with the
+# test's time.time() on the same machine).
+SOCKET_LIFE = """(() => {
+  const Native = window.WebSocket;
+  const sockets = window.__sockets = [];
+  const Hooked = function (...args) {
+    const socket = new Native(...args);
+    const life = { created: Date.now() };
+    sockets.push(life);
+    socket.addEventListener('open', () => { life.opened = Date.now(); });
+    socket.addEventListener('message', () => { life.first ??= Date.now(); });
+    socket.addEventListener('close', () => { life.closed = Date.now(); });
+    return socket;
+  };
+  Hooked.prototype = Native.prototype;
+  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  window.WebSocket = Hooked;
+  const mounts = window.__canvasMounts = [];
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const surface of document.querySelectorAll('canvas.upper-canvas')) {
+      if (!seen.has(surface)) { seen.add(surface); mounts.push(Date.now()); }
+    }
+  }).observe(document, { childList: true, subtree: true });
+})();"""
+
+
 PRESENTER_KEY = "presenter-key-for-tests"
 
 

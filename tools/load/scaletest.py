@@ -31,7 +31,8 @@ from deploy import cluster as cluster_module
 from mnist_app.config import ROOT
 from mnist_app.drawings import Store
 from tools.drivers.async_driver import ANSWER_TIMEOUT, draw, shown_metrics, upload_photo, wait_for
-from tools.drivers.browser import CHROMIUM, CHROMIUM_ARGS
+from tools.drivers.browser import CHROMIUM, CHROMIUM_ARGS, SOCKET_LIFE
+from tools.load.failover_parts import medians, nginx_passes, socket_parts
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -51,6 +52,9 @@ class Session:
     uploaded_right: bool = False
     answered_at: float = 0.0  # time.monotonic() when its last answer showed
     redrawn: bool = False  # its first drawing after the kill was lost in the reconnection
+    route: str = ""  # its affinity cookie, as nginx's log shows it
+    moments: dict = field(default_factory=dict)  # epoch ms of its last drawing's Clear done and pen up
+    failover_parts: dict = field(default_factory=dict)  # where its failover's seconds went (failover_parts)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +81,9 @@ class Report:
     stored_sessions: int = 0  # distinct anonymous session ids in the database
     sessions_before_kill: int = 0  # distinct anonymous session ids of the drawings shared before the kill
     uploads_read_right: int = 0  # sessions whose uploaded photo both models read right (with `uploads`)
+    failover_parts: list[dict] = field(default_factory=list)  # per moved session, in seconds
+    nginx: dict = field(default_factory=dict)  # the moved sessions' requests nginx passed on after the kill
+    kill_ms: float = 0.0  # epoch milliseconds of the kill
 
     @property
     def ok(self) -> bool:
@@ -101,8 +108,10 @@ async def draw_and_share(
     page = session.page
     if clear:
         await clear_canvas(page)
+    session.moments["cleared"] = time.time() * 1000
     started = time.monotonic()
     await draw(page, digit)
+    session.moments["drawn"] = time.time() * 1000
     expected = {"ANN": str(digit), "CNN": str(digit)}
     shown = await wait_for(page, expected, timeout)
     if shown != expected:
@@ -160,7 +169,7 @@ async def room_count(page: Page, expected: str, timeout: float) -> str:
     return shown
 
 
-async def recover(session: Session, kill_time: float) -> float | None:
+async def recover(session: Session, kill_time: float, kill_ms: float) -> float | None:
     """A session of the killed replica clears, draws and shares at once; returns seconds from the kill to its answer.
 
     Strokes made while the page reconnects to the other replica can be lost (the canvas is mounted
@@ -171,7 +180,13 @@ async def recover(session: Session, kill_time: float) -> float | None:
     if answered is None:
         session.redrawn = True
         answered = await draw_and_share(session, digit, clear=True)
-    return None if answered is None else session.answered_at - kill_time
+    if answered is None:
+        return None
+    seconds = session.answered_at - kill_time
+    life = await session.page.evaluate("({sockets: window.__sockets || [], mounts: window.__canvasMounts || []})")
+    moments = {**session.moments, "answer": kill_ms + seconds * 1000}
+    session.failover_parts = socket_parts(life["sockets"], life["mounts"], kill_ms, moments)
+    return seconds
 
 
 async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: int, uploads: bool = False) -> Report:
@@ -187,8 +202,10 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
             context = await browser.new_context(viewport={"width": 1200, "height": 900})
             page = await context.new_page()
             page.on("pageerror", lambda error, n=number: problems.append(f"session {n}: page error {error}"))
+            await page.add_init_script(SOCKET_LIFE)
             response = await page.goto(cluster.url, timeout=ANSWER_TIMEOUT * 1000)
-            sessions.append(Session(number, page, response.headers.get("x-replica", "?")))
+            route = next((c["value"] for c in await context.cookies() if c["name"] == "mnist_replica"), "")
+            sessions.append(Session(number, page, response.headers.get("x-replica", "?"), route=route))
 
         for _ in range(sessions_count):
             await open_session()
@@ -219,9 +236,9 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
             await watcher.page.locator("canvas.upper-canvas").first.wait_for(timeout=ANSWER_TIMEOUT * 1000)
 
         sessions_before_kill = len({d.session for d in Store(cluster.database).latest(with_images=False)})
-        kill_time = time.monotonic()
+        kill_time, kill_ms = time.monotonic(), time.time() * 1000
         cluster_module.kill_replica(cluster, 0)
-        recovered = await asyncio.gather(*(recover(s, kill_time) for s in on_killed))
+        recovered = await asyncio.gather(*(recover(s, kill_time, kill_ms) for s in on_killed))
         after_kill = [one_round(survivors, FAILOVER_ROUND, clear=True)] if survivors else []
         await asyncio.gather(*after_kill)
         shared_before_last = sum(s.shared for s in sessions)
@@ -251,6 +268,9 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
         stored_sessions=len({d.session for d in stored}),
         sessions_before_kill=sessions_before_kill,
         uploads_read_right=sum(s.uploaded_right for s in sessions),
+        failover_parts=[s.failover_parts for s in on_killed if s.failover_parts],
+        nginx=nginx_passes(cluster.run_dir / "access.log", {s.route for s in on_killed}, kill_ms),
+        kill_ms=kill_ms,
         problems=problems
         + [p for s in sessions for p in s.problems]
         + [
@@ -280,7 +300,8 @@ def summary(report: Report) -> str:
         f"{len(report.per_replica)} replicas; answers/s: 2 replicas {report.answers_per_s['2 replicas']}, "
         f"1 replica {report.answers_per_s['1 replica']}; after the kill, the moved sessions answered within "
         f"{failover:.1f} s of the kill (median {statistics.median(report.failover_answer_s or [float('nan')]):.1f} s); "
-        f"redrawn after the kill: {report.redrawn_after_kill}; room seen across replicas: "
+        f"redrawn after the kill: {report.redrawn_after_kill}; parts (medians, s): {medians(report.failover_parts)}; "
+        f"nginx: {report.nginx}; room seen across replicas: "
         f"{report.room_seen_across_replicas}; shared {report.shared}, stored {report.stored}"
     )
 
