@@ -2,9 +2,9 @@
 
 Hochuli et al. ("Segmentation-Free Approaches for Handwritten Numeral String Recognition", 2018) reach
 the state of the art on touching numeral strings by training on synthetic strings of touching digits.
-Ours are the training split's digits (MNIST's, the style set's training hand, and typeface digits of all
-but the held-out families) pasted side by side, overlapping by up to 6 px or apart by up to 2 px at MNIST's
-scale, sizes +-20 %, baselines +-2 px, some blurred like a photo; each strip is made with the app's own
+Ours are the training split's digits (MNIST's, and the style set's training hand; with TYPEFACE_DRAWS, typeface
+digits of all but the held-out families too) pasted side by side, overlapping by up to 4 px or apart by up to 2 px
+at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred like a photo; each strip is made with the app's own
 `reading.strips.string_input`. `--fine-tune` continues the reader in the output directory on such strips.
 
 The network: convolutions down to one column of features every 4 px of the strip, a bidirectional GRU
@@ -55,8 +55,11 @@ STRETCH = (0.9, 1.1)  # each digit's width, relative to its height as written
 WIDE_SINGLES = 0.1
 WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
-GAPS = (-6, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
-TYPEFACE_DRAWS = 40  # drawings of each digit per trained family (about a tenth of the training digits)
+GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
+# Drawings of each digit per trained typeface family mixed into the strips' digits. 0: none. A fine-tuning with
+# 40 (about a tenth of the digits) and gaps to -6 px read the held-out typefaces better and MNIST's paper photos
+# worse, so it was not shipped (docs/numbers.md).
+TYPEFACE_DRAWS = 0
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 # The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
 FILTERS = (24, 48, 96)
@@ -182,6 +185,8 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         spec = replace(spec, epochs=config.epochs)
     families = typeface_families(config)
     x_faces, y_faces = typeface_digits(families, 1 if config.quick else TYPEFACE_DRAWS, config.seed)
+    if not len(x_faces):
+        families = ()
     started = time.perf_counter()
     model, history = train_string_reader(
         np.concatenate([data["x_train"], x_faces]),
@@ -203,7 +208,7 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         **history,
         "typefaces": {"families": list(families), "held_out": list(STRINGS_HELD_OUT), "digits": int(len(x_faces))},
         "trained_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "provenance": [*previous.get("provenance", []), *provenance()] if previous else provenance(),
+        "provenance": provenance(previous, f"fine-tuned: {spec.epochs} epochs" if previous else "trained"),
     }
     if previous:
         card["fine_tuned"] = {"from": {key: previous.get(key) for key in ("trained_at", "test_strips_exact", "gaps")}}

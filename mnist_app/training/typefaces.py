@@ -146,7 +146,7 @@ def typeface_inputs(
 
 def typeface_digits(families: tuple[str, ...], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`draws` canvas drawings of each digit per family, as uint8 28x28 model inputs (MNIST's form), and their labels."""
-    if not families:
+    if not families or draws < 1:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
     inputs = typeface_inputs(families, DIGITS, draws, seed=seed)
     images = np.concatenate([inputs[digit] for digit in range(10)])
