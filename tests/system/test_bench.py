@@ -126,8 +126,8 @@ def test_the_numbers_table_shows_each_figure_once_in_its_row():
         }
     rows = numbers_table(results, {"canvas": {"before_cutting": 0.98}}).splitlines()
     assert len(rows) == 2 + 8
-    assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  |  | 98.0 % |  | 352 |"
-    assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"
+    assert rows[2] == "| on a canvas, digits apart | **97.4 %** |  |  | 98.0 % |  | 352 |"
+    assert rows[4] == "| on a canvas, touching, 2-4 digits | **92 %** |  |  |  | 98.4 % (2 / 3 of 307) | 100 |"
 
 
 def test_the_families_before_after_table_names_the_worst_family_and_judges_each_target(tmp_path):

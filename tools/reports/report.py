@@ -188,7 +188,7 @@ NUMBER_ROWS = {
     "typeface_canvas_touching_2_8": "typefaces the string reader never saw, on a canvas, touching, 2-8 digits",
     "typeface_paper_photo_touching_2_8": "typefaces the string reader never saw, on paper, touching, 2-8 digits",
 }
-EARLIER_READERS = ("wider_string_reader", "first_string_reader", "over_segmentation", "before_cutting")
+EARLIER_READERS = ("first_string_reader", "over_segmentation", "before_cutting")
 
 
 def numbers_table(results: dict | None = None, previous: dict | None = None) -> str:
@@ -196,9 +196,9 @@ def numbers_table(results: dict | None = None, previous: dict | None = None) -> 
     results = json.loads(NUMBERS.read_text()) if results is None else results
     previous = json.loads(NUMBERS_PREVIOUS.read_text()) if previous is None else previous
     lines = [
-        "| input | whole number read exactly | previous release (wider string reader) | first string reader "
-        "| over-segmentation | before cutting | per digit, this release (dropped / added) | numbers |",
-        "|---|---|---|---|---|---|---|---|",
+        "| input | whole number read exactly | previous release (first string reader) | over-segmentation "
+        "| before cutting | per digit, this release (dropped / added) | numbers |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, title in NUMBER_ROWS.items():
         row = results[key]
@@ -222,6 +222,7 @@ def _percent(share: float | None, decimals: int) -> str:
 EXPERIMENTS = {  # section: a recorded series of experiments, one row a recipe
     "experiments": ROOT / "benchmarks" / "degraded_share_experiments.json",
     "letter-part": ROOT / "benchmarks" / "letter_part_experiments.json",
+    "string-reader": ROOT / "benchmarks" / "string_reader_experiments.json",
 }
 
 
