@@ -18,29 +18,11 @@ const round4 = (value) => Math.round(value * 1e4) / 1e4;
 // At most 20 readings a second while the pen moves, which a person's stroke gives anyway: a fast pen
 // (or a slow phone) would otherwise read on every frame, and the reads would crowd out the pen's own events.
 const READ_INTERVAL_MS = 50;
-// A network's first reads take several times as long as the rest (WebAssembly and the JIT warming up):
-// a few reads of a blank input, each when the page is idle, so that the first stroke's reads are warm.
-const WARM_UP_READS = 4;
 
 export const networksFor = (manifestUrl) => {
-  if (!loading.has(manifestUrl)) {
-    loading.set(manifestUrl, loadNetworks(manifestUrl, WASM_FOLDER).then((networks) => (warmUp(networks), networks)));
-  }
+  if (!loading.has(manifestUrl)) loading.set(manifestUrl, loadNetworks(manifestUrl, WASM_FOLDER));
   return loading.get(manifestUrl);
 };
-
-function warmUp(networks, left = WARM_UP_READS) {
-  if (left <= 0) return;
-  const idle = window.requestIdleCallback ?? ((run) => setTimeout(run, 30));
-  idle(() => {
-    try {
-      networks.predict([new Float32Array(784)]);
-      warmUp(networks, left - 1);
-    } catch (error) {
-      console.warn("Live reading warm-up:", error);
-    }
-  });
-}
 
 /** Called by the canvas on every update with its state and arguments; idempotent. */
 export function attach(state, data) {

@@ -11311,7 +11311,7 @@ var Mc = 3, Dc = 10, Ec = 24, to = (e) => {
   const { data: t, parentElement: r, setStateValue: i } = e, s = r.querySelector(".canvas-root");
   if (!s) throw new Error("Unexpected: .canvas-root element not found");
   let o = Tr.get(r);
-  return o ? s.contains(o.container) || s.appendChild(o.container) : (o = Wc(s), Tr.set(r, o)), Vc(o, t, i), (t.live || o.liveReader) && import("./live-bf94e007.js").then((m) => {
+  return o ? s.contains(o.container) || s.appendChild(o.container) : (o = Wc(s), Tr.set(r, o)), Vc(o, t, i), (t.live || o.liveReader) && import("./live-7a701a77.js").then((m) => {
     o.liveReader = !0, m.attach(o, t);
   }).catch((l) => console.warn("Live reading is off:", l)), () => {
     const n = Tr.get(r);
