@@ -143,9 +143,11 @@ cluster: $(STAMPS)/app $(STAMPS)/data $(CACHES) $(STAMPS)/services
 cluster-stop:
 	$(PY) -m deploy.cluster stop
 
-# Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test.
+# Many browser sessions through nginx, a shared drawing across replicas, and a replica killed mid-test;
+# then failover again and again with 1, 2, 4 and 12 sessions, split into its parts (about 15 minutes).
 scaletest: $(STAMPS)/dev $(STAMPS)/data $(CACHES) $(STAMPS)/chromium $(STAMPS)/services
 	$(PY) -m tools.load.scaletest --sessions 12 --record
+	$(PY) -m tools.load.failover_series --sizes 1,2,4,12 --runs 3 --record
 
 # Outline typefaces for the families of writing the models never saw (mnist_app/training/typefaces.py):
 # measured by tools/reports/family_report.py and the typeface tests.
