@@ -22,6 +22,8 @@ def load_keras_file(path: Path) -> keras.Model:
     """A Keras file, loaded without running any code stored in it; ModelLoadError when it is damaged."""
     import keras  # TensorFlow: only where a Keras model is needed (training, the tools, the inside view)
 
+    import mnist_app.serving.networks  # noqa: F401  (registers the layers the CNN's file names, e.g. its soft-ink router)
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many kinds for a damaged file
