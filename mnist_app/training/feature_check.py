@@ -4,9 +4,9 @@ Or on the CNN in models/ alone: `python train.py --models cnn --feature-check-on
 
 It learns from what the pixel check learns from: 20,000 MNIST training digits, the style set's training
 hand (hand 0), printed capitals with that hand's capitals, and 20 drawings of each digit and capital of
-every installed typeface family. Its two thresholds are each the largest of the 99.5th percentiles of three
-groups of held-out digits: MNIST's validation split (which the CNN never trained on), another draw of hand
-0, and the typefaces' digits; its distance from every digit, from the pixel check in the same folder.
+every installed typeface family. Its two thresholds are each the largest of the 99.5th percentiles of groups
+of held-out digits: MNIST's validation split (which the CNN never trained on), another draw of hand 0, and
+each typeface family's digits; its distance from every digit, from the pixel check in the same folder.
 tools.reports.feature_check chose it by fitting the same way with each family
 left out in turn (docs/families.md).
 """
@@ -75,16 +75,26 @@ class Sources:
     held_out: list[Group]  # MNIST's validation digits (the CNN's answers), another draw of hand 0 (labels)
     families: dict[str, dict[int | str, np.ndarray]]  # family -> character -> features
 
-    def fit_without(self, left_out: str | None = None) -> FeatureCheck:
-        """The check fitted on every family but `left_out` (None: on all of them)."""
+    def fit_without(self, left_out: str | None = None, pooled: bool = False) -> FeatureCheck:
+        """The check fitted on every family but `left_out` (None: on all of them). `pooled`: the families'
+        digits set the thresholds as one group, as the first release fitted it (tools.reports.feature_check)."""
         others = [f for f in self.families if f != left_out]
-        face = [(self.families[f][d], np.full(len(self.families[f][d]), d)) for f in others for d in range(10)]
         letters = {
             letter: np.concatenate([x, *(self.families[f][letter] for f in others if letter in self.families[f])])
             for letter, x in self.letters.items()
         }
-        face_f, face_y = np.concatenate([f for f, _ in face]), np.concatenate([y for _, y in face])
-        return fit([self.mnist, self.hand], letters, [*self.held_out, (face_f, face_y)])
+        groups = [self.family_digits(f) for f in others]
+        if pooled:
+            groups = [(np.concatenate([f for f, _ in groups]), np.concatenate([y for _, y in groups]))]
+        return fit([self.mnist, self.hand], letters, [*self.held_out, *groups])
+
+    def family_digits(self, family: str) -> Group:
+        """One family's digits and their labels: a group of its own, so that every family keeps QUANTILE of its
+        digits under the thresholds (pooled, a family with unusual forms could lose more)."""
+        faces = self.families[family]
+        return np.concatenate([faces[d] for d in range(10)]), np.concatenate(
+            [np.full(len(faces[d]), d) for d in range(10)]
+        )
 
 
 def sources(

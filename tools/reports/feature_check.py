@@ -94,10 +94,11 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
     for family in families:
         rows[family] = {
             "features": judged(fitted.fit_without(family), tested[family]),
+            "pooled": judged(fitted.fit_without(family, pooled=True), tested[family]),
             "pixels": judged(shipped, tested[family]),
         }
         print(family, rows[family], file=sys.stderr)
-    full = fitted.fit_without(None)
+    full, full_pooled = fitted.fit_without(None), fitted.fit_without(None, pooled=True)
     hand1, hand1_labels, _ = style_inputs("held_out")
     hand1_images = {int(d): described(hand1[hand1_labels == d]) for d in range(10)}
     hand1_images |= {k: described(v) for k, v in letter_inputs("held_out").items() if k in FLAGGED_LETTERS}
@@ -105,8 +106,16 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
     mnist_images = {0: described(x_test)}  # one group of digits: each judged against the CNN's answer
     return {
         "families": rows,
-        "hand_1": {"features": judged(full, hand1_images), "pixels": judged(shipped, hand1_images)},
-        "mnist_test": {"features": judged(full, mnist_images), "pixels": judged(shipped, mnist_images)},
+        "hand_1": {
+            "features": judged(full, hand1_images),
+            "pooled": judged(full_pooled, hand1_images),
+            "pixels": judged(shipped, hand1_images),
+        },
+        "mnist_test": {
+            "features": judged(full, mnist_images),
+            "pooled": judged(full_pooled, mnist_images),
+            "pixels": judged(shipped, mnist_images),
+        },
         "fitted_mnist_digits": MNIST_FITTED,
         "quantile": QUANTILE,
     }
@@ -122,25 +131,28 @@ def _share(row: dict[str, int], key: str, of: str) -> str:
 def table(report: dict, pixel_record: Path = FAMILY_CHECK) -> str:
     """Per family left out, digits called a letter or "not a digit" and capitals flagged: the pixel check refitted
     without the family (`pixel_record`, tools.reports.family_check's, on the same drawings) beside the feature
-    check fitted without it. Then both checks fitted on every family, on hand 1 and MNIST's test digits."""
+    check fitted without it, with the families' digits pooled (its first fit) and each family a group of its own
+    (shipped). Then the checks fitted on every family, on hand 1 and MNIST's test digits."""
     pixels = json.loads(pixel_record.read_text())["families"]
-    rows = {family: (pixels[family]["left_out"], row["features"]) for family, row in report["families"].items()}
-    rows |= {"all": tuple({k: sum(r[i][k] for r in rows.values()) for k in rows[next(iter(rows))][i]} for i in (0, 1))}
-    lines = [
-        "| left out | digits flagged, pixel check | digits flagged, feature check "
-        "| capitals flagged, pixel check | capitals flagged, feature check |",
-        "|---|---|---|---|---|",
-    ]
-    for family, (p, f) in rows.items():
-        cells = [_share(row, key, of) for key, of in ROWS for row in (p, f)]
+    rows = {
+        family: (pixels[family]["left_out"], row["pooled"], row["features"])
+        for family, row in report["families"].items()
+    }
+    first = next(iter(rows.values()))
+    rows |= {"all": tuple({k: sum(r[i][k] for r in rows.values()) for k in first[i]} for i in range(3))}
+    checks = ("pixel check", "feature check, families pooled", "feature check, each family its own group")
+    header = [f"{what}, {check}" for what in ("digits flagged", "capitals flagged") for check in checks]
+    lines = ["| left out | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for family, checked in rows.items():
+        cells = [_share(row, key, of) for key, of in ROWS for row in checked]
         name = f"**all {len(rows) - 1} families**" if family == "all" else family
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, title in (
         ("hand_1", "the style set's hand 1 (every family fitted)"),
         ("mnist_test", "MNIST's test digits"),
     ):
-        p, f = report[name]["pixels"], report[name]["features"]
-        cells = [_share(row, key, of) if of in row else "" for key, of in ROWS for row in (p, f)]
+        checked = [report[name][key] for key in ("pixels", "pooled", "features")]
+        cells = [_share(row, key, of) if of in row else "" for key, of in ROWS for row in checked]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
