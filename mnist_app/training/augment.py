@@ -61,31 +61,14 @@ def _elastic(images: tf.Tensor) -> tf.Tensor:
     noise = tf.random.uniform([n, height, width, 2], -1.0, 1.0)
     field = ELASTIC_ALPHA * tf.nn.depthwise_conv2d(noise, kernel, [1, 1, 1, 1], "SAME")
     rows, cols = tf.meshgrid(tf.range(height, dtype=tf.float32), tf.range(width, dtype=tf.float32), indexing="ij")
-    return _bilinear(images, rows[None] + field[..., 0], cols[None] + field[..., 1])
-
-
-def _bilinear(images: tf.Tensor, ys: tf.Tensor, xs: tf.Tensor) -> tf.Tensor:
-    """Each (n, h, w, 1) image sampled at its own (n, h, w) rows `ys` and columns `xs`; outside is black."""
-    shape = tf.shape(images)
-    n, height, width = shape[0], shape[1], shape[2]
-    flat = tf.reshape(images, [n, height * width])
-    top, left = tf.floor(ys), tf.floor(xs)
-
-    def tap(y: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-        row, col = tf.cast(y, tf.int32), tf.cast(x, tf.int32)
-        inside = (row >= 0) & (row < height) & (col >= 0) & (col < width)
-        index = tf.clip_by_value(row, 0, height - 1) * width + tf.clip_by_value(col, 0, width - 1)
-        values = tf.gather(flat, tf.reshape(index, [n, -1]), batch_dims=1)
-        return tf.where(inside, tf.reshape(values, tf.shape(ys)), 0.0)
-
-    down, right = ys - top, xs - left
-    sampled = (
-        tap(top, left) * (1 - down) * (1 - right)
-        + tap(top, left + 1) * (1 - down) * right
-        + tap(top + 1, left) * down * (1 - right)
-        + tap(top + 1, left + 1) * down * right
-    )
-    return sampled[..., None]
+    batch = tf.broadcast_to(tf.cast(tf.range(n), tf.float32)[:, None, None], [n, height, width])
+    coordinates = [
+        batch[..., None],
+        (rows[None] + field[..., 0])[..., None],
+        (cols[None] + field[..., 1])[..., None],
+        tf.zeros([n, height, width, 1]),
+    ]
+    return keras.ops.image.map_coordinates(images, coordinates, order=1, fill_mode="constant", fill_value=0)
 
 
 def _random_affine(images: tf.Tensor) -> tf.Tensor:
