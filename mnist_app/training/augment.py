@@ -33,42 +33,12 @@ FADED_CONTRAST = (0.25, 0.7)  # ink strength of faded pencil, on a background wi
 # most (the robustness tables in docs/results.md say how far each side is read).
 SOFT_BLUR_SIGMA = (0.5, 3.5)
 SOFT_LOW_RESOLUTION = (7, 12)
-# Elastic distortions (Simard et al. 2003): a random displacement field smoothed by a Gaussian of
-# ELASTIC_SIGMA px and scaled by ELASTIC_ALPHA, the values their MLP reached 99.3 % with.
-ELASTIC_SIGMA = 4.0
-ELASTIC_ALPHA = 34.0
 
 
-def augment_batch(images: tf.Tensor, elastic_share: float = 0.0) -> tf.Tensor:
-    """A randomly warped and re-weighted copy of a batch of images; `elastic_share` of them also
-    distorted elastically."""
+def augment_batch(images: tf.Tensor) -> tf.Tensor:
+    """A randomly warped and re-weighted copy of a batch of images."""
     warped = _random_affine(images)
-    if elastic_share > 0:
-        chosen = tf.random.uniform([tf.shape(images)[0], 1, 1, 1]) < elastic_share
-        warped = tf.where(chosen, _elastic(warped), warped)
     return _random_stroke_weight(warped)
-
-
-def _elastic(images: tf.Tensor) -> tf.Tensor:
-    """Each image resampled along its own smooth random displacement field (bilinear)."""
-    shape = tf.shape(images)
-    n, height, width = shape[0], shape[1], shape[2]
-    radius = int(2 * ELASTIC_SIGMA)
-    steps = tf.range(-radius, radius + 1, dtype=tf.float32)
-    bell = tf.exp(-(steps**2) / (2 * ELASTIC_SIGMA**2))
-    bell /= tf.reduce_sum(bell)
-    kernel = tf.tile((bell[:, None] * bell[None, :])[:, :, None, None], [1, 1, 2, 1])
-    noise = tf.random.uniform([n, height, width, 2], -1.0, 1.0)
-    field = ELASTIC_ALPHA * tf.nn.depthwise_conv2d(noise, kernel, [1, 1, 1, 1], "SAME")
-    rows, cols = tf.meshgrid(tf.range(height, dtype=tf.float32), tf.range(width, dtype=tf.float32), indexing="ij")
-    batch = tf.broadcast_to(tf.cast(tf.range(n), tf.float32)[:, None, None], [n, height, width])
-    coordinates = [
-        batch[..., None],
-        (rows[None] + field[..., 0])[..., None],
-        (cols[None] + field[..., 1])[..., None],
-        tf.zeros([n, height, width, 1]),
-    ]
-    return keras.ops.image.map_coordinates(images, coordinates, order=1, fill_mode="constant", fill_value=0)
 
 
 def _random_affine(images: tf.Tensor) -> tf.Tensor:

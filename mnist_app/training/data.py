@@ -116,7 +116,7 @@ def batches(
     ds = ds.batch(spec.batch_size)
     ds = ds.map(lambda x, d, y: (_mix(x, d, spec.degraded_share if train else 0.0), y))
     if train and spec.augment:
-        ds = ds.map(lambda x, y: (augment_batch(x, spec.elastic_share), y))
+        ds = ds.map(lambda x, y: (augment_batch(x), y))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
