@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from mnist_app.config import MODELS_DIR
 from tools.inputs.number_images import exact_rate, touching_rates
 from tools.reports.report import NUMBERS as OUT
 from tools.reports.report import numbers_table, write_section
@@ -34,9 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=OUT, help="where the figures go; only the default is written into docs/"
     )
+    parser.add_argument(
+        "--models-dir", type=Path, default=MODELS_DIR, help="the models read with (a candidate string reader's folder)"
+    )
     args = parser.parse_args(argv)
 
-    reader = load_reader(names=("cnn",))  # as the app reads numbers, with the digit check and the string reader
+    reader = load_reader(
+        args.models_dir, names=("cnn",)
+    )  # as the app reads numbers, with the digit check and the string reader
     if reader.problems:
         print("\n".join(reader.problems), file=sys.stderr)
         return 2
