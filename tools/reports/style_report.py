@@ -58,12 +58,15 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
 
 
 def mnist_flagged(reader: Reader) -> dict[str, int]:
-    """MNIST's test digits that the digit check flags (a letter, a twin letter, or unusual), judged against the CNN's
-    answers."""
+    """MNIST's test digits that the reader's check flags (a letter, a twin letter, or unusual), judged against the CNN's
+    answers: the feature check where the reader has one, as a drawing is judged, else the pixel check."""
     _, (x_test, _) = load_mnist()
     images = x_test.astype(np.float32) / 255
     answers = reader.predictors["cnn"].predict_batch(images).argmax(1)
-    verdicts = [reader.check.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
+    if reader.feature_judge is not None:
+        verdicts = reader.feature_judge.verdicts(images, answers)
+    else:
+        verdicts = [reader.check.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
     return {
         "digits": len(verdicts),
         "flagged": sum(not verdict.typical for verdict in verdicts),
