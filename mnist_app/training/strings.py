@@ -56,9 +56,9 @@ WIDE_SINGLES = 0.1
 WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
 GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
-# Drawings of each digit per trained typeface family mixed into the strips' digits. 0: none. A fine-tuning with
-# 40 (about a tenth of the digits) and gaps to -6 px read the held-out typefaces better and MNIST's paper photos
-# worse, so it was not shipped (docs/numbers.md).
+# Drawings of each digit per trained typeface family mixed into the strips' digits. 0: none. With 40 (about a tenth
+# of the digits) and gaps to -6 px, a fine-tuning and a training from scratch each read the held-out typefaces
+# better and MNIST's touching numbers worse, so neither was shipped (docs/numbers.md).
 TYPEFACE_DRAWS = 0
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 # The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
