@@ -33,10 +33,13 @@ INK_LEVELS = (0.1, 0.9)
 # The model families, in the order the app lists them; the first two are shown side by side.
 MODEL_NAMES = ("ann", "cnn", "rnn", "logreg", "forest")
 SHOWN_MODELS = ("ann", "cnn")
-# The string reader (models/strings.keras) reads runs of touching digits in Number mode; train.py trains
-# it with the five, but it reads strips, not 28x28 digits, so the model lists leave it out.
+# The string readers (models/strings.keras, and strings_typefaces.keras, trained on typefaces too) read runs of
+# touching digits in Number mode; train.py trains them with the five, but they read strips, not 28x28 digits,
+# so the model lists leave them out.
 STRING_READER = "strings"
-TRAINED_NAMES = (*MODEL_NAMES, STRING_READER)
+TYPEFACE_STRING_READER = "strings_typefaces"
+STRING_READERS = (STRING_READER, TYPEFACE_STRING_READER)
+TRAINED_NAMES = (*MODEL_NAMES, *STRING_READERS)
 MODEL_TITLES = {
     "ann": "ANN",
     "cnn": "CNN",

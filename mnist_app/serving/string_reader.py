@@ -30,6 +30,10 @@ FRAME = 4  # strip pixels per output column
 WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths are read together)
 MODEL_FILE = "strings.keras"
 CARD_FILE = "strings.json"
+# The second reader, trained on typefaces and deeper overlaps too (config.TYPEFACE_STRING_READER): optional. Each
+# run is read by both, and the reading whose least sure digit is surer wins (docs/numbers.md).
+TYPEFACE_MODEL_FILE = "strings_typefaces.keras"
+TYPEFACE_CARD_FILE = "strings_typefaces.json"
 
 
 Logits = Callable[[np.ndarray], np.ndarray]  # strips (n, 28, width, 1) -> logits (n, width / FRAME, 11)
@@ -42,14 +46,36 @@ class StringDigit:
 
 
 def load_whole_reader(models_dir: Path) -> WholeReader | None:
-    """The shipped string reader, as Number mode calls it; None when there is none or it cannot be
-    loaded (the reason is logged: touching digits are then cut instead)."""
-    try:
-        network = load_string_reader(models_dir)
-    except ModelLoadError as error:
-        log.warning("%s", error)
-        return None
-    return None if network is None else whole_reader(network.logits)
+    """The shipped string readers, as Number mode calls them: each run read by both, the surer reading kept
+    (`surer_reading`); the first alone without the second. None when there is no first reader or it cannot
+    be loaded (the reason is logged: touching digits are then cut instead)."""
+    readers = []
+    for file in (MODEL_FILE, TYPEFACE_MODEL_FILE):
+        try:
+            network = load_string_reader(models_dir, file)
+        except ModelLoadError as error:
+            log.warning("%s", error)
+            network = None
+        if network is None and file == MODEL_FILE:
+            return None
+        if network is not None:
+            readers.append(whole_reader(network.logits))
+    return readers[0] if len(readers) == 1 else surer_reading(readers)
+
+
+def surer_reading(readers: list[WholeReader]) -> WholeReader:
+    """Read a run with every reader; keep the reading whose least sure digit is surest (the first on a tie)."""
+
+    def read(ink: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
+        readings = [found for found in (reader(ink) for reader in readers) if found]
+        return max(readings, key=least_sure, default=None)
+
+    return read
+
+
+def least_sure(found: list[tuple[np.ndarray, float]]) -> float:
+    """The confidence of a reading's least sure digit."""
+    return min(float(probabilities.max()) for probabilities, _ in found)
 
 
 @dataclass(frozen=True)
@@ -66,9 +92,9 @@ class StringNetwork:
         return self.parameters
 
 
-def load_string_reader(models_dir: Path) -> StringNetwork | None:
-    """The string reader in `models_dir`, or None when there is none (numbers are then cut, not read whole)."""
-    path = Path(models_dir) / MODEL_FILE
+def load_string_reader(models_dir: Path, file: str = MODEL_FILE) -> StringNetwork | None:
+    """The string reader in `models_dir` (`file`), or None when there is none (numbers are then cut, not read whole)."""
+    path = Path(models_dir) / file
     if not path.is_file():
         return None
     stored = read_keras_file(path)

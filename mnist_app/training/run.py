@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_app.atomic_files import atomic_path, write_json
-from mnist_app.config import STRING_READER
+from mnist_app.config import STRING_READERS
 from mnist_app.reading.model_input import model_batch
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
@@ -46,10 +46,10 @@ __all__ = ["TrainingError", "run"]  # TrainingError: what train.py catches
 
 def run(config: TrainConfig) -> list[dict]:
     """Train every model named in `config`, write it and its card, and return the cards."""
-    unknown = [name for name in config.models if name not in (*BUILDERS, "forest", STRING_READER)]
+    unknown = [name for name in config.models if name not in (*BUILDERS, "forest", *STRING_READERS)]
     if unknown:
         raise TrainingError(
-            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(BUILDERS)}, forest, {STRING_READER}"
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join((*BUILDERS, 'forest', *STRING_READERS))}"
         )
     if config.fine_tuning and "forest" in config.models:
         raise TrainingError(
@@ -58,7 +58,7 @@ def run(config: TrainConfig) -> list[dict]:
     if config.fine_tuning and config.keep_members:
         raise TrainingError("--keep-members trains missing networks from scratch; fine-tuning continues all of them")
     if config.experts_only and (
-        config.fine_tuning or config.keep_members or {"forest", STRING_READER} & set(config.models)
+        config.fine_tuning or config.keep_members or {"forest", *STRING_READERS} & set(config.models)
     ):
         raise TrainingError(
             "--experts-only keeps every network of the models as it is: use it alone, without the forest"
@@ -75,7 +75,7 @@ def run(config: TrainConfig) -> list[dict]:
         use_two_logical_cpus()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    networks = [name for name in config.models if name not in ("forest", STRING_READER)]
+    networks = [name for name in config.models if name not in ("forest", *STRING_READERS)]
     kept = {name: kept_members(name, config, config.spec(name), out_dir) for name in networks}  # checked early
     data = prepare_data(config)
     if config.tune:
@@ -95,8 +95,8 @@ def run(config: TrainConfig) -> list[dict]:
         add_style_drawings(data, config)
     cards = []
     for name in config.models:
-        if name == STRING_READER:
-            train_strings(config, data, out_dir)  # not a digit classifier: left out of the comparison
+        if name in STRING_READERS:
+            train_strings(config, data, out_dir, name)  # not a digit classifier: left out of the comparison
         elif name == "forest":
             cards.append(train_forest_card(config, data, out_dir))
         else:

@@ -2,10 +2,10 @@
 
 Hochuli et al. ("Segmentation-Free Approaches for Handwritten Numeral String Recognition", 2018) reach
 the state of the art on touching numeral strings by training on synthetic strings of touching digits.
-Ours are the training split's digits (MNIST's, and the style set's training hand; with TYPEFACE_DRAWS, typeface
-digits of all but the held-out families too) pasted side by side, overlapping by up to 4 px or apart by up to 2 px
-at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred like a photo; each strip is made with the app's own
-`reading.strips.string_input`. `--fine-tune` continues the reader in the output directory on such strips.
+Ours are the training split's digits (MNIST's, and the style set's training hand; for the second reader, typeface
+digits of all but the held-out families too) pasted side by side, overlapping by up to 4 px (6 px for the second)
+or apart by up to 2 px at MNIST's scale, sizes +-20 %, baselines +-2 px, some blurred like a photo; each strip is
+made with the app's own `reading.strips.string_input`. `--fine-tune` continues the reader in the output directory.
 
 The network: convolutions down to one column of features every 4 px of the strip, a bidirectional GRU
 along the strip, and 11 outputs per column (blank and the ten digits) trained with CTC loss.
@@ -28,10 +28,10 @@ from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
 from mnist_app.reading.strips import STRING_HEIGHT, STRING_WIDTH, string_input
 from mnist_app.serving import model_files
-from mnist_app.serving.string_reader import BLANK, CARD_FILE, MODEL_FILE, StringDigit, read_strips, strip_widths
+from mnist_app.serving.string_reader import BLANK, StringDigit, read_strips, strip_widths
 from mnist_app.training.data import TrainingError
 from mnist_app.training.provenance import provenance
-from mnist_app.training.recipes import STRING_SPEC, StringSpec, TrainConfig
+from mnist_app.training.recipes import STRING_SPECS, StringSpec, TrainConfig
 from mnist_app.training.typefaces import STRINGS_HELD_OUT, installed_families, typeface_digits
 
 MAX_DIGITS = 10  # the longest run a training strip holds
@@ -55,20 +55,18 @@ STRETCH = (0.9, 1.1)  # each digit's width, relative to its height as written
 WIDE_SINGLES = 0.1
 WIDE_ASPECT = 0.9
 WIDE_STRETCH = (1.0, 1.5)
-GAPS = (-4, 2)  # neighbours' gap in MNIST pixels: overlapping to just apart
-# Drawings of each digit per trained typeface family mixed into the strips' digits. 0: none. With 40 (about a tenth
-# of the digits) and gaps to -6 px, a fine-tuning and a training from scratch each read the held-out typefaces
-# better and MNIST's touching numbers worse, so neither was shipped (docs/numbers.md).
-TYPEFACE_DRAWS = 0
 BLURRED_SHARE = 0.2  # strips blurred like a paper photo
 # The convolution blocks' widths and the GRU's, chosen by short runs of three sizes (docs/numbers.md).
 FILTERS = (24, 48, 96)
 GRU_UNITS = 128
 
 
-def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` strips of touching digits drawn from `digits` (uint8 28x28): (strips uint8, labels (count,
-    MAX_DIGITS) with digit + 1 and 0 after the end). WIDE_SINGLES of them are one wide digit alone."""
+def synthetic_strips(
+    digits: np.ndarray, labels: np.ndarray, count: int, seed: int, gaps: tuple[int, int] = StringSpec.gaps
+) -> tuple[np.ndarray, np.ndarray]:
+    """`count` strips of touching digits drawn from `digits` (uint8 28x28), neighbours `gaps` MNIST pixels apart:
+    (strips uint8, labels (count, MAX_DIGITS) with digit + 1 and 0 after the end). WIDE_SINGLES of them are one
+    wide digit alone."""
     rng = np.random.default_rng(seed)
     wide = np.flatnonzero(_aspects(digits) >= WIDE_ASPECT)
     strips = np.zeros((count, STRING_HEIGHT, STRING_WIDTH), np.uint8)
@@ -79,7 +77,7 @@ def synthetic_strips(digits: np.ndarray, labels: np.ndarray, count: int, seed: i
             picks, stretch = rng.choice(wide, 1), WIDE_STRETCH
         else:
             picks, stretch = rng.integers(0, len(digits), int(rng.choice(LENGTHS))), STRETCH
-        made_input = string_input(_paste([tight_crop(digits[i]) for i in picks], rng, stretch))
+        made_input = string_input(_paste([tight_crop(digits[i]) for i in picks], rng, stretch, gaps))
         if made_input is None:
             continue
         strips[made] = np.round(made_input.strip * 255).astype(np.uint8)
@@ -112,10 +110,12 @@ def tight_crop(digit: np.ndarray) -> np.ndarray:
     return digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _paste(digits: list[np.ndarray], rng: np.random.Generator, stretch: tuple[float, float]) -> np.ndarray:
+def _paste(
+    digits: list[np.ndarray], rng: np.random.Generator, stretch: tuple[float, float], gaps: tuple[int, int]
+) -> np.ndarray:
     """The digits side by side on one ink map, at MNIST's scale, as a number's touching run is drawn."""
     x = 4
-    ink = np.zeros((48, 8 + sum(int(d.shape[1] * 1.6) + GAPS[1] for d in digits)), np.float32)
+    ink = np.zeros((48, 8 + sum(int(d.shape[1] * 1.6) + gaps[1] for d in digits)), np.float32)
     for digit in digits:
         height = max(4, round(digit.shape[0] * rng.uniform(0.8, 1.2)))
         width = max(1, round(digit.shape[1] * height / digit.shape[0] * rng.uniform(*stretch)))
@@ -123,7 +123,7 @@ def _paste(digits: list[np.ndarray], rng: np.random.Generator, stretch: tuple[fl
         top = 6 + int(rng.integers(-2, 3))
         window = ink[top : top + height, x : x + width]
         np.maximum(window, scaled, out=window)
-        x = max(0, x + width + int(rng.integers(GAPS[0], GAPS[1] + 1)))
+        x = max(0, x + width + int(rng.integers(gaps[0], gaps[1] + 1)))
     ink = ink[:, : x + 4]
     if rng.random() < BLURRED_SHARE:
         ink = ndimage.gaussian_filter(ink, rng.uniform(0.5, 1.0))
@@ -170,23 +170,22 @@ def ctc_loss(targets: keras.KerasTensor, logits: keras.KerasTensor) -> keras.Ker
     return ops.ctc_loss(targets, logits, target_length, output_length, mask_index=BLANK)
 
 
-def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path) -> dict:
-    """Train the string reader on strips of the training split's digits (with the style set's training
-    hand when it is in the data, and the trained typeface families), or fine-tune the one in out_dir; write
-    it and its card. Its test figure is on strips of MNIST's test digits."""
-    spec = STRING_SPEC.quick() if config.quick else STRING_SPEC
+def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Path, name: str = STRING_READER) -> dict:
+    """Train the string reader `name` (STRING_SPECS) on strips of the training split's digits (with the style set's
+    training hand when it is in the data, and its typeface families), or fine-tune the one in out_dir; write it and
+    its card. Its test figure is on strips of MNIST's test digits."""
+    spec = STRING_SPECS[name].quick() if config.quick else STRING_SPECS[name]
+    model_file, card_file = f"{name}.keras", f"{name}.json"
     previous = {}
     start = None
     if config.fine_tuning:
-        start, previous = _trained_reader(out_dir), model_files.read_card(out_dir / CARD_FILE)
+        start, previous = _trained_reader(out_dir / model_file), model_files.read_card(out_dir / card_file)
         epochs = spec.epochs if config.quick else config.fine_tune_epochs
         spec = replace(spec, epochs=epochs, learning_rate=spec.learning_rate * config.fine_tune_rate)
     if config.epochs:
         spec = replace(spec, epochs=config.epochs)
-    families = typeface_families(config)
-    x_faces, y_faces = typeface_digits(families, 1 if config.quick else TYPEFACE_DRAWS, config.seed)
-    if not len(x_faces):
-        families = ()
+    families = typeface_families(config) if spec.typeface_draws else ()
+    x_faces, y_faces = typeface_digits(families, spec.typeface_draws, config.seed)
     started = time.perf_counter()
     model, history = train_string_reader(
         np.concatenate([data["x_train"], x_faces]),
@@ -198,9 +197,11 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         start,
     )
     seconds = time.perf_counter() - started
-    test_strips, test_targets = synthetic_strips(data["x_test"], data["y_test"], spec.validation, config.seed + 2)
+    test_strips, test_targets = synthetic_strips(
+        data["x_test"], data["y_test"], spec.validation, config.seed + 2, spec.gaps
+    )
     card = {
-        "name": STRING_READER,
+        "name": name,
         "kind": "string reader (CNN + bidirectional GRU, CTC)",
         "parameters": model.count_params(),
         "test_strips_exact": round(exact_share(read_strips(model.predict_on_batch, test_strips), test_targets), 4),
@@ -213,20 +214,20 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
     if previous:
         card["fine_tuned"] = {"from": {key: previous.get(key) for key in ("trained_at", "test_strips_exact", "gaps")}}
         card["epochs"] = previous.get("epochs", []) + card["epochs"]
-    with atomic_path(out_dir / MODEL_FILE) as tmp:
+    with atomic_path(out_dir / model_file) as tmp:
         model.save(tmp)
-    write_json(out_dir / CARD_FILE, card)
+    write_json(out_dir / card_file, card)
     print(
-        f"string reader: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
-        f"written to {out_dir / MODEL_FILE}"
+        f"string reader {name}: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
+        f"written to {out_dir / model_file}"
     )
     return card
 
 
-def _trained_reader(out_dir: Path) -> keras.Model:
+def _trained_reader(path: Path) -> keras.Model:
     """The string reader a fine-tuning continues, or a TrainingError saying why there is none."""
     try:
-        return model_files.load_keras_file(out_dir / MODEL_FILE)
+        return model_files.load_keras_file(path)
     except model_files.ModelLoadError as error:
         raise TrainingError(f"--fine-tune starts from a trained string reader: {error}") from error
 
@@ -250,8 +251,8 @@ def train_string_reader(
     validation strips; and its history."""
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
-    strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed)
-    val_strips, val_targets = synthetic_strips(x_val, y_val, spec.validation, seed + 1)
+    strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed, spec.gaps)
+    val_strips, val_targets = synthetic_strips(x_val, y_val, spec.validation, seed + 1, spec.gaps)
     print(
         f"string reader: {spec.strips} training and {spec.validation} validation strips made in "
         f"{time.perf_counter() - started:.0f} s"
@@ -297,6 +298,6 @@ def train_string_reader(
         "epochs": epochs,
         "validation_exact": round(best, 4),
         "lengths": list(LENGTHS),
-        "gaps": list(GAPS),
+        "gaps": list(spec.gaps),
     }
     return model, history

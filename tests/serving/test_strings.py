@@ -15,9 +15,12 @@ from mnist_app.reading.touching import read_whole
 from mnist_app.serving.reader import Reader
 from mnist_app.serving.string_reader import (
     MODEL_FILE,
+    TYPEFACE_MODEL_FILE,
     decode,
     ink_column,
+    least_sure,
     load_whole_reader,
+    surer_reading,
 )
 from mnist_app.training.strings import synthetic_strips
 from tools.inputs.number_images import touching_drawing, touching_number, touching_rates
@@ -192,3 +195,29 @@ def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, reader, 
     image = touching_drawing("7005", advance=0.35)
     reading = Reader(reader.chosen(["cnn"]), check=reader.check).read_number(image, polarity="light")
     assert len(reading.digits) >= 3 and all(d.read_whole is None for d in reading.digits)  # cut by the CNN instead
+
+
+def test_each_run_keeps_the_reading_whose_least_sure_digit_is_surer():
+    def sure(digit: int, p: float) -> np.ndarray:
+        probabilities = np.full(10, (1 - p) / 9)
+        probabilities[digit] = p
+        return probabilities
+
+    one_unsure = [(sure(4, 0.99), 5.0), (sure(1, 0.55), 12.0)]  # "41": sure of the 4, not of the 1
+    both_sure = [(sure(4, 0.9), 8.0)]
+    cannot = None
+    read = surer_reading([lambda ink: one_unsure, lambda ink: both_sure, lambda ink: cannot])
+    assert read(np.zeros((4, 4))) is both_sure and least_sure(one_unsure) == pytest.approx(0.55)
+    assert surer_reading([lambda ink: one_unsure, lambda ink: list(one_unsure)])(np.zeros((4, 4))) is one_unsure
+    assert surer_reading([lambda ink: cannot, lambda ink: []])(np.zeros((4, 4))) is None
+
+
+def test_the_first_reader_alone_reads_when_the_second_is_missing_or_damaged(tmp_path, caplog):
+    (tmp_path / MODEL_FILE).write_bytes((MODELS_DIR / MODEL_FILE).read_bytes())
+    ink = np.zeros((40, 120), np.float32)
+    ink[8:32, 10:14] = ink[8:32, 40:44] = 1.0  # "11"
+    alone = load_whole_reader(tmp_path)(ink)
+    (tmp_path / TYPEFACE_MODEL_FILE).write_bytes(b"not a keras file")
+    damaged = load_whole_reader(tmp_path)
+    assert "could not be loaded" in caplog.text and damaged is not None
+    assert [p.argmax() for p, _ in damaged(ink)] == [p.argmax() for p, _ in alone]

@@ -65,23 +65,32 @@ def test_bad_arguments_are_refused_before_any_work(args, message, capsys):
     assert result.returncode == 2 and message in result.stderr
 
 
-def test_quick_string_reader_run_writes_a_loadable_reader_and_its_card(tmp_path):
-    from mnist_app.serving.string_reader import CARD_FILE, MODEL_FILE, load_string_reader
-
-    run(TrainConfig(models=("strings",), quick=True, out_dir=tmp_path))
-    card = json.loads((tmp_path / CARD_FILE).read_text())
-    model = load_string_reader(tmp_path)
-    assert card["parameters"] == model.count_params() and len(card["epochs"]) == 1
-    assert 0 <= card["test_strips_exact"] <= 1 and card["validation_strips"] > 0
-    assert card["typefaces"]["digits"] > 0 and not set(card["typefaces"]["families"]) & set(
-        card["typefaces"]["held_out"]
+def test_quick_string_reader_run_writes_both_loadable_readers_and_their_cards(tmp_path):
+    from mnist_app.serving.string_reader import (
+        CARD_FILE,
+        MODEL_FILE,
+        TYPEFACE_CARD_FILE,
+        TYPEFACE_MODEL_FILE,
+        load_string_reader,
     )
 
-    run(TrainConfig(models=("strings",), quick=True, out_dir=tmp_path, fine_tune=True))
-    tuned = json.loads((tmp_path / CARD_FILE).read_text())
-    assert tuned["fine_tuned"]["from"]["trained_at"] == card["trained_at"] and len(tuned["epochs"]) == 2
-    assert load_string_reader(tmp_path).count_params() == card["parameters"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CARD_FILE, MODEL_FILE]  # no digit check, no browser export
+    run(TrainConfig(models=("strings", "strings_typefaces"), quick=True, out_dir=tmp_path))
+    first, second = (json.loads((tmp_path / name).read_text()) for name in (CARD_FILE, TYPEFACE_CARD_FILE))
+    for card, file in ((first, MODEL_FILE), (second, TYPEFACE_MODEL_FILE)):
+        assert card["parameters"] == load_string_reader(tmp_path, file).count_params() and len(card["epochs"]) == 1
+        assert 0 <= card["test_strips_exact"] <= 1 and card["validation_strips"] > 0
+    assert first["typefaces"]["digits"] == 0 and first["gaps"] == [-4, 2]
+    assert second["typefaces"]["digits"] > 0 and second["gaps"] == [-6, 2]
+    assert not set(second["typefaces"]["families"]) & set(second["typefaces"]["held_out"])
+
+    run(TrainConfig(models=("strings_typefaces",), quick=True, out_dir=tmp_path, fine_tune=True))
+    tuned = json.loads((tmp_path / TYPEFACE_CARD_FILE).read_text())
+    assert tuned["fine_tuned"]["from"]["trained_at"] == second["trained_at"] and len(tuned["epochs"]) == 2
+    assert load_string_reader(tmp_path, TYPEFACE_MODEL_FILE).count_params() == second["parameters"]
+    assert json.loads((tmp_path / CARD_FILE).read_text()) == first  # the other reader is left as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [CARD_FILE, MODEL_FILE, TYPEFACE_CARD_FILE, TYPEFACE_MODEL_FILE]
+    )  # no digit check, no browser export
 
 
 def test_unwritable_output_directory(tmp_path, capsys):

@@ -185,8 +185,8 @@ NUMBER_ROWS = {
     "canvas_touching_5_8": "on a canvas, touching, 5-8 digits",
     "paper_photo_touching_2_4": "on paper, touching, 2-4 digits",
     "paper_photo_touching_5_8": "on paper, touching, 5-8 digits",
-    "typeface_canvas_touching_2_8": "typefaces the string reader never saw, on a canvas, touching, 2-8 digits",
-    "typeface_paper_photo_touching_2_8": "typefaces the string reader never saw, on paper, touching, 2-8 digits",
+    "typeface_canvas_touching_2_8": "typefaces no string reader saw, on a canvas, touching, 2-8 digits",
+    "typeface_paper_photo_touching_2_8": "typefaces no string reader saw, on paper, touching, 2-8 digits",
 }
 EARLIER_READERS = ("first_string_reader", "over_segmentation", "before_cutting")
 
