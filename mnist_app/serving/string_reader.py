@@ -31,7 +31,7 @@ WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths
 MODEL_FILE = "strings.keras"
 CARD_FILE = "strings.json"
 # The second reader, trained on typefaces and deeper overlaps too (config.TYPEFACE_STRING_READER): optional. Each
-# run is read by both, and the reading whose least sure digit is surer wins (docs/numbers.md).
+# run is read by both; where they count as many digits, the reading whose least sure digit is surer wins (docs/numbers.md).
 TYPEFACE_MODEL_FILE = "strings_typefaces.keras"
 TYPEFACE_CARD_FILE = "strings_typefaces.json"
 
@@ -46,8 +46,8 @@ class StringDigit:
 
 
 def load_whole_reader(models_dir: Path) -> WholeReader | None:
-    """The shipped string readers, as Number mode calls them: each run read by both, the surer reading kept
-    (`surer_reading`); the first alone without the second. None when there is no first reader or it cannot
+    """The shipped string readers, as Number mode calls them: each run read by both, the surer of two readings that
+    count as many digits kept (`surer_reading`); the first alone without the second. None when there is no first reader or it cannot
     be loaded (the reason is logged: touching digits are then cut instead)."""
     readers = []
     for file in (MODEL_FILE, TYPEFACE_MODEL_FILE):
@@ -64,11 +64,15 @@ def load_whole_reader(models_dir: Path) -> WholeReader | None:
 
 
 def surer_reading(readers: list[WholeReader]) -> WholeReader:
-    """Read a run with every reader; keep the reading whose least sure digit is surest (the first on a tie)."""
+    """Read a run with every reader. Where they find as many digits as the first, keep the reading whose least sure
+    digit is surest (the first on a tie); the first reader alone decides how many digits there are."""
 
     def read(ink: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
-        readings = [found for found in (reader(ink) for reader in readers) if found]
-        return max(readings, key=least_sure, default=None)
+        first, *others = (reader(ink) for reader in readers)
+        if not first:
+            return next((found for found in others if found), None)
+        alike = [found for found in others if found and len(found) == len(first)]
+        return max([first, *alike], key=least_sure)
 
     return read
 

@@ -197,19 +197,22 @@ def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, reader, 
     assert len(reading.digits) >= 3 and all(d.read_whole is None for d in reading.digits)  # cut by the CNN instead
 
 
-def test_each_run_keeps_the_reading_whose_least_sure_digit_is_surer():
+def test_each_run_keeps_the_surer_reading_of_as_many_digits_as_the_first_reader_finds():
     def sure(digit: int, p: float) -> np.ndarray:
         probabilities = np.full(10, (1 - p) / 9)
         probabilities[digit] = p
         return probabilities
 
-    one_unsure = [(sure(4, 0.99), 5.0), (sure(1, 0.55), 12.0)]  # "41": sure of the 4, not of the 1
-    both_sure = [(sure(4, 0.9), 8.0)]
-    cannot = None
-    read = surer_reading([lambda ink: one_unsure, lambda ink: both_sure, lambda ink: cannot])
-    assert read(np.zeros((4, 4))) is both_sure and least_sure(one_unsure) == pytest.approx(0.55)
-    assert surer_reading([lambda ink: one_unsure, lambda ink: list(one_unsure)])(np.zeros((4, 4))) is one_unsure
-    assert surer_reading([lambda ink: cannot, lambda ink: []])(np.zeros((4, 4))) is None
+    ink = np.zeros((4, 4))
+    unsure_41 = [(sure(4, 0.99), 5.0), (sure(1, 0.55), 12.0)]  # sure of the 4, not of the 1
+    sure_47 = [(sure(4, 0.95), 5.0), (sure(7, 0.9), 12.0)]
+    sure_4 = [(sure(4, 0.99), 8.0)]  # surer still, but it drops a digit the first reader found
+    assert least_sure(unsure_41) == pytest.approx(0.55)
+    assert surer_reading([lambda _: unsure_41, lambda _: sure_47])(ink) is sure_47
+    assert surer_reading([lambda _: unsure_41, lambda _: sure_4])(ink) is unsure_41
+    assert surer_reading([lambda _: sure_47, lambda _: list(sure_47)])(ink) is sure_47  # a tie: the first
+    assert surer_reading([lambda _: None, lambda _: sure_4])(ink) is sure_4  # the first cannot read it
+    assert surer_reading([lambda _: None, lambda _: []])(ink) is None
 
 
 def test_the_first_reader_alone_reads_when_the_second_is_missing_or_damaged(tmp_path, caplog):
