@@ -40,7 +40,7 @@ def _parts() -> list[tuple[str, float]]:
     reader = load_reader(MODELS_DIR, SHOWN_MODELS)  # the CNN judges: it is one of them
     after("the ANN and the CNN (in NumPy) and the digit checks")
     reader.whole_reader()
-    after("the string reader")
+    after("the two string readers")
     from mnist_app.ui.startup import warm_up_drawing  # the drawing a server warms up on
 
     reader.read_digit(warm_up_drawing(), SHOWN_MODELS, "light", saliency=("cnn",))
