@@ -75,6 +75,10 @@ class DigitCheck:
         near_its_kind = near_digits and digit_error <= float(self.class_thresholds[digit])
         return Verdict(near_its_kind and letter is None, letter, near_its_kind and is_twin(letter, digit))
 
+    def verdicts(self, images: np.ndarray, answers: np.ndarray) -> list[Verdict]:
+        """One verdict per image, each judged against its answered digit (as the feature check's judge answers)."""
+        return [self.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
+
     def is_typical(self, image: np.ndarray, digit: int | None = None) -> bool:
         """`verdict`'s answer alone: a twin letter counts as not typical (the page still names the letter)."""
         return self.verdict(image, digit).typical

@@ -96,11 +96,16 @@ class Reader:
         chosen = self.chosen(names)
         predictions = {name: p.predict(steps.final, saliency=name in saliency) for name, p in chosen.items()}
         answer = self._judges_answer(steps.final, predictions)
-        judge = self.feature_judge or self.check
+        judge = self.digit_judge
         if judge is None or answer is None:
             return DigitReading(steps, predictions)
         verdict = judge.verdict(steps.final, answer)
         return DigitReading(steps, predictions, verdict.typical, verdict.letter, True, twin=verdict.twin)
+
+    @property
+    def digit_judge(self) -> FeatureJudge | DigitCheck | None:
+        """What judges a single digit: the feature check where there is one for this CNN, else the pixel check."""
+        return self.feature_judge or self.check
 
     def read_number(
         self, image: np.ndarray | None, names: Iterable[str] | None = None, polarity: Polarity = "auto"

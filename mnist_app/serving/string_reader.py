@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
-from mnist_app.config import NUM_CLASSES
+from mnist_app.config import NUM_CLASSES, STRING_READER, STRING_READERS, TYPEFACE_STRING_READER
 from mnist_app.reading.parts import WholeReader
 from mnist_app.reading.strips import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH, StringInput, string_input
 from mnist_app.serving import array_networks
@@ -28,13 +28,22 @@ log = logging.getLogger(__name__)
 BLANK = 0  # CTC's blank is class 0; digit d is class d + 1
 FRAME = 4  # strip pixels per output column
 WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths are read together)
-MODEL_FILE = "strings.keras"
-CARD_FILE = "strings.json"
-# The second reader, trained on typefaces and deeper overlaps too (config.TYPEFACE_STRING_READER): optional. Each
-# run is read by both; where they count as many digits, the reading whose least sure digit is surer wins (docs/numbers.md).
-TYPEFACE_MODEL_FILE = "strings_typefaces.keras"
-TYPEFACE_CARD_FILE = "strings_typefaces.json"
 
+
+def model_file(name: str) -> str:
+    """A string reader's file in models/, by its name in config.STRING_READERS."""
+    return f"{name}.keras"
+
+
+def card_file(name: str) -> str:
+    """A string reader's card in models/, by its name in config.STRING_READERS."""
+    return f"{name}.json"
+
+
+MODEL_FILE, CARD_FILE = model_file(STRING_READER), card_file(STRING_READER)
+# The second reader, trained on typefaces and deeper overlaps too: optional. Each run is read by both; where they
+# count as many digits, the reading whose least sure digit is surer wins (docs/numbers.md).
+TYPEFACE_MODEL_FILE, TYPEFACE_CARD_FILE = model_file(TYPEFACE_STRING_READER), card_file(TYPEFACE_STRING_READER)
 
 Logits = Callable[[np.ndarray], np.ndarray]  # strips (n, 28, width, 1) -> logits (n, width / FRAME, 11)
 
@@ -46,17 +55,17 @@ class StringDigit:
 
 
 def load_whole_reader(models_dir: Path) -> WholeReader | None:
-    """The shipped string readers, as Number mode calls them: each run read by both, the surer of two readings that
-    count as many digits kept (`surer_reading`); the first alone without the second. None when there is no first reader or it cannot
-    be loaded (the reason is logged: touching digits are then cut instead)."""
+    """The shipped string readers, as Number mode calls them: each run read by both, the surer of two readings
+    that count as many digits kept (`surer_reading`); the first alone without the second. None when there is no
+    first reader or it cannot be loaded (the reason is logged: touching digits are then cut instead)."""
     readers = []
-    for file in (MODEL_FILE, TYPEFACE_MODEL_FILE):
+    for name in STRING_READERS:
         try:
-            network = load_string_reader(models_dir, file)
+            network = load_string_reader(models_dir, model_file(name))
         except ModelLoadError as error:
             log.warning("%s", error)
             network = None
-        if network is None and file == MODEL_FILE:
+        if network is None and name == STRING_READER:
             return None
         if network is not None:
             readers.append(whole_reader(network.logits))

@@ -28,7 +28,7 @@ from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import NUM_CLASSES, STRING_READER
 from mnist_app.reading.strips import STRING_HEIGHT, STRING_WIDTH, string_input
 from mnist_app.serving import model_files
-from mnist_app.serving.string_reader import BLANK, StringDigit, read_strips, strip_widths
+from mnist_app.serving.string_reader import BLANK, StringDigit, card_file, model_file, read_strips, strip_widths
 from mnist_app.training.data import TrainingError
 from mnist_app.training.provenance import provenance
 from mnist_app.training.recipes import STRING_SPECS, StringSpec, TrainConfig
@@ -175,11 +175,11 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
     training hand when it is in the data, and its typeface families), or fine-tune the one in out_dir; write it and
     its card. Its test figure is on strips of MNIST's test digits."""
     spec = STRING_SPECS[name].quick() if config.quick else STRING_SPECS[name]
-    model_file, card_file = f"{name}.keras", f"{name}.json"
+    model_path, card_path = out_dir / model_file(name), out_dir / card_file(name)
     previous = {}
     start = None
     if config.fine_tuning:
-        start, previous = _trained_reader(out_dir / model_file), model_files.read_card(out_dir / card_file)
+        start, previous = _trained_reader(model_path), model_files.read_card(card_path)
         epochs = spec.epochs if config.quick else config.fine_tune_epochs
         spec = replace(spec, epochs=epochs, learning_rate=spec.learning_rate * config.fine_tune_rate)
     if config.epochs:
@@ -214,12 +214,12 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
     if previous:
         card["fine_tuned"] = {"from": {key: previous.get(key) for key in ("trained_at", "test_strips_exact", "gaps")}}
         card["epochs"] = previous.get("epochs", []) + card["epochs"]
-    with atomic_path(out_dir / model_file) as tmp:
+    with atomic_path(model_path) as tmp:
         model.save(tmp)
-    write_json(out_dir / card_file, card)
+    write_json(card_path, card)
     print(
         f"string reader {name}: {card['test_strips_exact']:.2%} of {spec.validation} test strips exact; "
-        f"written to {out_dir / model_file}"
+        f"written to {model_path}"
     )
     return card
 

@@ -51,10 +51,6 @@ def counts(verdicts: list[pixel_check.Verdict], is_letter: bool) -> dict[str, in
     }
 
 
-def pixel_verdicts(check: pixel_check.DigitCheck, images: np.ndarray, answers: np.ndarray) -> list:
-    return [check.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
-
-
 def measure(models_dir: Path = MODELS_DIR) -> dict:
     cnn, shipped = cnn_and_check(models_dir)
 
@@ -85,7 +81,7 @@ def measure(models_dir: Path = MODELS_DIR) -> dict:
                     for image, v in zip(x, check.verdicts(f, answers), strict=True)
                 ]
             else:
-                verdicts = pixel_verdicts(check, x, answers)
+                verdicts = check.verdicts(x, answers)
             for key, value in counts(verdicts, isinstance(label, str)).items():
                 total[key] = total.get(key, 0) + value
         return total

@@ -40,9 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    reader = load_reader(
-        args.models_dir, names=("cnn",)
-    )  # as the app reads numbers, with the digit check and the string reader
+    # as the app reads numbers, with the digit check and the string readers
+    reader = load_reader(args.models_dir, names=("cnn",))
     if reader.problems:
         print("\n".join(reader.problems), file=sys.stderr)
         return 2

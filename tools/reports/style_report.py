@@ -63,10 +63,7 @@ def mnist_flagged(reader: Reader) -> dict[str, int]:
     _, (x_test, _) = load_mnist()
     images = x_test.astype(np.float32) / 255
     answers = reader.predictors["cnn"].predict_batch(images).argmax(1)
-    if reader.feature_judge is not None:
-        verdicts = reader.feature_judge.verdicts(images, answers)
-    else:
-        verdicts = [reader.check.verdict(image, int(answer)) for image, answer in zip(images, answers, strict=True)]
+    verdicts = reader.digit_judge.verdicts(images, answers)
     return {
         "digits": len(verdicts),
         "flagged": sum(not verdict.typical for verdict in verdicts),
