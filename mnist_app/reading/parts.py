@@ -13,6 +13,9 @@ from mnist_app.reading.ink import EIGHT_CONNECTED
 from mnist_app.reading.preprocess import preprocess_ink
 
 INK_LEVEL = 0.2  # an ink-map pixel above this is ink, for finding parts
+# Fainter ink still joins the parts it connects, though it is not part of them: a typeface's hairline (the thin
+# top and bottom of a 0) keeps the two arcs one part, not two read as "11".
+JOIN_LEVEL = 0.1
 PEAK_PERCENTILE = 90  # a part's ink level: this percentile of its ink values (its strokes' cores)
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive), in pixels of the given image
@@ -63,11 +66,16 @@ class Part:
 
 
 def components(ink: np.ndarray) -> list[Part]:
-    """8-connected parts of the ink, top to bottom by their first pixel, with their boxes and ink mass."""
-    labels, count = ndimage.label(ink > INK_LEVEL, structure=EIGHT_CONNECTED)
+    """8-connected parts of the ink, top to bottom by their first pixel, with their boxes and ink mass. Ink above
+    INK_LEVEL makes the parts; fainter ink above JOIN_LEVEL only joins those it connects (hysteresis)."""
+    labels, count = ndimage.label(ink > JOIN_LEVEL, structure=EIGHT_CONNECTED)
+    labels[ink <= INK_LEVEL] = 0
     masses = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=count + 1)
     parts = []
-    for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+    for label, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is None:  # faint ink alone: no part
+            continue
+        rows, cols = found
         mask = labels == label
         parts.append(
             Part(mask, cols.start, rows.start, cols.stop, rows.stop, float(masses[label]), ink_level(ink, mask))

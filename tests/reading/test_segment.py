@@ -94,6 +94,20 @@ def test_ones_next_to_sevens_are_not_merged(shipped, number):
     assert reading is not None and reading.number("cnn") == number
 
 
+def test_a_zero_with_hairline_top_and_bottom_stays_one_digit(shipped):
+    """A serif typeface's 0: heavy sides, and a top and bottom so thin that they are faint ink. The hairlines are
+    not ink enough to read, but they join the sides into one digit, not two read as "11"."""
+    image = Image.new("L", (260, 170), 0)
+    draw = ImageDraw.Draw(image)
+    for stroke in canvas_points(4, size=110, left=20, top=25):
+        draw.line(stroke, fill=255, width=10, joint="curve")
+    draw.ellipse((150, 25, 215, 140), outline=38, width=2)  # the hairline, at 0.15 of full ink
+    draw.arc((150, 25, 215, 140), 110, 250, fill=255, width=11)  # the heavy sides
+    draw.arc((150, 25, 215, 140), -70, 70, fill=255, width=11)
+    reading = Reader({"cnn": shipped["cnn"]}).read_number(np.asarray(image), polarity="light")
+    assert reading.number("cnn") == "40", [digit.box for digit in reading.digits]
+
+
 def test_specks_are_ignored_and_their_places_kept(shipped):
     reading = specks_beside_305(Reader({"cnn": shipped["cnn"]}))
     assert reading.number("cnn") == "305"
