@@ -29,6 +29,7 @@ from mnist_app.reading.model_input import model_batch
 from mnist_app.reading.preprocess import is_soft
 from mnist_app.serving.array_networks import Layer, run
 from mnist_app.serving.array_predictor import ArrayPredictor, stored_members
+from mnist_app.serving.model_files import model_path
 
 CHUNK = 32  # images per pass when indexing (as `serving.array_predictor`)
 
@@ -197,7 +198,7 @@ def main() -> None:
 
     predictor = load_predictor("cnn", MODELS_DIR)
     (x_train, y_train), _ = load_mnist()
-    index = cached_index(CnnProbe(predictor), MODELS_DIR / "cnn.keras", x_train, y_train)
+    index = cached_index(CnnProbe(predictor), model_path(MODELS_DIR, "cnn"), x_train, y_train)
     print(f"Neighbour index ready: {len(index.labels):,} training digits, {index.features.shape[1]} features each.")
 
 

@@ -18,6 +18,11 @@ class ModelLoadError(RuntimeError):
     """A model file exists but cannot be used; the message names the file and the fix."""
 
 
+def model_path(models_dir: Path, name: str) -> Path:
+    """A trained model's Keras file in `models_dir`, by its name ("cnn", "ann", "strings", ...)."""
+    return Path(models_dir) / f"{name}.keras"
+
+
 def load_keras_file(path: Path) -> keras.Model:
     """A Keras file, loaded without running any code stored in it; ModelLoadError when it is damaged."""
     import keras  # TensorFlow: only where a Keras model is needed (training, the tools, the inside view)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mnist_app.config import MODEL_NAMES, MODELS_DIR
 from mnist_app.serving.array_predictor import ArrayPredictor, load_array_predictor
-from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, read_card
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, model_path, read_card
 from mnist_app.serving.prediction import Predicts
 
 log = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def load_predictor(name: str, models_dir: Path = MODELS_DIR) -> ArrayPredictor:
     """One model and its card, checked against each other: served in NumPy, without TensorFlow."""
-    path = Path(models_dir) / f"{name}.keras"
+    path = model_path(models_dir, name)
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; train it with `make train`")
     card_path = path.with_suffix(".json")

@@ -29,7 +29,7 @@ import numpy as np
 from mnist_app.atomic_files import write_json
 from mnist_app.config import CONFIDENCE_THRESHOLD, LIVE_WEIGHTS_DIR, MODELS_DIR
 from mnist_app.reading.model_input import model_batch
-from mnist_app.serving.model_files import load_model, read_card
+from mnist_app.serving.model_files import load_model, model_path, read_card
 from mnist_app.serving.networks import ensemble_members
 from mnist_app.training.web_networks import ExportError, Layer, forward, model_networks
 
@@ -134,7 +134,7 @@ def export(models_dir: Path, out_dir: Path, x_test: np.ndarray, y_test: np.ndarr
     MAX_ACCURACY_LOSS below the shipped model's."""
     models, files = {}, {}
     for name in LIVE_MODELS:
-        path = Path(models_dir) / f"{name}.keras"
+        path = model_path(models_dir, name)
         if not path.is_file():
             raise ExportError(f"{path} is missing: train it first (`make train`)")
         model = load_model(path)

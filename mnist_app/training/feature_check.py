@@ -166,8 +166,8 @@ def fit_and_save(cnn: Predictor, config: TrainConfig, data: dict[str, np.ndarray
 
 def fit_in(config: TrainConfig, out_dir: Path) -> Path:
     """Fit the check of the CNN saved in `out_dir` (as the app loads it) and write it there."""
-    from mnist_app.serving.model_files import load_model
+    from mnist_app.serving.model_files import load_model, model_path
     from mnist_app.serving.predictor import Predictor
 
-    cnn = Predictor("cnn", load_model(Path(out_dir) / "cnn.keras"), warm=False)
+    cnn = Predictor("cnn", load_model(model_path(out_dir, "cnn")), warm=False)
     return fit_and_save(cnn, config, prepare_data(config), Path(out_dir))  # MNIST alone: its own share of each source

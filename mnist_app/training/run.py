@@ -14,6 +14,7 @@ import tensorflow as tf
 from mnist_app.atomic_files import atomic_path, write_json
 from mnist_app.config import STRING_READERS
 from mnist_app.reading.model_input import model_batch
+from mnist_app.serving.model_files import model_path
 from mnist_app.serving.networks import BUILDERS, ensemble
 from mnist_app.serving.predictor import Predictor
 from mnist_app.serving.reader import JUDGE
@@ -134,7 +135,7 @@ def _feature_check_only(config: TrainConfig, out_dir: Path) -> list[dict]:
         raise TrainingError(
             f"--feature-check-only fits the check of the trained CNN: use it alone, with --models {JUDGE}"
         )
-    if not (out_dir / f"{JUDGE}.keras").is_file():
+    if not (model_path(out_dir, JUDGE)).is_file():
         raise TrainingError(f"--feature-check-only: no {JUDGE}.keras in {out_dir} to fit its check on")
     feature_check.fit_in(config, out_dir)
     return []
@@ -146,7 +147,7 @@ def export_for_browser(out_dir: Path, data: dict[str, np.ndarray], trained: tupl
     turns live reading off, since the old weights no longer match the models)."""
     if not set(browser_weights.LIVE_MODELS) & set(trained):
         return None
-    missing = [name for name in browser_weights.LIVE_MODELS if not (out_dir / f"{name}.keras").is_file()]
+    missing = [name for name in browser_weights.LIVE_MODELS if not (model_path(out_dir, name)).is_file()]
     if missing:
         print(f"live reading: weights not exported ({', '.join(missing)}.keras not in {out_dir})")
         return None
@@ -177,7 +178,7 @@ def train_model(
     """Train one model (each member of an ensemble not `kept`, then its soft-ink experts), evaluate
     it once on the test set, write it and its card."""
     spec = config.spec(name)
-    path = out_dir / f"{name}.keras"
+    path = model_path(out_dir, name)
     if config.experts_only:
         return _with_new_soft_experts(name, config, data, path, spec)
     print(

@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 
 from mnist_app.serving import model_files
+from mnist_app.serving.model_files import model_path
 from mnist_app.serving.networks import BUILDERS, ensemble_members, soft_experts
 from mnist_app.training.data import TrainingError
 from mnist_app.training.recipes import ModelSpec, TrainConfig
@@ -24,7 +25,7 @@ def kept_members(name: str, config: TrainConfig, spec: ModelSpec, out_dir: Path)
     """With keep_members: the members (and their records) of the model already in out_dir."""
     if not config.keep_members:
         return [], []
-    path = out_dir / f"{name}.keras"
+    path = model_path(out_dir, name)
     try:
         model = model_files.load_model(path)
     except model_files.ModelLoadError as error:
@@ -75,7 +76,7 @@ def _trained_networks(
 ) -> list[keras.Model]:
     """The networks `pick` takes from the model in out_dir; `count` of them, or a TrainingError saying why not."""
     try:
-        networks = pick(model_files.load_model(out_dir / f"{name}.keras"))
+        networks = pick(model_files.load_model(model_path(out_dir, name)))
     except model_files.ModelLoadError as error:
         raise TrainingError(f"{who} starts from a trained model: {error}") from error
     if len(networks) != count:

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from mnist_app.config import LIVE_WEIGHTS_DIR, LIVE_WEIGHTS_URL, MODELS_DIR
+from mnist_app.serving.model_files import model_path
 
 MANIFEST = "manifest.json"
 
@@ -23,7 +24,7 @@ def manifest_version(live_dir: Path, models_dir: Path) -> str | None:
         for name, entry in models.items():
             if not (Path(live_dir) / entry["file"]).is_file():
                 return None
-            if hashlib.sha256((Path(models_dir) / f"{name}.keras").read_bytes()).hexdigest() != entry["model_sha256"]:
+            if hashlib.sha256(model_path(models_dir, name).read_bytes()).hexdigest() != entry["model_sha256"]:
                 return None
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -12,7 +12,7 @@ import streamlit as st
 
 from mnist_app import config
 from mnist_app.dataset.mnist import Mnist, MnistUnavailableError, load_mnist
-from mnist_app.serving.model_files import read_cards
+from mnist_app.serving.model_files import model_path, read_cards
 from mnist_app.serving.reader import Reader
 
 
@@ -122,7 +122,7 @@ def _neighbour_index(models_dir: str) -> object | None:
     if cnn is None or data is None:
         return None
     (x_train, y_train), _ = data
-    return cached_index(cnn, Path(models_dir) / "cnn.keras", x_train, y_train)
+    return cached_index(cnn, model_path(models_dir, "cnn"), x_train, y_train)
 
 
 def tuning_report() -> dict | None:

@@ -55,8 +55,9 @@ def _parts() -> list[tuple[str, float]]:
     cnn_probe, _ = reader.probes
     after("the probes (the inside view)")
     from mnist_app.serving.explain import cached_index
+    from mnist_app.serving.model_files import model_path
 
-    cached_index(cnn_probe, MODELS_DIR / "cnn.keras", x_train, y_train)
+    cached_index(cnn_probe, model_path(MODELS_DIR, "cnn"), x_train, y_train)
     after("the neighbour index (the inside view)")
     return steps
 
