@@ -195,6 +195,7 @@ def train_strings(config: TrainConfig, data: dict[str, np.ndarray], out_dir: Pat
         spec,
         config.seed,
         start,
+        eager=config.quick,
     )
     seconds = time.perf_counter() - started
     test_strips, test_targets = synthetic_strips(
@@ -246,9 +247,11 @@ def train_string_reader(
     spec: StringSpec,
     seed: int,
     start: keras.Model | None = None,
+    eager: bool = False,
 ) -> tuple[keras.Model, dict]:
     """The string reader trained on synthetic strips (from scratch, or continuing `start`), at its best epoch on
-    validation strips; and its history."""
+    validation strips; and its history. `eager`: for a quick run's few batches, which take less time than tracing
+    a step for each strip width would."""
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     strips, targets = synthetic_strips(x_train, y_train, spec.strips, seed, spec.gaps)
@@ -263,7 +266,7 @@ def train_string_reader(
     rng = np.random.default_rng(seed)
     steps = len(width_batches(strips, spec.batch_size, rng)) * spec.epochs
     schedule = keras.optimizers.schedules.CosineDecay(spec.learning_rate, steps, alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ctc_loss)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ctc_loss, run_eagerly=eager)
     best, best_weights, epochs = -1.0, model.get_weights(), []
     if start is not None:  # a fine-tuning keeps the reader it started from unless an epoch beats it
         best = exact_share(read_strips(model.predict_on_batch, val_strips), val_targets)
