@@ -21,7 +21,7 @@ from mnist_app.reading.strips import STRING_HEIGHT, STRING_MARGIN, STRING_WIDTH,
 from mnist_app.serving import array_networks
 from mnist_app.serving.array_networks import Layer
 from mnist_app.serving.keras_file import read_keras_file
-from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError
+from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, model_path
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths
 
 def model_file(name: str) -> str:
     """A string reader's file in models/, by its name in config.STRING_READERS."""
-    return f"{name}.keras"
+    return model_path(Path(), name).name
 
 
 def card_file(name: str) -> str:
