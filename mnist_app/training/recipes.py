@@ -50,7 +50,7 @@ class StringSpec:
     typeface_draws: int = 0  # drawings of each digit per trained typeface family mixed into the strips' digits
 
     def quick(self) -> StringSpec:
-        return replace(self, strips=512, validation=128, epochs=1, typeface_draws=min(self.typeface_draws, 1))
+        return replace(self, strips=256, validation=64, epochs=1, typeface_draws=min(self.typeface_draws, 1))
 
 
 # The first reads MNIST's touching numbers best; the second, trained on 14 typeface families too (about a tenth
