@@ -20,10 +20,14 @@ MAX_WORK_PIXELS = 1024  # larger images are reduced (box filter) before any othe
 SMALL_SIDE = 40  # images smaller than this are enlarged (bicubic) before any other step
 SMALL_TARGET = 160  # ...to this longer side
 EIGHT_CONNECTED = np.ones((3, 3), bool)  # pixels touching at a corner belong to one part, as pen strokes do
+# Photos of numbers: ink above this share of Otsu's threshold that is connected to ink above it is ink, at full value
+ATTACHED_SHARE = 0.25
 
 
-def ink_map(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None:
-    """Ink intensity in [0, 1] (1 = full ink), or None when the image holds no visible ink."""
+def ink_map(image: np.ndarray, polarity: Polarity = "auto", attached_ink: bool = False) -> np.ndarray | None:
+    """Ink intensity in [0, 1] (1 = full ink), or None when the image holds no visible ink. `attached_ink`: in a
+    photo, faint ink attached to a stroke keeps its full value (numbers: a typeface's hairline keeps its digit
+    whole); single digits read blurred photos better without it, whose soft halos it would keep."""
     grey, alpha = _grey_and_alpha(image)
     grey = _enlarge_if_tiny(_reduce(grey))
     if alpha is not None:
@@ -34,7 +38,7 @@ def ink_map(image: np.ndarray, polarity: Polarity = "auto") -> np.ndarray | None
         polarity = "light" if float(np.median(grey)) < 0.5 else "dark"
     ink = grey if polarity == "light" else 1.0 - grey
     if not _is_clean(ink):
-        ink = _remove_background(ink)
+        ink = _remove_background(ink, attached_ink)
     # The median, not the flat level: on a blurry digit it also trims the faint outer halo, as the
     # models saw in training (subtracting the flat level read heavy blur worse).
     ink = ink - float(np.median(ink))
@@ -123,7 +127,7 @@ def _is_clean(ink: np.ndarray) -> bool:
     return frame_levels.max() > FLAT_BORDER_SHARE * frame.size
 
 
-def _remove_background(ink: np.ndarray) -> np.ndarray:
+def _remove_background(ink: np.ndarray, attached_ink: bool = False) -> np.ndarray:
     """Photos: subtract a smooth local background (uneven light), then zero what Otsu calls paper."""
     small_side = 64
     scale = small_side / max(ink.shape)
@@ -139,8 +143,21 @@ def _remove_background(ink: np.ndarray) -> np.ndarray:
     background = np.asarray(coarse.resize(ink.shape[::-1], Image.Resampling.BILINEAR), dtype=np.float32)
     foreground = np.clip(ink - background, 0.0, None)
     threshold = _otsu_threshold(foreground)
-    # Keep anti-aliased stroke edges: fade in from half the threshold instead of a hard cut.
-    return np.clip((foreground - threshold / 2) / max(threshold / 2, 1e-6), 0.0, 1.0) * foreground
+    # Fade in from half the threshold: anti-aliased stroke edges kept, paper grain gone.
+    faded = np.clip((foreground - threshold / 2) / max(threshold / 2, 1e-6), 0.0, 1.0) * foreground
+    if not attached_ink:
+        return faded
+    # Ink attached to a stroke keeps its full value, however faint: a serif's hairline, the thin side of a 6.
+    return np.where(_attached_to_strokes(foreground, threshold), foreground, faded)
+
+
+def _attached_to_strokes(foreground: np.ndarray, threshold: float) -> np.ndarray:
+    """Pixels above ATTACHED_SHARE of the threshold that are 8-connected to a pixel above it (hysteresis)."""
+    labels, count = ndimage.label(foreground > threshold * ATTACHED_SHARE, structure=EIGHT_CONNECTED)
+    with_stroke = np.zeros(count + 1, bool)
+    with_stroke[labels[foreground > threshold]] = True
+    with_stroke[0] = False
+    return with_stroke[labels]
 
 
 def _otsu_threshold(values: np.ndarray) -> float:

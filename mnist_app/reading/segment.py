@@ -1,7 +1,7 @@
 """Split an image of a handwritten number into its digits, left to right. NumPy and scipy.ndimage.
 
 The pipeline, each step a small function:
-1. `preprocess.ink_map`: ink intensity in [0, 1] (polarity, transparency, photo background);
+1. `preprocess.ink_map`: ink intensity in [0, 1] (polarity, transparency, photo background, ink attached to strokes);
 2. `parts.components`: connected parts of the ink (8-connected), with their boxes and ink mass;
 3. `drop_specks`: parts holding a tiny share of the ink are dirt, not digits;
 4. `merge_parts`: parts that overlap horizontally are one digit (a 5's detached flag, a 4 or 7
@@ -69,7 +69,7 @@ def segment(image: np.ndarray, polarity: Polarity = "auto", judge: Judge | None 
     """The digits of a handwritten number, and the ink left out of it, each left to right. The `judge`
     reads what is proposed: stray marks, the pieces of touching digits, and runs read whole
     (`touching.split_wide`); without one, parts are judged by their shape alone."""
-    ink = ink_map(image, polarity)
+    ink = ink_map(image, polarity, attached_ink=True)
     if ink is None:
         return Segmentation([], [])
     parts, specks = drop_specks(components(ink))

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mnist_app.reading.ink import ink_map
 from mnist_app.reading.preprocess import preprocess, preprocess_steps, stroke_width
-from tools.inputs.degrade import as_canvas, as_photo
+from tools.inputs.degrade import as_canvas, as_photo, on_paper
 from tools.inputs.synthetic_drawings import pen_drawing_set, render
 
 SAMPLES = 1000  # MNIST test images per redrawing test
@@ -55,6 +55,22 @@ def test_independent_drawings_any_pen_size_place_and_slant(shipped, model):
             misses.append((digit, pen, size, slant, answer))
     print(f"{model}: {right}/{total} independent drawings read right; misses {misses}")
     assert right / total >= 0.97, misses
+
+
+def test_a_photo_of_a_number_keeps_the_faint_side_of_a_stroke_and_fades_a_faint_mark_alone():
+    """A typeface 6 whose right side is thin, so faint (0.35 of full ink), photographed on paper: read as part of a
+    number, the side is attached to the heavy stroke and keeps its level; a mark as faint with no stroke in it fades
+    as paper grain."""
+    image = Image.new("L", (260, 170), 0)
+    draw = ImageDraw.Draw(image)
+    draw.arc((40, 25, 120, 145), 90, 270, fill=255, width=12)  # the heavy left side
+    draw.arc((40, 25, 120, 145), -90, 90, fill=90, width=4)  # the faint right side
+    draw.line((190, 40, 190, 130), fill=90, width=4)  # a faint mark on its own
+    ink = ink_map(on_paper(np.asarray(image), np.random.default_rng(3), jpeg=75), attached_ink=True)
+    faint_side = ink[60:110, 112:124].max(axis=1)  # the side's peak in each row, beside the circle's middle
+    mark = ink[40:130, 186:195].max(axis=1)
+    assert faint_side.min() > 0.3, faint_side  # drawn at 0.35
+    assert np.median(mark) < 0.25, mark
 
 
 def test_thin_and_thick_pens_give_mnist_like_strokes():

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from mnist_app.reading.segment import segment_number
 from mnist_app.serving.reader import MAX_DIGITS, Reader, TooManyParts
 from tests.support import specks_beside_305
+from tools.inputs.degrade import on_paper
 from tools.inputs.number_images import drawn_number, exact_rate, touching_drawing, touching_rates
 from tools.inputs.synthetic_drawings import canvas_points
 
@@ -94,9 +95,11 @@ def test_ones_next_to_sevens_are_not_merged(shipped, number):
     assert reading is not None and reading.number("cnn") == number
 
 
-def test_a_zero_with_hairline_top_and_bottom_stays_one_digit(shipped):
+@pytest.mark.parametrize("photo", [False, True], ids=["canvas", "paper-photo"])
+def test_a_zero_with_hairline_top_and_bottom_stays_one_digit(shipped, photo):
     """A serif typeface's 0: heavy sides, and a top and bottom so thin that they are faint ink. The hairlines are
-    not ink enough to read, but they join the sides into one digit, not two read as "11"."""
+    not ink enough to read, but they join the sides into one digit, not two read as "11"; on paper too, where the
+    background's removal keeps them because they are attached to the sides."""
     image = Image.new("L", (260, 170), 0)
     draw = ImageDraw.Draw(image)
     for stroke in canvas_points(4, size=110, left=20, top=25):
@@ -104,7 +107,11 @@ def test_a_zero_with_hairline_top_and_bottom_stays_one_digit(shipped):
     draw.ellipse((150, 25, 215, 140), outline=38, width=2)  # the hairline, at 0.15 of full ink
     draw.arc((150, 25, 215, 140), 110, 250, fill=255, width=11)  # the heavy sides
     draw.arc((150, 25, 215, 140), -70, 70, fill=255, width=11)
-    reading = Reader({"cnn": shipped["cnn"]}).read_number(np.asarray(image), polarity="light")
+    ink = np.asarray(image)
+    if photo:
+        reading = Reader({"cnn": shipped["cnn"]}).read_number(on_paper(ink, np.random.default_rng(0), jpeg=75))
+    else:
+        reading = Reader({"cnn": shipped["cnn"]}).read_number(ink, polarity="light")
     assert reading.number("cnn") == "40", [digit.box for digit in reading.digits]
 
 

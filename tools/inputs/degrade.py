@@ -25,7 +25,7 @@ def _thicken(ink: np.ndarray, size: int) -> np.ndarray:
     return maximum_filter(ink, size=size, mode="nearest")
 
 
-def _paper(ink: np.ndarray, rng: np.random.Generator, grain: float = 0.02, jpeg: int | None = None) -> np.ndarray:
+def on_paper(ink: np.ndarray, rng: np.random.Generator, grain: float = 0.02, jpeg: int | None = None) -> np.ndarray:
     """Dark ink on slightly uneven paper, optionally JPEG-compressed; ink is uint8 white-on-black."""
     side_y, side_x = ink.shape
     rows, cols = np.mgrid[0:side_y, 0:side_x] / max(side_y, side_x)
@@ -58,14 +58,14 @@ def marker_photo(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     big = _enlarge(digit, 240, Image.Resampling.BILINEAR)
     thick = _thicken(big, int(rng.choice([9, 13, 17])))
     framed = np.pad(thick, 40)
-    return _paper(framed, rng, grain=0.04, jpeg=40)
+    return on_paper(framed, rng, grain=0.04, jpeg=40)
 
 
 def small_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A photo of a digit that was scanned at 8-16 px: blocky low resolution, on paper, JPEG."""
     side = int(rng.integers(8, 17))
     small = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BOX))
-    return _paper(np.pad(_enlarge(small, 160), 30), rng, jpeg=70)
+    return on_paper(np.pad(_enlarge(small, 160), 30), rng, jpeg=70)
 
 
 def as_canvas(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:

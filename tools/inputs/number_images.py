@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from mnist_app.serving.reader import Reader
 from mnist_app.training.strings import tight_crop
-from tools.inputs.degrade import _paper
+from tools.inputs.degrade import on_paper
 from tools.inputs.synthetic_drawings import canvas_points
 
 HEIGHT = 100  # a pasted digit's height in pixels, before the +-20 % size change
@@ -47,7 +47,7 @@ def pasted_number(
         x += scaled.width + int(rng.integers(gaps[0], gaps[1]))
     ink = np.max(layers, axis=0)[:, : x + 20]
     touching = any(_touch(a, b) for a, b in zip(layers, layers[1:], strict=False))
-    image = _paper(ink, rng, jpeg=75) if photo else ink
+    image = on_paper(ink, rng, jpeg=75) if photo else ink
     return image, "".join(str(y_test[i]) for i in picks), touching
 
 
