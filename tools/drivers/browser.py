@@ -108,46 +108,45 @@ WATCH_ANSWER = """() => {
 }"""
 
 
-# Installed before the page loads: the time of every message the page receives on its WebSocket.
-HOOK_SOCKET = """(() => {
+def watching_websockets(on_socket: str, setup: str = "") -> str:
+    """A script installed before the page loads: every WebSocket the page opens is created as usual, then
+    `on_socket` (JavaScript, with `socket` in scope) runs on it; `setup` runs once, first."""
+    return f"""(() => {{
+  {setup}
   const Native = window.WebSocket;
-  const Hooked = function (...args) {
+  const Hooked = function (...args) {{
     const socket = new Native(...args);
-    socket.addEventListener('message', () => { window.__lastMessage = performance.now(); });
+    {on_socket}
     return socket;
-  };
+  }};
   Hooked.prototype = Native.prototype;
-  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  Object.assign(Hooked, {{CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3}});
   window.WebSocket = Hooked;
-})();"""
+}})();"""
 
 
-# Installed before the page loads, for failover timing: each WebSocket's life (created, opened, first message,
-# closed) and each time a drawing surface is mounted, in epoch milliseconds (Date.now(): comparable with the
-# test's time.time() on the same machine).
-SOCKET_LIFE = """(() => {
-  const Native = window.WebSocket;
-  const sockets = window.__sockets = [];
-  const Hooked = function (...args) {
-    const socket = new Native(...args);
-    const life = { created: Date.now() };
-    sockets.push(life);
+# The time of every message the page receives on its WebSocket.
+HOOK_SOCKET = watching_websockets(
+    "socket.addEventListener('message', () => { window.__lastMessage = performance.now(); });"
+)
+
+# For failover timing: each WebSocket's life (created, opened, first message, closed) and each time a drawing
+# surface is mounted, in epoch milliseconds (Date.now(): comparable with the test's time.time() on the same machine).
+SOCKET_LIFE = watching_websockets(
+    """const life = { created: Date.now() };
+    window.__sockets.push(life);
     socket.addEventListener('open', () => { life.opened = Date.now(); });
     socket.addEventListener('message', () => { life.first ??= Date.now(); });
-    socket.addEventListener('close', () => { life.closed = Date.now(); });
-    return socket;
-  };
-  Hooked.prototype = Native.prototype;
-  Object.assign(Hooked, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-  window.WebSocket = Hooked;
+    socket.addEventListener('close', () => { life.closed = Date.now(); });""",
+    setup="""window.__sockets = [];
   const mounts = window.__canvasMounts = [];
   const seen = new WeakSet();
   new MutationObserver(() => {
     for (const surface of document.querySelectorAll('canvas.upper-canvas')) {
       if (!seen.has(surface)) { seen.add(surface); mounts.push(Date.now()); }
     }
-  }).observe(document, { childList: true, subtree: true });
-})();"""
+  }).observe(document, { childList: true, subtree: true });""",
+)
 
 
 PRESENTER_KEY = "presenter-key-for-tests"
