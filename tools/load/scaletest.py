@@ -31,7 +31,7 @@ from deploy import cluster as cluster_module
 from mnist_app.config import ROOT
 from mnist_app.drawings import Store
 from tools.drivers.async_driver import ANSWER_TIMEOUT, draw, shown_metrics, upload_photo, wait_for
-from tools.drivers.browser import CHROMIUM, CHROMIUM_ARGS, SOCKET_LIFE
+from tools.drivers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SOCKET_LIFE
 from tools.load.failover_parts import medians, nginx_passes, socket_parts
 
 if TYPE_CHECKING:
@@ -117,6 +117,8 @@ async def draw_and_share(
     expected = {"ANN": str(digit), "CNN": str(digit)}
     shown = await wait_for(page, expected, timeout)
     if shown != expected:
+        ARTIFACTS.mkdir(exist_ok=True)  # what the canvas held, to tell a misread from a lost stroke
+        await page.screenshot(path=str(ARTIFACTS / f"scaletest-session-{session.number}-drew-{digit}.png"))
         if record:
             session.problems.append(f"session {session.number} on {session.replica}: drew {digit}, saw {shown}")
         return None
