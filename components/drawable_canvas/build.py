@@ -14,7 +14,7 @@ exactly once:
    canvas only when `live` is set, and is handed the canvas on every update.
 6. A stroke in progress is never cut: a reload of the initial drawing (the app's Clear) or a new pen
    waits for the pen to lift, and a reload keeps the strokes begun after the last click or key outside
-   the canvas (STROKE_EDITS).
+   the canvas; and a stroke ends where the pen lifts, even when no move reached that point (STROKE_EDITS).
 7. `story`: the drawing is sent with the live readings of its every frame (the stroke's story),
    for the app's "Why the CNN wins" panel; without it, the drawing alone.
 
@@ -117,6 +117,14 @@ STROKE_EDITS = (
         "    }).then((k) => {\n"
         "      if (k === void 0 || a !== e.loadGeneration) return;\n"
         "      k.forEach((l) => e.canvas.add(l));\n",
+    ),
+    Edit(
+        "a stroke ends where the pen lifts: the release's point is added when no move reached it (a busy page)",
+        "  onMouseUp({ e: t }) {\n    return !this.canvas._isMainEvent(t) || (this.drawStraightLine = !1, "
+        "this.oldEnd = void 0, this._finalizeAndAddPath(), !1);\n  }",
+        "  onMouseUp({ e: t }) {\n    return !this.canvas._isMainEvent(t) || (this.drawStraightLine = !1, "
+        "this.oldEnd = void 0, this._points.length && this._addPoint(this.canvas.getScenePoint(t)), "
+        "this._finalizeAndAddPath(), !1);\n  }",
     ),
     Edit(
         "the listeners outside the canvas go with it",

@@ -6109,7 +6109,7 @@ var _h = class ji extends xh {
     }
   }
   onMouseUp({ e: t }) {
-    return !this.canvas._isMainEvent(t) || (this.drawStraightLine = !1, this.oldEnd = void 0, this._finalizeAndAddPath(), !1);
+    return !this.canvas._isMainEvent(t) || (this.drawStraightLine = !1, this.oldEnd = void 0, this._points.length && this._addPoint(this.canvas.getScenePoint(t)), this._finalizeAndAddPath(), !1);
   }
   _prepareForDrawing(t) {
     this._reset(), this._addPoint(t), this.canvas.contextTop.moveTo(t.x, t.y);
