@@ -135,8 +135,9 @@ def _feature_check_only(config: TrainConfig, out_dir: Path) -> list[dict]:
         raise TrainingError(
             f"--feature-check-only fits the check of the trained CNN: use it alone, with --models {JUDGE}"
         )
-    if not (model_path(out_dir, JUDGE)).is_file():
-        raise TrainingError(f"--feature-check-only: no {JUDGE}.keras in {out_dir} to fit its check on")
+    cnn = model_path(out_dir, JUDGE)
+    if not cnn.is_file():
+        raise TrainingError(f"--feature-check-only: no {cnn.name} in {out_dir} to fit its check on")
     feature_check.fit_in(config, out_dir)
     return []
 
@@ -147,9 +148,10 @@ def export_for_browser(out_dir: Path, data: dict[str, np.ndarray], trained: tupl
     turns live reading off, since the old weights no longer match the models)."""
     if not set(browser_weights.LIVE_MODELS) & set(trained):
         return None
-    missing = [name for name in browser_weights.LIVE_MODELS if not (model_path(out_dir, name)).is_file()]
+    paths = [model_path(out_dir, name) for name in browser_weights.LIVE_MODELS]
+    missing = [path.name for path in paths if not path.is_file()]
     if missing:
-        print(f"live reading: weights not exported ({', '.join(missing)}.keras not in {out_dir})")
+        print(f"live reading: weights not exported ({', '.join(missing)} not in {out_dir})")
         return None
     folder = browser_weights.live_dir_for(out_dir)
     try:

@@ -149,20 +149,6 @@ SOCKET_LIFE = watching_websockets(
 )
 
 
-# Installed before the page loads: the last pointer events the page received (type, buttons, where, when), to tell
-# from a screenshot of a wrong answer whether the browser delivered the stroke that a test drew.
-POINTER_LOG = """(() => {
-  const log = window.__pointerLog = [];
-  for (const type of ['pointerdown', 'pointermove', 'pointerup', 'pointercancel']) {
-    window.addEventListener(type, (event) => {
-      log.push([type, event.buttons, Math.round(event.clientX), Math.round(event.clientY), Math.round(event.timeStamp),
-                event.getCoalescedEvents ? event.getCoalescedEvents().length : 1]);
-      if (log.length > 400) log.splice(0, 100);
-    }, true);
-  }
-})();"""
-
-
 PRESENTER_KEY = "presenter-key-for-tests"
 
 

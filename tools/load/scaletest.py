@@ -31,7 +31,7 @@ from deploy import cluster as cluster_module
 from mnist_app.config import ROOT
 from mnist_app.drawings import Store
 from tools.drivers.async_driver import ANSWER_TIMEOUT, draw, shown_metrics, upload_photo, wait_for
-from tools.drivers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, POINTER_LOG, SOCKET_LIFE
+from tools.drivers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SOCKET_LIFE
 from tools.load.failover_parts import medians, nginx_passes, socket_parts
 
 if TYPE_CHECKING:
@@ -117,12 +117,9 @@ async def draw_and_share(
     expected = {"ANN": str(digit), "CNN": str(digit)}
     shown = await wait_for(page, expected, timeout)
     if shown != expected:
-        ARTIFACTS.mkdir(exist_ok=True)  # what the canvas held, to tell a misread from a lost stroke
-        name = f"scaletest-session-{session.number}-drew-{digit}"
-        await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-        pointer_log = await page.evaluate("window.__pointerLog || []")
-        (ARTIFACTS / f"{name}-pointer.json").write_text(json.dumps(pointer_log[-60:]))
         if record:
+            ARTIFACTS.mkdir(exist_ok=True)  # what the canvas held, to tell a misread from a lost stroke
+            await page.screenshot(path=str(ARTIFACTS / f"scaletest-session-{session.number}-drew-{digit}.png"))
             session.problems.append(f"session {session.number} on {session.replica}: drew {digit}, saw {shown}")
         return None
     session.answered_at = time.monotonic()
@@ -210,7 +207,6 @@ async def drive(cluster: cluster_module.Cluster, sessions_count: int, rounds: in
             page = await context.new_page()
             page.on("pageerror", lambda error, n=number: problems.append(f"session {n}: page error {error}"))
             await page.add_init_script(SOCKET_LIFE)
-            await page.add_init_script(POINTER_LOG)
             response = await page.goto(cluster.url, timeout=ANSWER_TIMEOUT * 1000)
             route = next((c["value"] for c in await context.cookies() if c["name"] == "mnist_replica"), "")
             sessions.append(Session(number, page, response.headers.get("x-replica", "?"), route=route))
