@@ -42,7 +42,7 @@ def fit_network(
         if start is not None:
             model.set_weights(start.get_weights())
         _compile(model, spec, steps, eager=config.quick)
-    best = _BestWeights(val_ds if spec.weight_average else None)
+    best = _BestWeights()
     started = time.perf_counter()
     # shuffle=False: `batches` shuffles the dataset itself (Keras ignores, and warns about, shuffle=True here)
     history = model.fit(
@@ -66,42 +66,22 @@ def fit_network(
 
 
 class _BestWeights(keras.callbacks.Callback):
-    """Keep the weights of the epoch with the best validation accuracy (later epochs win ties). With
-    `averaged_on`, the candidates are the optimizer's moving average of the weights, measured on it."""
+    """Keep the weights of the epoch with the best validation accuracy (later epochs win ties)."""
 
-    def __init__(self, averaged_on: tf.data.Dataset | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.best_accuracy, self.best_epoch, self.best_weights = -1.0, -1, None
         self.epoch_seconds: list[float] = []
-        self.averaged_on = averaged_on
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._started = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._started)
-        if self.averaged_on is None:
-            accuracy, weights = float((logs or {}).get("val_accuracy", 0.0)), None
-        else:
-            accuracy, weights = self._averaged_accuracy()
-            if logs is not None:
-                logs["val_accuracy_averaged"] = accuracy
-            print(f"epoch {epoch + 1}: averaged weights' validation accuracy {accuracy:.4f}", flush=True)
+        accuracy = float((logs or {}).get("val_accuracy", 0.0))
         if accuracy >= self.best_accuracy:
             self.best_accuracy, self.best_epoch = accuracy, epoch
-            self.best_weights = weights or self.model.get_weights()
-
-    def _averaged_accuracy(self) -> tuple[float, list[np.ndarray]]:
-        """Swap the moving average in, measure it, and swap the trained weights back."""
-        variables = self.model.trainable_variables
-        trained = [variable.numpy() for variable in variables]
-        for variable, average in zip(variables, self.model.optimizer._model_variables_moving_average):
-            variable.assign(average)
-        weights = self.model.get_weights()
-        accuracy = float(self.model.evaluate(self.averaged_on, verbose=0, return_dict=True)["accuracy"])
-        for variable, value in zip(variables, trained):
-            variable.assign(value)
-        return accuracy, weights
+            self.best_weights = self.model.get_weights()
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.best_weights is not None:
@@ -121,12 +101,7 @@ def _compile(model: keras.Model, spec: ModelSpec, steps_per_epoch: int, eager: b
         warmup_steps=warmup,
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(
-            learning_rate=schedule,
-            weight_decay=1e-4,
-            use_ema=spec.weight_average > 0,
-            ema_momentum=spec.weight_average or 0.99,
-        ),
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         run_eagerly=eager,

@@ -24,16 +24,13 @@ class ModelSpec:
     # Networks fine-tuned from the first members on blurred and low-resolution copies only; a
     # model with them answers images of soft ink (SOFT_INK) with their average instead.
     soft_experts: int = 0
-    # Momentum of the moving average of the weights (per step) that is kept and chosen instead of
-    # the trained weights themselves; 0: the trained weights.
-    weight_average: float = 0.0
 
 
 # Shipped settings. Each card records its epoch times; the CNN takes most of `make train`'s time.
 MODEL_SPECS: dict[str, ModelSpec] = {
     # Soft input (blurred photos, low-resolution scans) was misread until the two shown models saw it.
     "cnn": ModelSpec(epochs=20, learning_rate=3e-3, augment=True, degraded_share=0.3, members=2, soft_experts=2),
-    "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3, weight_average=0.999),
+    "ann": ModelSpec(epochs=50, learning_rate=1e-3, augment=True, degraded_share=0.3),
     "rnn": ModelSpec(epochs=30, learning_rate=2e-3, augment=True),
     # Plain pixels: a linear model cannot absorb warps, augmentation would only cost accuracy.
     "logreg": ModelSpec(epochs=20, learning_rate=2e-3, augment=False, batch_size=256),
