@@ -191,9 +191,10 @@ def test_training_exports_the_browser_weights_when_both_networks_are_there(quick
     data = {"x_test": test_set[0][:200], "y_test": test_set[1][:200]}
     assert export_for_browser(out, data, ("cnn",)) is None  # the quick run trained no ANN
     assert "ann.keras not in" in capsys.readouterr().out
+    # The shipped networks: a one-epoch CNN sits so near its decision boundaries that the export's rounding
+    # flips some of 200 digits, by how many depending on the thread settings it was trained with.
     for name in ("ann.keras", "ann.json", "cnn.keras", "cnn.json"):
-        source = MODELS_DIR if name.startswith("ann") else out
-        (tmp_path / name).write_bytes((source / name).read_bytes())
+        (tmp_path / name).write_bytes((MODELS_DIR / name).read_bytes())
     assert export_for_browser(tmp_path, data, ("logreg",)) is None  # neither network changed
     folder = export_for_browser(tmp_path, data, ("cnn",))
     assert folder == tmp_path / "live"
