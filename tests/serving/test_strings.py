@@ -197,20 +197,31 @@ def test_a_damaged_string_reader_leaves_numbers_cut_as_before(tmp_path, reader, 
     assert len(reading.digits) >= 3 and all(d.read_whole is None for d in reading.digits)  # cut by the CNN instead
 
 
-def test_each_run_keeps_the_surer_reading_of_as_many_digits_as_the_first_reader_finds():
+def test_each_run_keeps_the_surer_reading_and_a_sure_reading_of_fewer_digits():
     def sure(digit: int, p: float) -> np.ndarray:
         probabilities = np.full(10, (1 - p) / 9)
         probabilities[digit] = p
         return probabilities
 
+    def reading(digits: str, p: float = 0.99) -> list[tuple[np.ndarray, float]]:
+        return [(sure(int(d), p), 10.0 * i) for i, d in enumerate(digits)]
+
     ink = np.zeros((4, 4))
     unsure_41 = [(sure(4, 0.99), 5.0), (sure(1, 0.55), 12.0)]  # sure of the 4, not of the 1
     sure_47 = [(sure(4, 0.95), 5.0), (sure(7, 0.9), 12.0)]
-    sure_4 = [(sure(4, 0.99), 8.0)]  # surer still, but it drops a digit the first reader found
     assert least_sure(unsure_41) == pytest.approx(0.55)
     assert surer_reading([lambda _: unsure_41, lambda _: sure_47])(ink) is sure_47
-    assert surer_reading([lambda _: unsure_41, lambda _: sure_4])(ink) is unsure_41
     assert surer_reading([lambda _: sure_47, lambda _: list(sure_47)])(ink) is sure_47  # a tie: the first
+    # Fewer digits, each sure: the first's extra digit was a neighbour's stroke (the 4's stem read as a 1)
+    sure_4, unsure_4 = reading("4"), reading("4", p=0.45)
+    assert surer_reading([lambda _: unsure_41, lambda _: sure_4])(ink) is sure_4
+    assert surer_reading([lambda _: unsure_41, lambda _: unsure_4])(ink) is unsure_41  # fewer, but not sure
+    assert surer_reading([lambda _: sure_4, lambda _: unsure_41])(ink) is sure_4  # more than the first: never
+    # ...but not where the first found one digit twice: two overlapping 0s of a 7005 read as one
+    found_7005, found_705 = reading("7005"), reading("705")
+    assert surer_reading([lambda _: found_7005, lambda _: found_705])(ink) is found_7005
+    found_811, found_81 = reading("811"), reading("81")  # a 1 beside a 1: the common spurious copy
+    assert surer_reading([lambda _: found_811, lambda _: found_81])(ink) is found_81
     assert surer_reading([lambda _: None, lambda _: sure_4])(ink) is sure_4  # the first cannot read it
     assert surer_reading([lambda _: None, lambda _: []])(ink) is None
 
