@@ -2,7 +2,8 @@
 
 Connected parts cannot separate digits whose strokes touch. Where the judge (`parts.Judge`) reads runs
 whole (the string reader), a part wider than READ_WHOLE_RATIO heights is read whole by it, and cut
-between the digits it found (`read_whole`). Otherwise a part much wider than a digit is cut by over-segmentation with
+between the digits it found (`read_whole`); so is a narrower one, from UNSURE_RUN_RATIO heights, that the judge
+does not read as one sure, typical digit. Otherwise a part much wider than a digit is cut by over-segmentation with
 recognition: candidate cuts at the columns where its ink is thinnest (about one every tenth of its
 height), every run of columns between two cuts that is as wide as a digit is read by the judging
 model, and the way of cutting whose pieces read most confidently wins (dynamic programming over the
@@ -27,6 +28,11 @@ READ_WHOLE_RATIO = 0.75
 # read as "28" (chosen on the same other samples: fewer digits added apart, no touching number lost).
 ONE_DIGIT_WIDTH = 1.15
 ONE_DIGIT_SURE = 0.9
+# A part narrower than READ_WHOLE_RATIO but at least this many heights wide, that the judge does not read as one
+# typical digit this sure, is read whole too: a 1 hidden in its neighbour ("19" read as one 8). Chosen on tuning
+# numbers (docs/numbers.md): reading every such part whole lost numbers apart; 0.99 lost none.
+UNSURE_RUN_RATIO = 0.5
+UNSURE_RUN_SURE = 0.99
 CLEAR_RATIO = 1.3  # ...but one narrower than this that reads as one sure, typical digit is kept whole
 SURE_WHOLE = float(np.log(0.5))  # ...(its log-confidence, less the atypical penalty)
 DIGIT_ASPECT = 0.7  # the typical width of a digit, in heights, for guessing how many are touching
@@ -54,11 +60,14 @@ def split_wide(parts: list[Part], ink: np.ndarray, judge: Judge | None = None) -
     judge, at the thinnest columns)."""
     reads_runs = judge is not None and judge.reads_runs
     typical = float(np.median([part.height for part in parts]))
+    unsure = _unsure_parts(parts, ink, judge, typical) if reads_runs else set()
     out = []
-    for part in parts:
+    for index, part in enumerate(parts):
         limit = max(part.height, typical * 0.8)
         narrow = part.width <= WIDE_RATIO * limit  # too narrow to cut
-        if part.width <= READ_WHOLE_RATIO * limit or (narrow and not reads_runs):
+        if index in unsure:
+            out.extend(read_whole(part, ink, judge) or [part])
+        elif part.width <= READ_WHOLE_RATIO * limit or (narrow and not reads_runs):
             out.append(part)
         elif stroke_width(np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1]) < (
             THINNEST_STROKE * part.height
@@ -74,6 +83,29 @@ def split_wide(parts: list[Part], ink: np.ndarray, judge: Judge | None = None) -
         else:
             out.extend(_best_cutting(part, ink, judge))
     return out
+
+
+def _unsure_parts(parts: list[Part], ink: np.ndarray, judge: Judge, typical: float) -> set[int]:
+    """Which parts, from UNSURE_RUN_RATIO to READ_WHOLE_RATIO heights wide, the judge does not read as one typical
+    digit, UNSURE_RUN_SURE sure (all read in one batch)."""
+    candidates, images = [], []
+    for index, part in enumerate(parts):
+        limit = max(part.height, typical * 0.8)
+        if UNSURE_RUN_RATIO * limit < part.width <= READ_WHOLE_RATIO * limit:
+            local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
+            image = preprocess_ink(local)
+            if image is not None:
+                candidates.append(index)
+                images.append(image)
+    if not images:
+        return set()
+    probabilities, typical_digit = judge.score(images)
+    sure = np.log(UNSURE_RUN_SURE)
+    return {
+        index
+        for index, p, t in zip(candidates, probabilities, typical_digit, strict=True)
+        if _whole_confidence(p, t) < sure
+    }
 
 
 def read_whole(part: Part, ink: np.ndarray, judge: Judge) -> list[Part] | None:

@@ -120,6 +120,14 @@ def test_touching_drawn_digits_read_whole(reader, strings):
     assert right >= 16 and together >= 16  # "11" and a few others stand apart, or are no wider than a digit
 
 
+@pytest.mark.parametrize("digits, advance", [("14", 0.25), ("16", 0.25), ("19", 0.25), ("41", 0.2)])
+def test_a_1_hidden_in_its_neighbour_is_read_too(reader, digits, advance):
+    """A 1 overlapping its neighbour almost entirely leaves one part narrower than a run, read as one digit
+    before (4, 6, 8 and 4); the CNN is unsure of it as one digit, so the string reader reads it too."""
+    reading = reader.read_number(touching_drawing(digits, advance=advance), ("cnn",), "light")
+    assert reading.number("cnn") == digits
+
+
 def one_wide_part(width: int) -> tuple[np.ndarray, Part]:
     """An ink map holding one ring 100 px high and `width` wide, and its part."""
     ink = np.zeros((160, width + 60), np.float32)
