@@ -26,10 +26,6 @@ from mnist_app.serving.model_files import REBUILD_HINT, ModelLoadError, model_pa
 log = logging.getLogger(__name__)
 
 BLANK = 0  # CTC's blank is class 0; digit d is class d + 1
-# A later reader that finds fewer digits in a run than the first, each at least this sure, is kept: the first's
-# extra digit is mostly a neighbour's stroke read as a 1 (a 4's or a 9's stem at a junction). Chosen on tuning
-# numbers (docs/numbers.md): 0.5, 0.8 and 0.9 read alike.
-FEWER_SURE = 0.5
 FRAME = 4  # strip pixels per output column
 WIDTH_STEP = 64  # strips are read this many pixels wider at a time (like widths are read together)
 
@@ -49,6 +45,10 @@ MODEL_FILE, CARD_FILE = model_file(STRING_READER), card_file(STRING_READER)
 # count as many digits, the reading whose least sure digit is surer wins; where the second finds fewer (and is
 # sure enough), it wins (docs/numbers.md).
 TYPEFACE_MODEL_FILE, TYPEFACE_CARD_FILE = model_file(TYPEFACE_STRING_READER), card_file(TYPEFACE_STRING_READER)
+# A later reader that finds fewer digits in a run than the first, each at least this sure, is kept: the first's
+# extra digit is mostly a neighbour's stroke read as a 1 (a 4's or a 9's stem at a junction). Chosen on tuning
+# numbers (docs/numbers.md): 0.8 and 0.9 read one number fewer than 0.5.
+FEWER_SURE = 0.5
 
 Logits = Callable[[np.ndarray], np.ndarray]  # strips (n, 28, width, 1) -> logits (n, width / FRAME, 11)
 
