@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.reading.parts import Judge, Part, piece
+from mnist_app.reading.parts import Judge, Part, part_input, piece
 from mnist_app.reading.preprocess import preprocess_ink, stroke_width
 
 WIDE_RATIO = 1.0  # a part wider than this many typical heights may hold touching digits...
@@ -92,8 +92,7 @@ def _unsure_parts(parts: list[Part], ink: np.ndarray, judge: Judge, typical: flo
     for index, part in enumerate(parts):
         limit = max(part.height, typical * 0.8)
         if UNSURE_RUN_RATIO * limit < part.width <= READ_WHOLE_RATIO * limit:
-            local = np.where(part.mask, ink, 0.0)[part.y0 : part.y1, part.x0 : part.x1].astype(np.float32)
-            image = preprocess_ink(local)
+            image = part_input(part, ink)  # the same input the digit is read from afterwards
             if image is not None:
                 candidates.append(index)
                 images.append(image)
